@@ -1,0 +1,264 @@
+"""The pipeline: parse → infer → differentiate → simplify → Result. The CLI is a thin
+layer over these functions."""
+from __future__ import annotations
+
+import re
+import sys
+from dataclasses import dataclass, field
+from typing import Sequence
+
+from .errors import DiffError, McalcError, Span, UsageError
+from .nodes import SCALAR, Delta, Node, Num, Sym, children, map_children
+from .parse import canonical_name, parse_program
+from .shapes import SymbolInfo, Typed, fmt_shape, infer
+
+LAYOUTS = ("mixed", "numerator", "denominator")
+sys.setrecursionlimit(max(sys.getrecursionlimit(), 20_000))
+
+
+def as_where(where) -> list[str]:
+    if where is None:
+        return []
+    if isinstance(where, str):
+        return [where]
+    return list(where)
+
+
+def typed(expr: str, where=None) -> Typed:
+    try:
+        return infer(parse_program(expr, as_where(where)))
+    except McalcError as e:
+        raise e.with_source(expr)
+
+
+# ---- kinds ------------------------------------------------------------------------------
+def kind(shape, as_function: bool = False) -> str:
+    """scalar, vector (a column; a row too when it is the function) or matrix."""
+    if shape == SCALAR:
+        return "scalar"
+    if shape[1] == 1:
+        return "vector"
+    if shape[0] == 1 and as_function:
+        return "vector"
+    return "matrix"
+
+
+def f_dims(shape) -> tuple:
+    k = kind(shape, True)
+    return () if k == "scalar" else ((shape[0] if shape[1] == 1 else shape[1]),) if k == "vector" else tuple(shape)
+
+
+def x_dims(shape) -> tuple:
+    k = kind(shape)
+    return () if k == "scalar" else (shape[0],) if k == "vector" else tuple(shape)
+
+
+def result_shape(fshape, xshape, layout: str, flatten: bool = False) -> tuple:
+    """SPEC §2's table: the shape of ∂f/∂x in a layout."""
+    F, X = f_dims(fshape), x_dims(xshape)
+    fk, xk = kind(fshape, True), kind(xshape)
+    if flatten and len(F) + len(X) > 2:
+        from .shapes import dim_product
+        J = (dim_product(F) if F else 1, dim_product(X) if X else 1)
+        return J if layout != "denominator" else (J[1], J[0])
+    if not F and not X:
+        return (1, 1)
+    if layout == "numerator":
+        if fk == "scalar" and xk == "vector":
+            return (1,) + X
+        if fk == "scalar" and xk == "matrix":
+            return (X[1], X[0])
+        if xk == "scalar" and fk == "vector":
+            return F + (1,)
+        return F + X
+    if layout == "denominator":
+        if fk == "scalar" and xk == "vector":
+            return X + (1,)
+        if xk == "scalar" and fk == "vector":
+            return (1,) + F
+        if xk == "scalar" and fk == "matrix":
+            return (F[1], F[0])
+        return X + F
+    # mixed
+    if fk == "scalar":
+        return X + ((1,) if xk == "vector" else ())
+    if xk == "scalar":
+        return F + ((1,) if fk == "vector" else ())
+    return F + X
+
+
+# ---- bindings ------------------------------------------------------------------------------
+def inline(t: Typed, keep: frozenset = frozenset()) -> tuple[Node, dict[str, Node]]:
+    """The body with every bound name replaced by its formula (except names in keep)."""
+    values: dict[str, Node] = {}
+    memo: dict[Node, Node] = {}
+
+    def sub(n: Node) -> Node:
+        hit = memo.get(n)
+        if hit is not None:
+            return hit
+        if isinstance(n, Sym) and n.name in values and n.name not in keep:
+            out = values[n.name]
+        else:
+            out = map_children(n, sub)
+        memo[n] = out
+        return out
+
+    for name, value in t.bindings:
+        values[name] = sub(value)
+    return sub(t.body), values
+
+
+def refold(result: Node, values: dict[str, Node], canon) -> tuple[Node, list[tuple[str, Node]]]:
+    """Name the input's bound subexpressions where they occur in the result."""
+    table: dict[Node, str] = {}
+    folded: dict[str, Node] = {}
+    order = list(values)
+
+    def fold(n: Node) -> Node:
+        m = map_children(n, fold)
+        name = table.get(m)
+        if name is not None:
+            return Sym(name, shape=m.shape)
+        return m
+
+    for name in order:
+        c = canon(values[name])
+        if not list(children(c)):
+            continue
+        f = fold(c)
+        folded[name] = f
+        table[c] = name
+        table[f] = name
+    out = fold(result)
+    used: list[str] = []
+
+    def need(n: Node):
+        for m in walk_syms(n):
+            if m in folded and m not in used:
+                need(folded[m])
+                used.append(m)
+
+    need(out)
+    return out, [(name, folded[name]) for name in order if name in used]
+
+
+def walk_syms(n: Node):
+    from .nodes import walk
+    return [m.name for m in walk(n) if isinstance(m, Sym)]
+
+
+# ---- results --------------------------------------------------------------------------------
+@dataclass
+class Result:
+    input: str
+    wrt: str
+    layout: str
+    order: int
+    typed: Typed
+    node: Node
+    shape: tuple
+    bindings: list[tuple[str, Node]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    steps: list = field(default_factory=list)
+    flatten: bool = False
+    function: Node | None = None       # the formula with bindings inlined
+    var_shape: tuple = ()
+
+    @property
+    def symbols(self) -> dict[str, SymbolInfo]:
+        return self.typed.free_symbols()
+
+    @property
+    def text(self) -> str:
+        from .render.text import render_text
+        lets = "".join(f"{name} = {render_text(v)}; " for name, v in self.bindings)
+        return lets + render_text(self.node)
+
+    @property
+    def latex(self) -> str:
+        from .render.latex import render_latex_result
+        return render_latex_result(self)
+
+    @property
+    def numpy(self) -> str:
+        from .render.numpy import render_numpy
+        return render_numpy(self)
+
+    def to_json(self) -> dict:
+        from .render.json import result_json
+        return result_json(self)
+
+    def _repr_latex_(self) -> str:
+        return f"$${self.latex}$$"
+
+    def __str__(self) -> str:
+        return self.text
+
+
+@dataclass
+class ShapeResult:
+    input: str
+    typed: Typed
+
+    @property
+    def shape(self) -> tuple:
+        return self.typed.body.shape
+
+    @property
+    def symbols(self) -> dict[str, SymbolInfo]:
+        return self.typed.symbols
+
+    @property
+    def text(self) -> str:
+        return fmt_shape(self.shape)
+
+
+def shape(expr: str, where=None) -> ShapeResult:
+    return ShapeResult(expr, typed(expr, where))
+
+
+def latex(expr: str, where=None) -> str:
+    from .render.latex import render_latex
+    t = typed(expr, where)
+    lets = "".join(f"{name} = {render_latex(v)}, \\quad " for name, v in t.bindings)
+    return lets + render_latex(t.body)
+
+
+WRT_RE = re.compile(r"^\s*([^\[\]\s,()]+)\s*(\[\s*([A-Za-z0-9_]+)\s*(,\s*([A-Za-z0-9_]+)\s*)?\])?\s*$")
+
+
+def split_wrt(wrt) -> list[str]:
+    """'x,y' or ['x', 'y'] → ['x', 'y']; a parenthesised tuple stays whole."""
+    items = [wrt] if isinstance(wrt, str) else list(wrt)
+    out = []
+    for item in items:
+        item = item.strip()
+        if item.startswith("("):
+            out.append(item)
+            continue
+        out.extend(p.strip() for p in re.split(r",(?![^\[]*\])", item) if p.strip())
+    if not out:
+        raise UsageError("--wrt needs a variable name")
+    return out
+
+
+def diff(expr: str, wrt, where=None, layout: str = "mixed", order: int = 1,
+         flatten: bool = False, stack: bool = False) -> Result | list[Result]:
+    """The derivative of expr with respect to wrt. Several names give a list of results."""
+    names = split_wrt(wrt)
+    results = [diff_one(expr, name, where, layout, order, flatten, stack) for name in names]
+    return results if len(results) > 1 else results[0]
+
+
+def diff_one(expr: str, wrt: str, where, layout: str, order: int, flatten: bool, stack: bool) -> Result:
+    from .diff.derive import derive
+    if layout not in LAYOUTS:
+        raise UsageError(f"unknown layout {layout!r}; choose mixed, numerator or denominator")
+    if order not in (1, 2):
+        raise UsageError(f"--order must be 1 or 2, not {order}")
+    t = typed(expr, where)
+    try:
+        return derive(t, wrt, layout, order, flatten, stack)
+    except McalcError as e:
+        raise e.with_source(expr)

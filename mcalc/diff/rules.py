@@ -1,0 +1,180 @@
+"""DIFF_RULES: one rule per node class. A rule returns the differential of its node
+from the differentials of its children (d(child)); layouts are the engine's business."""
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Callable
+
+from ..errors import DiffError
+from ..nodes import (Add, Commutation, Delta, Det, Diag, Div, Elementwise, EPow, HadDiv, Hadamard,
+                     Identity, Inverse, Kron, LogDet, Mul, Neg, Node, Norm, Num, Ones, Power, Size, Sum,
+                     Sym, Trace, Transpose, Unit, Vec, Zero)
+from ..simplify import (add, det, diag, div, elementwise, epow, hadamard, haddiv, inverse, is_scalar, kron,
+                        mul, neg, num, ones, power, sum_, trace, transpose, vec, zero)
+
+D = Callable[[Node], Node]
+DIFF_RULES: dict[type, Callable[[Node, D], Node]] = {}
+
+
+def rule(*classes):
+    def register(f):
+        for c in classes:
+            DIFF_RULES[c] = f
+        return f
+    return register
+
+
+def constant(*classes):
+    """d c = 0."""
+    rule(*classes)(lambda node, d: zero(node.shape))
+
+
+def linear(cls, make):
+    """d f(X) = f(dX) for a linear f."""
+    rule(cls)(lambda node, d: make(d(node.arg)))
+
+
+constant(Num, Size, Identity, Ones, Zero, Unit, Commutation, Delta)
+linear(Transpose, transpose)
+linear(Trace, trace)
+linear(Sum, sum_)
+linear(Vec, vec)
+linear(Diag, diag)
+linear(Neg, neg)
+
+
+@rule(Sym)
+def d_sym(node, d):
+    """dX is the differential of the variable; every other symbol is constant."""
+    return d.variable(node)
+
+
+@rule(Add)
+def d_add(node, d):
+    """d(A + B) = dA + dB"""
+    return add(*[d(a) for a in node.args])
+
+
+@rule(Mul)
+def d_mul(node, d):
+    """d(A B) = dA B + A dB (scalar factors alike)"""
+    args = node.args
+    return add(*[mul(*args[:i], d(a), *args[i + 1:]) for i, a in enumerate(args)])
+
+
+@rule(Div)
+def d_div(node, d):
+    """d(a/s) = da/s - a ds/s²"""
+    a, s = node.left, node.right
+    return add(div(d(a), s), neg(mul(d(s), power(s, -2), a)))
+
+
+@rule(Power)
+def d_power(node, d):
+    """d(s^p) = p s^(p-1) ds;  d(A^k) = Σ A^i dA A^(k-1-i);  A^-k = (A^-1)^k"""
+    x, p = node.arg, node.exp
+    if is_scalar(x):
+        return mul(num(p), power(x, p - 1), d(x))
+    if p < 0:
+        base, k = inverse(x), int(-p)
+        dbase = d_inverse_of(x, d)
+    else:
+        base, k, dbase = x, int(p), d(x)
+    return add(*[mul(power(base, i), dbase, power(base, k - 1 - i)) for i in range(k)])
+
+
+def d_inverse_of(x, d):
+    inv = inverse(x)
+    return neg(mul(inv, d(x), inv))
+
+
+@rule(Inverse)
+def d_inverse(node, d):
+    """d(X⁻¹) = -X⁻¹ dX X⁻¹"""
+    return d_inverse_of(node.arg, d)
+
+
+@rule(Hadamard)
+def d_hadamard(node, d):
+    """d(A ∘ B) = dA ∘ B + A ∘ dB"""
+    return add(hadamard(d(node.left), node.right), hadamard(node.left, d(node.right)))
+
+
+@rule(HadDiv)
+def d_haddiv(node, d):
+    """d(A ⊘ B) = dA ⊘ B - (A ⊘ B∘B) ∘ dB"""
+    a, b = node.left, node.right
+    return add(haddiv(d(a), b), neg(hadamard(haddiv(a, epow(b, 2)), d(b))))
+
+
+@rule(EPow)
+def d_epow(node, d):
+    """d(A.^p) = p A.^(p-1) ∘ dA"""
+    return mul(num(node.exp), hadamard(epow(node.arg, node.exp - 1), d(node.arg)))
+
+
+@rule(Kron)
+def d_kron(node, d):
+    """d(A ⊗ B) = dA ⊗ B + A ⊗ dB"""
+    return add(kron(d(node.left), node.right), kron(node.left, d(node.right)))
+
+
+@rule(Det)
+def d_det(node, d):
+    """d det(X) = det(X) tr(X⁻¹ dX)"""
+    x = node.arg
+    return mul(det(x), trace(mul(inverse(x), d(x))))
+
+
+@rule(LogDet)
+def d_logdet(node, d):
+    """d logdet(X) = tr(X⁻¹ dX)"""
+    x = node.arg
+    return trace(mul(inverse(x), d(x)))
+
+
+@rule(Norm)
+def d_norm(node, d):
+    """d‖u‖ = tr(uᵀ du)/‖u‖ (2-norm, Frobenius);  d‖u‖₁ = tr(sign(u)ᵀ du)"""
+    u = node.arg
+    vector = u.shape[0] == 1 or u.shape[1] == 1
+    if node.kind == "1":
+        if not vector:
+            raise DiffError("the entrywise 1-norm of a matrix is not supported; write sum(abs(X))", node.span)
+        return trace(mul(transpose(haddiv(u, elementwise("abs", u))), d(u)))
+    if node.kind == "2" and not vector:
+        raise DiffError("cannot differentiate the spectral norm ||X||_2 of a matrix "
+                        "(it needs singular vectors); use ||X||_F", node.span)
+    return mul(trace(mul(transpose(u), d(u))), power(node, -1))
+
+
+def one_minus(x: Node) -> Node:
+    return add(ones(x.shape), neg(x))
+
+
+# f'(u) for each elementwise function, as a node of u's shape
+ELEMENTWISE_DERIVATIVES: dict[str, Callable[[Node], Node]] = {
+    "exp": lambda u: elementwise("exp", u),
+    "log": lambda u: epow(u, -1),
+    "sin": lambda u: elementwise("cos", u),
+    "cos": lambda u: neg(elementwise("sin", u)),
+    "tan": lambda u: epow(elementwise("cos", u), -2),
+    "sinh": lambda u: elementwise("cosh", u),
+    "cosh": lambda u: elementwise("sinh", u),
+    "tanh": lambda u: one_minus(epow(elementwise("tanh", u), 2)),
+    "sqrt": lambda u: mul(num(Fraction(1, 2)), epow(elementwise("sqrt", u), -1)),
+    "abs": lambda u: haddiv(u, elementwise("abs", u)),
+    "sigmoid": lambda u: hadamard(elementwise("sigmoid", u), one_minus(elementwise("sigmoid", u))),
+    "softplus": lambda u: elementwise("sigmoid", u),
+    "relu": lambda u: elementwise("step", u),
+    "step": lambda u: zero(u.shape),
+}
+
+
+@rule(Elementwise)
+def d_elementwise(node, d):
+    """d f(U) = f'(U) ∘ dU"""
+    deriv = ELEMENTWISE_DERIVATIVES.get(node.fn)
+    if deriv is None:
+        raise DiffError(f"cannot differentiate {node.fn}", node.span)
+    return hadamard(deriv(node.arg), d(node.arg))

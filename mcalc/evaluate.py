@@ -1,0 +1,173 @@
+"""Evaluate a node on NumPy arrays: one method per node class. Every value is 2-D
+(a scalar is 1×1, a vector n×1), so the rules of matrix algebra carry over unchanged."""
+from __future__ import annotations
+
+import numpy as np
+
+from .nodes import Node, Size
+from .render.base import Renderer
+
+
+def sigmoid(a):
+    return 0.5 * (1.0 + np.tanh(0.5 * a))
+
+
+ELEMENTWISE_NP = {
+    "exp": np.exp, "log": np.log, "sin": np.sin, "cos": np.cos, "tan": np.tan, "sinh": np.sinh,
+    "cosh": np.cosh, "tanh": np.tanh, "sqrt": np.sqrt, "abs": np.abs, "sigmoid": sigmoid,
+    "softplus": lambda a: np.logaddexp(0.0, a), "relu": lambda a: np.maximum(a, 0.0),
+    "step": lambda a: (a > 0).astype(float),
+}
+
+
+def commutation(m: int, n: int) -> np.ndarray:
+    """K with K vec(A) = vec(Aᵀ) for A m×n (vec stacks columns)."""
+    K = np.zeros((m * n, m * n))
+    for i in range(m):
+        for j in range(n):
+            K[i * n + j, j * m + i] = 1.0
+    return K
+
+
+class Evaluator(Renderer):
+    def __init__(self, env: dict[str, np.ndarray], dims: dict[str, int]):
+        self.env = env
+        self.dims = dims
+        self.memo: dict[Node, np.ndarray] = {}
+
+    def render(self, node):
+        hit = self.memo.get(node)
+        if hit is None:
+            hit = super().render(node)
+            self.memo[node] = hit
+        return hit
+
+    def dim(self, d) -> int:
+        if isinstance(d, int):
+            return d
+        out = 1
+        for part in str(d).split("*"):
+            out *= int(part) if part.isdigit() else self.dims[part]
+        return out
+
+    def size(self, shape) -> tuple[int, ...]:
+        return tuple(self.dim(d) for d in shape)
+
+    def _render_Sym(self, n):
+        return self.env[n.name]
+
+    def _render_Size(self, n):
+        return np.full((1, 1), float(self.dim(n.name)))
+
+    def _render_Num(self, n):
+        return np.full((1, 1), float(n.value))
+
+    def _render_Identity(self, n):
+        return np.eye(self.dim(n.shape[0]))
+
+    def _render_Ones(self, n):
+        return np.ones(self.size(n.shape))
+
+    def _render_Zero(self, n):
+        return np.zeros(self.size(n.shape))
+
+    def _render_Unit(self, n):
+        e = np.zeros(self.size(n.shape))
+        e[self.env["_index_" + n.index], 0] = 1.0
+        return e
+
+    def _render_Commutation(self, n):
+        return commutation(self.dim(n.m), self.dim(n.n))
+
+    def _render_Add(self, n):
+        out = self.render(n.args[0])
+        for a in n.args[1:]:
+            out = out + self.render(a)
+        return out
+
+    def _render_Neg(self, n):
+        return -self.render(n.arg)
+
+    def _render_Mul(self, n):
+        scal = 1.0
+        chain = []
+        for a in n.args:
+            v = self.render(a)
+            if a.shape == (1, 1):
+                scal = scal * v
+            else:
+                chain.append(v)
+        if not chain:
+            return scal
+        out = chain[-1]
+        for v in reversed(chain[:-1]):
+            out = v @ out
+        return scal * out
+
+    def _render_Div(self, n):
+        return self.render(n.left) / self.render(n.right)
+
+    def _render_Power(self, n):
+        a = self.render(n.arg)
+        if n.arg.shape == (1, 1):
+            return a ** float(n.exp)
+        k = int(n.exp)
+        return np.linalg.matrix_power(a if k > 0 else np.linalg.inv(a), abs(k))
+
+    def _render_Transpose(self, n):
+        return self.render(n.arg).T
+
+    def _render_Inverse(self, n):
+        return np.linalg.inv(self.render(n.arg))
+
+    def _render_Hadamard(self, n):
+        return self.render(n.left) * self.render(n.right)
+
+    def _render_HadDiv(self, n):
+        return self.render(n.left) / self.render(n.right)
+
+    def _render_EPow(self, n):
+        return self.render(n.arg) ** float(n.exp)
+
+    def _render_Kron(self, n):
+        return np.kron(self.render(n.left), self.render(n.right))
+
+    def _render_Trace(self, n):
+        return np.full((1, 1), np.trace(self.render(n.arg)))
+
+    def _render_Det(self, n):
+        return np.full((1, 1), np.linalg.det(self.render(n.arg)))
+
+    def _render_LogDet(self, n):
+        sign, logabs = np.linalg.slogdet(self.render(n.arg))
+        return np.full((1, 1), logabs if sign > 0 else np.nan)
+
+    def _render_Sum(self, n):
+        return np.full((1, 1), np.sum(self.render(n.arg)))
+
+    def _render_Vec(self, n):
+        return self.render(n.arg).reshape(-1, 1, order="F")
+
+    def _render_Diag(self, n):
+        a = self.render(n.arg)
+        if n.arg.shape[1] == 1 and n.arg.shape[0] != 1:
+            return np.diag(a[:, 0])
+        return np.diag(a).reshape(-1, 1)
+
+    def _render_Norm(self, n):
+        a = self.render(n.arg)
+        vector = a.shape[0] == 1 or a.shape[1] == 1
+        if n.kind == "1":
+            v = np.sum(np.abs(a)) if vector else np.linalg.norm(a, 1)
+        elif n.kind == "2" and not vector:
+            v = np.linalg.norm(a, 2)
+        else:
+            v = np.linalg.norm(a)
+        return np.full((1, 1), v)
+
+    def _render_Elementwise(self, n):
+        return ELEMENTWISE_NP[n.fn](self.render(n.arg))
+
+
+def evaluate(node: Node, env: dict[str, np.ndarray], dims: dict[str, int]) -> np.ndarray:
+    return Evaluator(env, dims).render(node)

@@ -1,0 +1,292 @@
+"""Immutable expression nodes. Each carries its shape; spans never affect equality.
+
+Shapes are tuples of dimensions, a dimension being an int or a name: a scalar is
+(1, 1), a column vector (n, 1), a matrix (m, n). Derivative results may have 3 or 4.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields, replace
+from fractions import Fraction
+from typing import Callable, Iterator
+
+from .errors import Span
+
+Dim = int | str
+Shape = tuple[Dim, ...]
+SCALAR: Shape = (1, 1)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Node:
+    shape: Shape | None = field(default=None, kw_only=True)
+    span: Span | None = field(default=None, kw_only=True, compare=False, repr=False)
+    _h: int | None = field(default=None, kw_only=True, init=False, compare=False, repr=False)
+
+    def __hash__(self) -> int:
+        h = self._h
+        if h is None:
+            h = hash((type(self).__name__, self.shape) + tuple(getattr(self, f) for f in _own(type(self))))
+            object.__setattr__(self, "_h", h)
+        return h
+
+    def __eq__(self, other: object) -> bool:
+        if self is other:
+            return True
+        if type(self) is not type(other) or hash(self) != hash(other) or self.shape != other.shape:
+            return False
+        return all(getattr(self, f) == getattr(other, f) for f in _own(type(self)))
+
+    @property
+    def is_scalar(self) -> bool:
+        return self.shape == SCALAR
+
+
+_OWN: dict[type, tuple[str, ...]] = {}
+_CHILD: dict[type, tuple[tuple[str, bool], ...]] = {}
+
+
+def _own(cls: type) -> tuple[str, ...]:
+    names = _OWN.get(cls)
+    if names is None:
+        names = tuple(f.name for f in fields(cls) if f.name not in ("shape", "span", "_h"))
+        _OWN[cls] = names
+    return names
+
+
+def _children_spec(cls: type) -> tuple[tuple[str, bool], ...]:
+    spec = _CHILD.get(cls)
+    if spec is None:
+        spec = tuple((f.name, f.type.startswith("tuple")) for f in fields(cls)
+                     if f.type in ("Node", "tuple[Node, ...]"))
+        _CHILD[cls] = spec
+    return spec
+
+
+def node(cls):
+    return dataclass(frozen=True, slots=True, eq=False)(cls)
+
+
+# ---- leaves -------------------------------------------------------------------------
+@node
+class Sym(Node):
+    name: str
+    symmetric: bool = False
+
+
+@node
+class Size(Node):
+    """A dimension name used as a number (seed 000's 1/N)."""
+    name: str
+
+
+@node
+class Num(Node):
+    value: Fraction
+
+
+@node
+class Identity(Node):
+    pass
+
+
+@node
+class Ones(Node):
+    pass
+
+
+@node
+class Zero(Node):
+    pass
+
+
+@node
+class Delta(Node):
+    """The differential dX of the variable X."""
+    name: str
+
+
+@node
+class Unit(Node):
+    """The unit vector e_i (index names an entry of the variable)."""
+    index: str
+
+
+@node
+class Commutation(Node):
+    """K_(m,n): K vec(A) = vec(Aᵀ) for A m×n. Shape (mn, mn)."""
+    m: Dim
+    n: Dim
+
+
+# ---- operations ---------------------------------------------------------------------
+@node
+class Add(Node):
+    args: tuple[Node, ...]
+
+
+@node
+class Neg(Node):
+    arg: Node
+
+
+@node
+class Mul(Node):
+    """A product: 1×1 factors scale, the others form a conformable chain, in order."""
+    args: tuple[Node, ...]
+
+
+@node
+class Div(Node):
+    left: Node
+    right: Node
+
+
+@node
+class Power(Node):
+    arg: Node
+    exp: Fraction
+
+
+@node
+class Transpose(Node):
+    arg: Node
+
+
+@node
+class Inverse(Node):
+    arg: Node
+
+
+@node
+class Hadamard(Node):
+    left: Node
+    right: Node
+
+
+@node
+class HadDiv(Node):
+    left: Node
+    right: Node
+
+
+@node
+class EPow(Node):
+    arg: Node
+    exp: Fraction
+
+
+@node
+class Kron(Node):
+    left: Node
+    right: Node
+
+
+@node
+class Trace(Node):
+    arg: Node
+
+
+@node
+class Det(Node):
+    arg: Node
+
+
+@node
+class LogDet(Node):
+    arg: Node
+
+
+@node
+class Sum(Node):
+    arg: Node
+
+
+@node
+class Vec(Node):
+    arg: Node
+
+
+@node
+class Diag(Node):
+    """diag(v) for a vector is a diagonal matrix; diag(M) for a matrix is its diagonal."""
+    arg: Node
+
+
+@node
+class Norm(Node):
+    """kind: None (2-norm of a vector, Frobenius of a matrix), '1', '2' or 'F'."""
+    arg: Node
+    kind: str | None = None
+
+
+@node
+class Elementwise(Node):
+    fn: str
+    arg: Node
+
+
+ELEMENTWISE = ("exp", "log", "sin", "cos", "tan", "sinh", "cosh", "tanh", "sqrt", "abs",
+               "sigmoid", "softplus", "relu", "step")
+
+# Binding strength for renderers: a child binding more weakly than its slot is bracketed.
+PRECEDENCE: dict[type, int] = {
+    Add: 10, Neg: 20, Hadamard: 30, HadDiv: 30, Kron: 30, Mul: 40, Div: 40,
+    Power: 50, EPow: 50, Transpose: 60, Inverse: 60,
+}
+ATOM = 100
+
+
+def precedence(n: Node) -> int:
+    if isinstance(n, Num) and (n.value < 0 or n.value.denominator != 1):
+        return PRECEDENCE[Div] if n.value >= 0 else PRECEDENCE[Neg]
+    return PRECEDENCE.get(type(n), ATOM)
+
+
+# ---- generic traversals ---------------------------------------------------------------
+def children(n: Node) -> Iterator[Node]:
+    for name, many in _children_spec(type(n)):
+        value = getattr(n, name)
+        if many:
+            yield from value
+        else:
+            yield value
+
+
+def map_children(n: Node, f: Callable[[Node], Node]) -> Node:
+    spec = _children_spec(type(n))
+    if not spec:
+        return n
+    changes = {}
+    for name, many in spec:
+        old = getattr(n, name)
+        new = tuple(f(c) for c in old) if many else f(old)
+        if new != old or (not many and new is not old):
+            changes[name] = new
+    return replace(n, **changes) if changes else n
+
+
+def walk(n: Node) -> Iterator[Node]:
+    stack = [n]
+    while stack:
+        cur = stack.pop()
+        yield cur
+        stack.extend(reversed(list(children(cur))))
+
+
+def contains(n: Node, pred: Callable[[Node], bool], _memo: dict | None = None) -> bool:
+    memo = {} if _memo is None else _memo
+    key = id(n)
+    if key in memo:
+        return memo[key]
+    result = pred(n) or any(contains(c, pred, memo) for c in children(n))
+    memo[key] = result
+    return result
+
+
+def depends(n: Node, name: str) -> bool:
+    """Does n contain the symbol or differential called name?"""
+    return contains(n, lambda m: isinstance(m, (Sym, Delta)) and m.name == name)
+
+
+NODE_CLASSES = [c for c in list(globals().values())
+                if isinstance(c, type) and issubclass(c, Node) and c is not Node]

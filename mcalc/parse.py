@@ -1,0 +1,453 @@
+"""Text → Program. The only module that imports lark."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from fractions import Fraction
+from functools import lru_cache
+from pathlib import Path
+
+from lark import Lark, Token, Transformer, Tree, v_args
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
+
+from . import limits
+from .errors import LimitError, McalcError, ParseError, Span
+from .nodes import (Add, Det, Diag, Div, ELEMENTWISE, Elementwise, EPow, HadDiv, Hadamard, Identity,
+                    Inverse, Kron, LogDet, Mul, Neg, Node, Norm, Num, Ones, Power, Sum, Sym,
+                    Trace, Transpose, Vec, Zero)
+
+GREEK = {
+    "alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "epsilon": "ε", "zeta": "ζ",
+    "eta": "η", "theta": "θ", "iota": "ι", "kappa": "κ", "lambda": "λ", "mu": "μ", "nu": "ν",
+    "xi": "ξ", "omicron": "ο", "pi": "π", "rho": "ρ", "sigma": "σ", "tau": "τ",
+    "upsilon": "υ", "phi": "φ", "chi": "χ", "psi": "ψ", "omega": "ω",
+    "Gamma": "Γ", "Delta": "Δ", "Theta": "Θ", "Lambda": "Λ", "Xi": "Ξ", "Pi": "Π",
+    "Sigma": "Σ", "Phi": "Φ", "Psi": "Ψ", "Omega": "Ω",
+}
+GREEK_LETTER = {v: k for k, v in GREEK.items()} | {"ς": "sigma", "ϵ": "epsilon", "ϑ": "theta", "ϕ": "phi"}
+
+
+def canonical_name(name: str) -> str:
+    """Greek letters and their names are one symbol, spelled by name: λ → lambda."""
+    base, sep, sub = name.partition("_")
+    base = GREEK_LETTER.get(base, base)
+    return base + sep + sub.replace("{", "").replace("}", "") if sep else base
+
+
+def is_greek(name: str) -> bool:
+    return name.partition("_")[0] in GREEK
+
+
+@dataclass(frozen=True, slots=True)
+class Decl:
+    name: str
+    dims: tuple
+    symmetric: bool
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Binding:
+    name: str
+    value: Node
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Program:
+    decls: tuple[Decl, ...]
+    bindings: tuple[Binding, ...]
+    body: Node
+    source: str
+
+
+def grammar_path() -> Path:
+    packaged = Path(__file__).parent / "grammar" / "mcalc.lark"
+    if packaged.exists():
+        return packaged
+    return Path(__file__).parent.parent / "grammar" / "mcalc.lark"
+
+
+class NormBars:
+    """Turn each ‖ or || into an opening or closing bar: it closes when a norm is open
+    and the previous token ends an operand."""
+    always_accept = ("BAR",)
+    ENDS = {"NAME", "NUMBER", "RPAR", "RBRACE", "NORM_CLOSE", "NORM_SUB", "TRANSPOSE", "TEE"}
+
+    def process(self, stream):
+        depth, prev = 0, None
+        for tok in stream:
+            if tok.type == "BAR":
+                closes = depth > 0 and prev in self.ENDS
+                tok = Token.new_borrow_pos("NORM_CLOSE" if closes else "NORM_OPEN", tok.value, tok)
+                depth += -1 if closes else 1
+            prev = tok.type
+            yield tok
+
+
+@lru_cache(maxsize=1)
+def parser() -> Lark:
+    cache = Path.home() / ".cache" / "mcalc"
+    try:
+        cache.mkdir(parents=True, exist_ok=True)
+        cache_file: str | bool = str(cache / "grammar.lark.cache")
+    except OSError:
+        cache_file = False
+    kw = dict(parser="lalr", propagate_positions=True, postlex=NormBars(),
+              start=["start", "decls"], maybe_placeholders=False)
+    try:
+        return Lark(grammar_path().read_text(encoding="utf-8"), cache=cache_file, **kw)
+    except OSError:
+        return Lark(grammar_path().read_text(encoding="utf-8"), **kw)
+
+
+def span_of(meta) -> Span | None:
+    if getattr(meta, "empty", True):
+        return None
+    return Span(meta.start_pos, meta.end_pos)
+
+
+def tok_span(tok: Token) -> Span:
+    return Span(tok.start_pos, tok.end_pos)
+
+
+CALLS = {"tr": Trace, "Tr": Trace, "trace": Trace, "det": Det, "logdet": LogDet, "inv": Inverse,
+         "diag": Diag, "sum": Sum, "vec": Vec, "transpose": Transpose}
+
+
+@v_args(inline=True, meta=True)
+class Build(Transformer):
+    """One method per grammar alias; each builds one node (shapes come later)."""
+
+    def number(self, meta, tok):
+        value = parse_number(tok)
+        return Zero(span=tok_span(tok)) if value == 0 else Num(value, span=tok_span(tok))
+
+    def symbol(self, meta, tok):
+        name = canonical_name(str(tok))
+        if name == "I":
+            return Identity(span=tok_span(tok))
+        if name in ("ones", "𝟏"):
+            return Ones(span=tok_span(tok))
+        return Sym(name, span=tok_span(tok))
+
+    def add(self, meta, a, b):
+        return Add((a, b), span=span_of(meta))
+
+    def sub(self, meta, a, b):
+        return Add((a, Neg(b, span=b.span)), span=span_of(meta))
+
+    def neg(self, meta, a):
+        return Neg(a, span=span_of(meta))
+
+    def matmul(self, meta, a, b):
+        return Mul((a, b), span=span_of(meta))
+
+    def div(self, meta, a, b):
+        return Div(a, b, span=span_of(meta))
+
+    def hadamard(self, meta, a, op, b):
+        return Hadamard(a, b, span=span_of(meta))
+
+    def haddiv(self, meta, a, b):
+        return HadDiv(a, b, span=span_of(meta))
+
+    def kron(self, meta, a, op, b):
+        return Kron(a, b, span=span_of(meta))
+
+    def transpose(self, meta, a, tok=None):
+        return Transpose(a, span=span_of(meta))
+
+    def inverse_transpose(self, meta, a, tok):
+        return Inverse(Transpose(a, span=a.span), span=span_of(meta))
+
+    def exponent(self, meta, e):
+        if isinstance(e, Token):
+            return parse_number(e), tok_span(e)
+        return constant_value(e), span_of(meta)
+
+    def neg_exponent(self, meta, tok):
+        return -parse_number(tok), Span(tok.start_pos - 1, tok.end_pos)
+
+    def power(self, meta, base, exp):
+        value, espan = exp
+        check_exponent(value, espan)
+        if value == -1:
+            return Inverse(base, span=span_of(meta))
+        return Power(base, value, span=span_of(meta))
+
+    def epow(self, meta, base, exp):
+        value, espan = exp
+        check_exponent(value, espan)
+        return EPow(base, value, span=span_of(meta))
+
+    def norm(self, meta, bar, arg, close, sub=None):
+        kind = None
+        if sub is not None:
+            kind = str(sub).strip("_{}")
+            kind = "F" if kind == "fro" else kind
+        return Norm(arg, kind, span=span_of(meta))
+
+    def call(self, meta, fn, *args):
+        fn = str(fn)
+        span = span_of(meta)
+        want = 2 if fn == "kron" else (1, 2) if fn == "norm" else 1
+        if len(args) not in ((want,) if isinstance(want, int) else want):
+            raise ParseError(f"{fn} takes {want if isinstance(want, int) else '1 or 2'} "
+                             f"argument{'s' if want != 1 else ''}, got {len(args)}", span)
+        if fn == "kron":
+            return Kron(args[0], args[1], span=span)
+        if fn == "norm":
+            kind = None
+            if len(args) == 2:
+                k = args[1]
+                if not (isinstance(k, Num) and k.value in (1, 2)):
+                    raise ParseError("norm(x, p) takes p = 1 or 2", k.span)
+                kind = str(k.value)
+            return Norm(args[0], kind, span=span)
+        if fn in ELEMENTWISE:
+            return Elementwise(fn, args[0], span=span)
+        return CALLS[fn](args[0], span=span)
+
+    # statements
+    def binding(self, meta, name, value):
+        return Binding(canonical_name(str(name)), value, span_of(meta))
+
+    def decl(self, meta, name, shape, *attrs):
+        return Decl(canonical_name(str(name)), shape, bool(attrs), span_of(meta))
+
+    def shape(self, meta, reals, dims=()):
+        return dims
+
+    def dims_one(self, meta, tok):
+        return (dim_value(str(tok), tok_span(tok)), 1)
+
+    def dims_many(self, meta, tok):
+        return split_dims(str(tok), tok_span(tok))
+
+    def start(self, meta, *statements):
+        return statements
+
+    def decls(self, meta, *decls):
+        return decls
+
+
+def parse_number(tok) -> Fraction:
+    text = str(tok)
+    try:
+        if len(text) > limits.MAX_NUMBER_CHARS:
+            raise ValueError
+        mant, _, exp = text.lower().partition("e")
+        if exp and abs(int(exp)) > limits.MAX_NUMBER_EXP10:
+            raise ValueError
+        return Fraction(mant.rstrip(".") or "0") * Fraction(10) ** int(exp or 0)
+    except ValueError:
+        raise LimitError(f"number {text[:20]}{'…' if len(text) > 20 else ''} is too large "
+                         f"(at most {limits.MAX_NUMBER_CHARS} digits, exponent ±{limits.MAX_NUMBER_EXP10})",
+                         tok_span(tok)) from None
+
+
+def check_exponent(value: Fraction, span) -> None:
+    if abs(value.numerator) > limits.MAX_EXPONENT or value.denominator > limits.MAX_EXPONENT:
+        raise LimitError(f"exponent {short(value)} is too large (at most {limits.MAX_EXPONENT} in size)", span)
+
+
+def short(value: Fraction) -> str:
+    s = str(value)
+    return s if len(s) < 24 else s[:20] + "…"
+
+
+def constant_value(n: Node) -> Fraction:
+    """The value of a constant exponent such as (1/2) or (-3); anything else is an error."""
+    match n:
+        case Num(value=v):
+            return v
+        case Zero():
+            return Fraction(0)
+        case Neg(arg=a):
+            return -constant_value(a)
+        case Div(left=a, right=b):
+            den = constant_value(b)
+            if den == 0:
+                raise ParseError("division by zero in the exponent", n.span)
+            return constant_value(a) / den
+        case Add(args=args):
+            return sum((constant_value(a) for a in args), Fraction(0))
+        case Mul(args=args):
+            out = Fraction(1)
+            for a in args:
+                out *= constant_value(a)
+                check_exponent(out, n.span)
+            return out
+        case Power(arg=a, exp=e):
+            base = constant_value(a)
+            if e.denominator != 1 or abs(e) > 64 or (base == 0 and e < 0):
+                raise LimitError("exponent must be a number of modest size", n.span)
+            value = base ** int(e)
+            check_exponent(value, n.span)
+            return value
+    raise ParseError("an exponent must be a number (write x.^2 for elementwise powers)", n.span)
+
+
+def dim_value(text: str, span) -> int | str:
+    if text.isdigit():
+        value = int(text)
+        if value < 1 or value > limits.MAX_DIM:
+            raise LimitError(f"dimension {text} must be between 1 and {limits.MAX_DIM}", span)
+        return value
+    return text
+
+
+DIM_TOKEN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|\d+|[×,*]|\S")
+
+
+def split_dims(text: str, span: Span) -> tuple:
+    """'n×m', 'n x m', 'n,m', '3x4' → (n, m)."""
+    toks = DIM_TOKEN.findall(text)
+    out: list[str] = []
+    expect_dim = True
+    for t in toks:
+        if t in ("×", ",", "*") or (t == "x" and not expect_dim):
+            if expect_dim:
+                raise ParseError(f"malformed shape R^({text.strip()})", span, "write R^(m×n), R^{m x n} or R^(m,n)")
+            expect_dim = True
+            continue
+        if not expect_dim and t.startswith("x") and len(t) > 1:  # '3x4' lexed as 3, x4
+            t = t[1:]
+        elif not expect_dim:
+            raise ParseError(f"malformed shape R^({text.strip()})", span, "write R^(m×n), R^{m x n} or R^(m,n)")
+        if not (t.isdigit() or re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", t)):
+            raise ParseError(f"malformed shape R^({text.strip()}): {t!r} is not a dimension", span)
+        out.append(dim_value(t, span))
+        expect_dim = False
+    if expect_dim or len(out) not in (1, 2):
+        raise ParseError(f"malformed shape R^({text.strip()})", span,
+                         "a shape is R, R^n or R^(m×n)")
+    return (out[0], 1) if len(out) == 1 else tuple(out)
+
+
+TOKEN_WORDS = {
+    "NAME": "a name", "NUMBER": "a number", "FUNC": "a function", "LPAR": "'('", "RPAR": "')'",
+    "LBRACE": "'{'", "RBRACE": "'}'", "PLUS": "'+'", "MINUS": "'-'", "STAR": "'*'", "SLASH": "'/'",
+    "NORM_OPEN": "'||'", "NORM_CLOSE": "'||'", "_SEP": "';'", "COLON": "':'", "EQUAL": "'='",
+    "CIRCUMFLEX": "'^'", "TEE": "'T'", "COMMA": "','", "REALS": "'R'", "INT": "an integer",
+    "DIMS": "dimensions", "$END": "the end", "HADAMARD": "'.*'", "KRON": "'⊗'", "AT": "'@'",
+}
+
+
+def expected_words(expected) -> str:
+    words = sorted({TOKEN_WORDS.get(e, e.lower().replace("_", " ")) for e in expected if not e.startswith("__")})
+    operand = {"a name", "a number", "'('"}
+    if operand <= set(words):
+        words = ["a formula"] + [w for w in words if w not in operand | {"a function", "'{'", "'||'", "'-'"}]
+    if len(words) > 5:
+        words = words[:5] + ["…"]
+    return ", ".join(words)
+
+
+def check_size(text: str) -> None:
+    if len(text) > limits.MAX_INPUT_CHARS:
+        raise LimitError(f"input is {len(text):,} characters; the limit is {limits.MAX_INPUT_CHARS:,}",
+                         Span(limits.MAX_INPUT_CHARS, len(text)))
+    depth = worst = 0
+    for i, c in enumerate(text):
+        if c in "({[":
+            depth += 1
+            if depth > limits.MAX_DEPTH:
+                raise LimitError(f"formula nested more than {limits.MAX_DEPTH} deep", Span(i, i + 1))
+        elif c in ")}]":
+            depth -= 1
+    bad = next((i for i, c in enumerate(text) if (ord(c) < 32 and c not in "\n\t\r") or c == "\x7f"), None)
+    if bad is not None:
+        raise ParseError(f"control character {text[bad]!r} in the input", Span(bad, bad + 1))
+
+
+def tree_depth(tree) -> int:
+    best, stack = 0, [(tree, 1)]
+    while stack:
+        t, d = stack.pop()
+        best = max(best, d)
+        if d > limits.MAX_DEPTH:
+            return d
+        stack.extend((c, d + 1) for c in t.children if isinstance(c, Tree))
+    return best
+
+
+def parse_tree(text: str, start: str):
+    check_size(text)
+    try:
+        tree = parser().parse(text, start=start)
+    except UnexpectedInput as e:
+        raise to_parse_error(e, text) from None
+    if tree_depth(tree) > limits.MAX_DEPTH:
+        raise LimitError(f"formula nested more than {limits.MAX_DEPTH} deep (split it with bindings: y = ...; ...)",
+                         Span(0, len(text)))
+    try:
+        return Build().transform(tree)
+    except VisitError as e:
+        if isinstance(e.orig_exc, McalcError):
+            raise e.orig_exc from None
+        raise
+
+
+def to_parse_error(e: UnexpectedInput, text: str) -> ParseError:
+    pos = getattr(e, "pos_in_stream", None)
+    if isinstance(e, UnexpectedToken) and e.token is not None:
+        tok = e.token
+        if tok.type == "$END":
+            pos, end, what = len(text), len(text) + 1, "the end of the input"
+        else:
+            pos, end, what = tok.start_pos, tok.end_pos, f"{str(tok)!r}"
+        return ParseError(f"unexpected {what}; expected {expected_words(e.expected)}", Span(pos, end),
+                          hint_for(tok, text))
+    if isinstance(e, UnexpectedCharacters):
+        ch = text[e.pos_in_stream] if e.pos_in_stream < len(text) else ""
+        allowed = expected_words(e.allowed) if e.allowed else "a formula"
+        return ParseError(f"unexpected character {ch!r}; expected {allowed}",
+                          Span(e.pos_in_stream, e.pos_in_stream + 1), hint_for(None, text))
+    if isinstance(e, UnexpectedEOF):
+        return ParseError(f"unexpected end of input; expected {expected_words(e.expected)}",
+                          Span(len(text), len(text) + 1))
+    return ParseError("cannot parse the input", Span(pos or 0, (pos or 0) + 1))
+
+
+def hint_for(tok, text: str) -> str | None:
+    if text.count("(") != text.count(")"):
+        return "the brackets ( ) are unbalanced"
+    if (text.count("||") + text.count("‖")) % 2:
+        return "a norm bar || is not closed"
+    return None
+
+
+def parse_program(text: str, where: list[str] | tuple[str, ...] = ()) -> Program:
+    statements = parse_tree(text, "start")
+    decls: list[Decl] = []
+    for w in where:
+        try:
+            decls.extend(parse_tree(w, "decls"))
+        except McalcError as e:
+            raise e.with_source(w)
+    bindings: list[Binding] = []
+    body = None
+    for i, st in enumerate(statements):
+        last = i == len(statements) - 1
+        if isinstance(st, Decl):
+            decls.append(st)
+            if last:
+                raise ParseError("the input ends with a declaration; give a formula after it", st.span)
+        elif isinstance(st, Binding):
+            bindings.append(st)
+            if last:
+                body = Sym(st.name, span=st.span)
+        else:
+            if not last:
+                raise ParseError("only the last statement may be a bare formula; name this one (y = ...)",
+                                 st.span)
+            body = st
+    if len(bindings) + len(decls) > limits.MAX_SYMBOLS:
+        raise LimitError(f"more than {limits.MAX_SYMBOLS} statements", Span(0, len(text)))
+    return Program(tuple(decls), tuple(bindings), body, text)
+
+
+def parse_decls(text: str) -> tuple[Decl, ...]:
+    return tuple(parse_tree(text, "decls"))

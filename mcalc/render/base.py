@@ -1,0 +1,48 @@
+"""Renderer: dispatch on the node class (walking the MRO) to _render_<ClassName>."""
+from __future__ import annotations
+
+from fractions import Fraction
+
+from ..nodes import ATOM, Mul, Node, Num, Power, precedence
+
+
+class Renderer:
+    def render(self, node: Node):
+        for cls in type(node).__mro__:
+            method = getattr(self, f"_render_{cls.__name__}", None)
+            if method is not None:
+                return method(node)
+        raise TypeError(f"{type(self).__name__} cannot render {type(node).__name__}")
+
+    def wrap(self, text):
+        return f"({text})"
+
+    def parenthesize(self, child: Node, level: int, strict: bool = False):
+        """Render child, bracketed if it binds more weakly than `level` (or equally, if strict)."""
+        p = precedence(child)
+        text = self.render(child)
+        if p < level or (strict and p == level):
+            return self.wrap(text)
+        return text
+
+
+def split_product(node: Mul) -> tuple[Fraction, list[Node], list[Node]]:
+    """A product as coefficient, denominator factors (s^-k) and the other factors in order."""
+    coef = Fraction(1)
+    den: list[Node] = []
+    rest: list[Node] = []
+    for i, a in enumerate(node.args):
+        if isinstance(a, Num) and i == 0:
+            coef = a.value
+        elif isinstance(a, Power) and a.exp < 0 and a.is_scalar and not isinstance(a.arg, Num):
+            den.append(a.arg if a.exp == -1 else Power(a.arg, -a.exp, shape=a.shape))
+        else:
+            rest.append(a)
+    return coef, den, rest
+
+
+def fmt_fraction(v: Fraction) -> str:
+    return str(v.numerator) if v.denominator == 1 else f"{v.numerator}/{v.denominator}"
+
+
+ATOM_LEVEL = ATOM

@@ -1,0 +1,156 @@
+"""Text in the input language: what it prints parses back to an equal tree."""
+from __future__ import annotations
+
+from ..nodes import PRECEDENCE, Add, Div, Hadamard, Inverse, Mul, Neg, Node, Num, Power, Transpose
+from .base import Renderer, fmt_fraction, split_product
+
+P = PRECEDENCE
+POSTFIX = P[Transpose]
+
+
+def signed_terms(node: Add):
+    """Yield (negative, positive_node) for each term of a sum."""
+    for a in node.args:
+        if isinstance(a, Neg):
+            yield True, a.arg
+        elif isinstance(a, Num) and a.value < 0:
+            yield True, Num(-a.value, shape=a.shape)
+        elif isinstance(a, Mul) and isinstance(a.args[0], Num) and a.args[0].value < 0:
+            c = -a.args[0].value
+            rest = a.args[1:]
+            pos = Mul(((Num(c, shape=(1, 1)),) if c != 1 else ()) + rest, shape=a.shape) if (c != 1 or len(rest) > 1) else rest[0]
+            yield True, pos
+        else:
+            yield False, a
+
+
+class TextRenderer(Renderer):
+    def _render_Sym(self, n):
+        return n.name
+
+    def _render_Size(self, n):
+        return n.name
+
+    def _render_Num(self, n):
+        return fmt_fraction(n.value)
+
+    def _render_Identity(self, n):
+        return "I"
+
+    def _render_Ones(self, n):
+        if n.shape and n.shape[1] != 1:
+            return "ones^T" if n.shape[0] == 1 else "ones ones^T"
+        return "ones"
+
+    def _render_Zero(self, n):
+        return "0"
+
+    def _render_Delta(self, n):
+        return f"d{n.name}"
+
+    def _render_Unit(self, n):
+        return f"e_{n.index}"
+
+    def _render_Commutation(self, n):
+        return f"K_{n.m}{n.n}"
+
+    def _render_Add(self, n):
+        out = []
+        for i, (negative, term) in enumerate(signed_terms(n)):
+            level = P[Add] + 1 if (negative or i) else P[Add]
+            text = self.parenthesize(term, level) if negative else self.parenthesize(term, P[Add])
+            if i == 0:
+                out.append(f"-{self.parenthesize(term, P[Mul])}" if negative else text)
+            else:
+                out.append(f" - {text}" if negative else f" + {text}")
+        return "".join(out)
+
+    def _render_Neg(self, n):
+        return "-" + self.parenthesize(n.arg, P[Neg] + 1)
+
+    def _render_Mul(self, n):
+        coef, den, rest = split_product(n)
+        parts = []
+        if den:
+            d = self.parenthesize(den[0], POSTFIX) if len(den) == 1 else \
+                "(" + " ".join(self.parenthesize(x, P[Mul] + 1) for x in den) + ")"
+            num = coef.numerator
+            head = f"{abs(num)}/{d}" if coef.denominator == 1 else f"{abs(num)}/({coef.denominator} {d})"
+            parts.append(("-" if num < 0 else "") + head)
+        elif coef != 1 or not rest:
+            parts.append(fmt_fraction(coef) if coef != -1 or not rest else "-")
+        for i, a in enumerate(rest):
+            first = i == 0 and not parts
+            if isinstance(a, Mul) and first:
+                parts.append(self.render(a))
+            else:
+                level = P[Mul] if first else P[Mul] + 1
+                parts.append(self.parenthesize(a, level))
+        text = " ".join(parts)
+        return text.replace("- ", "-", 1) if text.startswith("- ") else text
+
+    def _render_Div(self, n):
+        return f"{self.parenthesize(n.left, P[Mul])}/{self.parenthesize(n.right, P[Mul] + 1)}"
+
+    def _render_Power(self, n):
+        e = n.exp
+        exp = str(e.numerator) if e.denominator == 1 else f"({e.numerator}/{e.denominator})"
+        base = self.parenthesize(n.arg, POSTFIX + 1)
+        return f"{base}^{exp}"
+
+    def _render_EPow(self, n):
+        e = n.exp
+        exp = str(e.numerator) if e.denominator == 1 else f"({e.numerator}/{e.denominator})"
+        return f"{self.parenthesize(n.arg, POSTFIX)}.^{exp}"
+
+    def _render_Transpose(self, n):
+        return f"{self.parenthesize(n.arg, POSTFIX)}^T"
+
+    def _render_Inverse(self, n):
+        if isinstance(n.arg, Transpose):
+            return f"{self.parenthesize(n.arg.arg, POSTFIX)}^-T"
+        return f"{self.parenthesize(n.arg, POSTFIX)}^-1"
+
+    def _render_Hadamard(self, n):
+        return f"{self.parenthesize(n.left, P[Hadamard])} .* {self.parenthesize(n.right, P[Hadamard] + 1)}"
+
+    def _render_HadDiv(self, n):
+        return f"{self.parenthesize(n.left, P[Hadamard])} ./ {self.parenthesize(n.right, P[Hadamard] + 1)}"
+
+    def _render_Kron(self, n):
+        return f"kron({self.render(n.left)}, {self.render(n.right)})"
+
+    def call(self, name, n):
+        return f"{name}({self.render(n.arg)})"
+
+    def _render_Trace(self, n):
+        return self.call("tr", n)
+
+    def _render_Det(self, n):
+        return self.call("det", n)
+
+    def _render_LogDet(self, n):
+        return self.call("logdet", n)
+
+    def _render_Sum(self, n):
+        return self.call("sum", n)
+
+    def _render_Vec(self, n):
+        return self.call("vec", n)
+
+    def _render_Diag(self, n):
+        return self.call("diag", n)
+
+    def _render_Elementwise(self, n):
+        return self.call(n.fn, n)
+
+    def _render_Norm(self, n):
+        sub = f"_{n.kind}" if n.kind else ""
+        return f"||{self.render(n.arg)}||{sub}"
+
+
+_TEXT = TextRenderer()
+
+
+def render_text(node: Node) -> str:
+    return _TEXT.render(node)

@@ -1,0 +1,487 @@
+"""Shape inference: one rule per node class in SHAPE_RULES, dimensions unified across
+the formula. Returns a Typed program whose every node carries a resolved shape."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Callable
+
+from . import limits
+from .errors import LimitError, ShapeError, Span
+from .nodes import (SCALAR, Add, Commutation, Delta, Det, Diag, Dim, Div, Elementwise, EPow, HadDiv,
+                    Hadamard, Identity, Inverse, Kron, LogDet, Mul, Neg, Node, Norm, Num, Ones,
+                    Power, Shape, Size, Sum, Sym, Trace, Transpose, Unit, Vec, Zero)
+from .parse import Decl, Program, is_greek
+
+
+class Var:
+    __slots__ = ("id",)
+
+    def __init__(self, id: int):
+        self.id = id
+
+    def __repr__(self):
+        return f"?{self.id}"
+
+
+class Prod:
+    """A product of dimensions (Kronecker, vec), kept symbolic until resolved."""
+    __slots__ = ("factors",)
+
+    def __init__(self, factors):
+        self.factors = tuple(factors)
+
+
+def fmt_dim(d) -> str:
+    if isinstance(d, Var):
+        return "?"
+    if isinstance(d, Prod):
+        return "·".join(fmt_dim(f) for f in d.factors)
+    return str(d)
+
+
+def fmt_shape(shape) -> str:
+    return "×".join(fmt_dim(d) for d in shape)
+
+
+def dim_product(dims) -> Dim:
+    """Product of resolved dims: ints multiply, names join with '*'."""
+    num, names = 1, []
+    for d in dims:
+        if isinstance(d, int):
+            num *= d
+        else:
+            names.extend(str(d).split("*"))
+    if not names:
+        return num
+    return "*".join(([str(num)] if num != 1 else []) + names)
+
+
+@dataclass
+class SymbolInfo:
+    name: str
+    shape: Shape
+    inferred: bool
+    symmetric: bool = False
+    kind: str = "symbol"       # symbol | bound | size
+
+
+@dataclass
+class Typed:
+    program: Program
+    body: Node
+    bindings: tuple[tuple[str, Node], ...]
+    symbols: dict[str, SymbolInfo]
+    dims: tuple[str, ...]
+
+    @property
+    def source(self) -> str:
+        return self.program.source
+
+    def free_symbols(self) -> dict[str, SymbolInfo]:
+        return {k: v for k, v in self.symbols.items() if v.kind == "symbol"}
+
+
+class Unifier:
+    def __init__(self):
+        self.parent: dict[int, object] = {}
+        self.count = 0
+
+    def fresh(self) -> Var:
+        self.count += 1
+        return Var(self.count)
+
+    def find(self, d):
+        while isinstance(d, Var) and d.id in self.parent:
+            d = self.parent[d.id]
+        if isinstance(d, Prod):
+            factors = [self.find(f) for f in d.factors]
+            if all(not isinstance(f, (Var, Prod)) for f in factors):
+                return dim_product(factors)
+            return Prod(factors)
+        return d
+
+    def unify(self, a, b) -> bool:
+        a, b = self.find(a), self.find(b)
+        if isinstance(a, Var) and isinstance(b, Var):
+            if a.id != b.id:
+                self.parent[a.id] = b
+            return True
+        if isinstance(a, Var):
+            self.parent[a.id] = b
+            return True
+        if isinstance(b, Var):
+            self.parent[b.id] = a
+            return True
+        if isinstance(a, Prod) and isinstance(b, Prod) and len(a.factors) == len(b.factors):
+            if self.prod_key(a) == self.prod_key(b):
+                return True
+            return all(self.unify(x, y) for x, y in zip(a.factors, b.factors))
+        if isinstance(a, Prod) or isinstance(b, Prod):
+            return self.prod_key(a) == self.prod_key(b)
+        return a == b
+
+    def prod_key(self, d):
+        d = self.find(d)
+        if isinstance(d, Prod):
+            return tuple(sorted(repr(self.prod_key(f)) for f in d.factors))
+        return d
+
+    def is_one(self, d) -> bool:
+        return self.find(d) == 1
+
+    def shape(self, s) -> tuple:
+        return tuple(self.find(d) for d in s)
+
+
+SHAPE_RULES: dict[type, Callable] = {}
+
+
+def rule(*classes):
+    def register(f):
+        for c in classes:
+            SHAPE_RULES[c] = f
+        return f
+    return register
+
+
+class Inference:
+    def __init__(self, program: Program):
+        self.program = program
+        self.u = Unifier()
+        self.shapes: dict[int, tuple] = {}
+        self.symbols: dict[str, tuple] = {}
+        self.declared: dict[str, Decl] = {}
+        self.bound: dict[str, tuple] = {}
+        self.order: list[str] = []
+        self.deferred: list[tuple] = []
+        self.dim_names: set[str] = set()
+        for d in program.decls:
+            dims = tuple(d.dims) if d.dims else SCALAR
+            self.dim_names.update(x for x in dims if isinstance(x, str))
+            if d.name in self.declared and tuple(self.declared[d.name].dims or SCALAR) != dims:
+                old = self.declared[d.name]
+                raise ShapeError(f"{d.name} is declared twice: {fmt_shape(old.dims or SCALAR)} and {fmt_shape(dims)}",
+                                 d.span)
+            if d.symmetric and len(dims) == 2 and dims[0] != dims[1]:
+                raise ShapeError(f"{d.name} is declared symmetric but is {fmt_shape(dims)}, not square", d.span)
+            self.declared[d.name] = d
+
+    # -- helpers used by the rules
+    def text(self, n: Node) -> str:
+        from .render.text import render_text
+        try:
+            s = render_text(n)
+        except Exception:  # a half-built node; the shape is what matters
+            s = type(n).__name__
+        return s if len(s) <= 40 else s[:37] + "…"
+
+    def show(self, n: Node) -> str:
+        return f"{self.text(n)} ({fmt_shape(self.u.shape(self.shapes[id(n)]))})"
+
+    def need(self, ok: bool, message: str, n: Node, hint: str | None = None):
+        if not ok:
+            raise ShapeError(message, n.span, hint)
+
+    def unify_shapes(self, a, b) -> bool:
+        if len(a) != len(b):
+            return False
+        snapshot = dict(self.u.parent)
+        if all(self.u.unify(x, y) for x, y in zip(a, b)):
+            return True
+        self.u.parent = snapshot
+        return False
+
+    def known_scalar(self, s) -> bool:
+        return all(self.u.is_one(d) for d in s)
+
+    def symbol_shape(self, n: Sym) -> tuple:
+        name = n.name
+        if name in self.bound:
+            return self.bound[name]
+        if name not in self.symbols:
+            if len(self.symbols) >= limits.MAX_SYMBOLS:
+                raise LimitError(f"more than {limits.MAX_SYMBOLS} symbols", n.span)
+            if name in self.declared:
+                d = self.declared[name]
+                shape = tuple(d.dims) if d.dims else SCALAR
+            elif name in self.dim_names:
+                shape = SCALAR
+            elif is_greek(name):
+                shape = SCALAR
+            elif name[0].isupper():
+                shape = (self.u.fresh(), self.u.fresh())
+            else:
+                shape = (self.u.fresh(), 1)
+            self.symbols[name] = shape
+            self.order.append(name)
+        return self.symbols[name]
+
+    def visit(self, n: Node) -> tuple:
+        kids = [self.visit(c) for c in _kids(n)]
+        r = SHAPE_RULES.get(type(n))
+        if r is None:
+            raise ShapeError(f"no shape rule for {type(n).__name__}", n.span)
+        shape = r(self, n, *kids)
+        self.shapes[id(n)] = shape
+        return shape
+
+
+def _kids(n: Node):
+    from .nodes import children
+    return list(children(n))
+
+
+@rule(Sym)
+def s_sym(I: Inference, n):
+    return I.symbol_shape(n)
+
+
+@rule(Num, Size)
+def s_scalar(I, n):
+    return SCALAR
+
+
+@rule(Zero)
+def s_zero(I, n):
+    return tuple(n.shape) if n.shape else (I.u.fresh(), I.u.fresh())
+
+
+@rule(Identity)
+def s_identity(I, n):
+    if n.shape:
+        return tuple(n.shape)
+    v = I.u.fresh()
+    return (v, v)
+
+
+@rule(Ones)
+def s_ones(I, n):
+    return tuple(n.shape) if n.shape else (I.u.fresh(), 1)
+
+
+@rule(Delta, Unit, Commutation)
+def s_given(I, n):
+    return tuple(n.shape)
+
+
+@rule(Add)
+def s_add(I, n, *shapes):
+    first = shapes[0]
+    for arg, s in zip(n.args[1:], shapes[1:]):
+        I.need(I.unify_shapes(first, s), f"cannot add {I.show(n.args[0])} and {I.show(arg)}", n)
+    return first
+
+
+@rule(Neg, Elementwise, EPow)
+def s_same(I, n, a):
+    return a
+
+
+@rule(Mul)
+def s_mul(I, n, *shapes):
+    out = shapes[0]
+    left = n.args[0]
+    for arg, s in zip(n.args[1:], shapes[1:]):
+        out = I_mul(I, n, left, out, arg, s)
+        left = n
+        I.shapes[id(n)] = out
+    return out
+
+
+def I_mul(I, n, left, a, right, b):
+    u = I.u
+    if I.known_scalar(a):
+        return b
+    if I.known_scalar(b):
+        return a
+    # both could be column vectors: which one is the scalar is decided once the rest is known
+    if u.is_one(a[1]) and u.is_one(b[1]) and isinstance(u.find(b[0]), Var) and isinstance(u.find(a[0]), Var):
+        out = (u.fresh(), u.fresh())
+        I.deferred.append((n, left, a, right, b, out))
+        return out
+    if not u.unify(a[1], b[0]):
+        raise ShapeError(f"cannot multiply {I.show(left)} by {I.show(right)}", n.span,
+                         f"the inner dimensions {fmt_dim(u.find(a[1]))} and {fmt_dim(u.find(b[0]))} differ")
+    return (a[0], b[1])
+
+
+def resolve_deferred(I: Inference):
+    u = I.u
+    for n, left, a, right, b, out in I.deferred:
+        if I.known_scalar(a):
+            result = b
+        elif I.known_scalar(b):
+            result = a
+        elif not isinstance(u.find(b[0]), Var) and not isinstance(u.find(a[0]), Var):
+            raise ShapeError(f"cannot multiply {I.show(left)} by {I.show(right)}", n.span)
+        elif not isinstance(u.find(a[0]), Var):
+            u.unify(b[0], 1)
+            result = a
+        elif not isinstance(u.find(b[0]), Var):
+            u.unify(a[0], 1)
+            result = b
+        else:
+            u.unify(b[0], 1)    # default: `a t` scales a by the scalar t
+            result = a
+        if not I.unify_shapes(out, result):
+            raise ShapeError(f"cannot multiply {I.show(left)} by {I.show(right)}", n.span)
+
+
+@rule(Div)
+def s_div(I, n, a, b):
+    I.need(I.unify_shapes(b, SCALAR), f"can only divide by a scalar; {I.show(n.right)} is not one", n,
+           "for elementwise division write ./")
+    return a
+
+
+@rule(Power)
+def s_power(I, n, a):
+    if n.exp.denominator != 1 or I.known_scalar(a):
+        I.need(I.unify_shapes(a, SCALAR), f"a fractional power needs a scalar; {I.show(n.arg)} is not one", n,
+               "for elementwise powers write .^")
+        return SCALAR
+    if not I.u.unify(a[0], a[1]):
+        hint = "write x^T x or x.^2" if I.u.is_one(a[1]) else "for elementwise powers write .^"
+        raise ShapeError(f"^ needs a square matrix or a scalar; {I.show(n.arg)} is not square", n.span, hint)
+    if abs(n.exp) > limits.MAX_MATRIX_POWER and not I.known_scalar(a):
+        raise LimitError(f"matrix power {n.exp} is too large (at most {limits.MAX_MATRIX_POWER})", n.span)
+    return a
+
+
+@rule(Transpose)
+def s_transpose(I, n, a):
+    return (a[1], a[0])
+
+
+@rule(Inverse)
+def s_inverse(I, n, a):
+    I.need(I.u.unify(a[0], a[1]), f"inverse needs a square matrix; {I.show(n.arg)} is not square", n)
+    return a
+
+
+@rule(Hadamard, HadDiv)
+def s_hadamard(I, n, a, b):
+    I.need(I.unify_shapes(a, b), f"elementwise operation needs equal shapes: {I.show(n.left)} and {I.show(n.right)}", n)
+    return a
+
+
+@rule(Kron)
+def s_kron(I, n, a, b):
+    return (I.u.find(Prod((a[0], b[0]))), I.u.find(Prod((a[1], b[1]))))
+
+
+def square_to_scalar(what):
+    def r(I, n, a):
+        I.need(I.u.unify(a[0], a[1]), f"{what} needs a square matrix; {I.show(n.arg)} is not square", n)
+        return SCALAR
+    return r
+
+
+rule(Trace)(square_to_scalar("tr"))
+rule(Det)(square_to_scalar("det"))
+rule(LogDet)(square_to_scalar("logdet"))
+
+
+@rule(Sum, Norm)
+def s_to_scalar(I, n, a):
+    return SCALAR
+
+
+@rule(Vec)
+def s_vec(I, n, a):
+    return (I.u.find(Prod((a[0], a[1]))), 1)
+
+
+@rule(Diag)
+def s_diag(I, n, a):
+    if I.u.is_one(a[1]):
+        return (a[0], a[0])
+    I.need(I.u.unify(a[0], a[1]), f"diag needs a vector or a square matrix; {I.show(n.arg)} is neither", n)
+    return (a[0], 1)
+
+
+NAME_POOL = ("n", "m", "p", "q", "r", "k", "l", "d", "s", "t", "u", "v", "w")
+
+
+def infer(program: Program) -> Typed:
+    I = Inference(program)
+    for b in program.bindings:
+        shape = I.visit(b.value)
+        if b.name in I.declared:
+            d = I.declared[b.name]
+            if not I.unify_shapes(shape, tuple(d.dims) if d.dims else SCALAR):
+                raise ShapeError(f"{b.name} is declared {fmt_shape(d.dims or SCALAR)} but its formula is "
+                                 f"{fmt_shape(I.u.shape(shape))}", b.span)
+        if b.name in I.bound:
+            raise ShapeError(f"{b.name} is bound twice", b.span)
+        if b.name in I.symbols:
+            raise ShapeError(f"{b.name} is used before it is bound", b.span)
+        I.bound[b.name] = shape
+    I.visit(program.body)
+    resolve_deferred(I)
+    names = name_dims(I)
+    return build_typed(I, names)
+
+
+def name_dims(I: Inference) -> dict[int, str]:
+    used = set(I.dim_names) | set(I.symbols) | set(I.bound)
+    pool = (n for n in NAME_POOL + tuple(f"n{i}" for i in range(1, 10_000)) if n not in used)
+    names: dict[int, str] = {}
+
+    def visit(shape):
+        for d in shape:
+            d = I.u.find(d)
+            ds = d.factors if isinstance(d, Prod) else (d,)
+            for x in ds:
+                x = I.u.find(x)
+                if isinstance(x, Var) and x.id not in names:
+                    names[x.id] = next(pool)
+
+    vectors = [s for s in I.order if len(I.symbols[s]) == 2 and I.u.is_one(I.symbols[s][1])]
+    for s in vectors + [s for s in I.order if s not in vectors]:
+        visit(I.symbols[s])
+    for shape in I.shapes.values():
+        visit(shape)
+    return names
+
+
+def build_typed(I: Inference, names: dict[int, str]) -> Typed:
+    def resolve(shape) -> Shape:
+        out = []
+        for d in shape:
+            d = I.u.find(d)
+            if isinstance(d, Var):
+                d = names[d.id]
+            elif isinstance(d, Prod):
+                d = dim_product([names[f.id] if isinstance(f, Var) else f
+                                 for f in (I.u.find(x) for x in d.factors)])
+            out.append(d)
+        return tuple(out)
+
+    symmetric = {d.name for d in I.program.decls if d.symmetric}
+    dims = set(I.dim_names)
+
+    def rebuild(n: Node) -> Node:
+        from .nodes import map_children
+        shape = resolve(I.shapes[id(n)])
+        m = map_children(n, rebuild)
+        if isinstance(m, Sym):
+            if m.name not in I.bound and m.name not in I.declared and m.name in I.dim_names:
+                return Size(m.name, shape=SCALAR, span=m.span)
+            if m.name in symmetric:
+                m = replace(m, symmetric=True)
+        return replace(m, shape=shape)
+
+    bindings = tuple((b.name, rebuild(b.value)) for b in I.program.bindings)
+    body = rebuild(I.program.body)
+    symbols: dict[str, SymbolInfo] = {}
+    for name in I.order:
+        shape = resolve(I.symbols[name])
+        dims.update(d for d in shape if isinstance(d, str))
+        if name not in I.declared and name in I.dim_names:
+            symbols[name] = SymbolInfo(name, SCALAR, False, kind="size")
+        else:
+            symbols[name] = SymbolInfo(name, shape, name not in I.declared, name in symmetric)
+    for name, shape in I.bound.items():
+        symbols[name] = SymbolInfo(name, resolve(shape), False, kind="bound")
+    return Typed(I.program, body, bindings, symbols, tuple(sorted(dims)))

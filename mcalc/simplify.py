@@ -1,0 +1,754 @@
+"""Canonical forms. Smart constructors (add, mul, transpose, ...) build every node in
+simplified form; `simplify` rebuilds a tree bottom-up through them (REWRITES names one
+constructor per node class), and `factor` is the final, presentational pass that pulls
+common factors out of sums: A x + Aᵀ x → (A + Aᵀ) x.
+
+Each constructor preserves shape and returns its input unchanged when nothing applies.
+"""
+from __future__ import annotations
+
+from fractions import Fraction
+from functools import lru_cache
+from typing import Callable
+
+from . import limits
+from .errors import LimitError
+from .nodes import (SCALAR, Add, Commutation, Delta, Det, Diag, Dim, Div, Elementwise, EPow, HadDiv,
+                    Hadamard, Identity, Inverse, Kron, LogDet, Mul, Neg, Node, Norm, Num, Ones, Power,
+                    Shape, Size, Sum, Sym, Trace, Transpose, Unit, Vec, Zero, children, map_children)
+from .shapes import dim_product
+
+ONE = Fraction(1)
+
+
+# ---- small helpers ------------------------------------------------------------------
+def num(v, shape: Shape = SCALAR) -> Node:
+    v = Fraction(v)
+    return Zero(shape=shape) if v == 0 else Num(v, shape=SCALAR)
+
+
+def zero(shape: Shape) -> Node:
+    return Zero(shape=shape)
+
+
+def ones(shape: Shape) -> Node:
+    return Num(ONE, shape=SCALAR) if shape == SCALAR else Ones(shape=shape)
+
+
+def identity(n: Dim) -> Node:
+    return Num(ONE, shape=SCALAR) if n == 1 else Identity(shape=(n, n))
+
+
+def is_zero(n: Node) -> bool:
+    return isinstance(n, Zero)
+
+
+def is_one(n: Node) -> bool:
+    return isinstance(n, Num) and n.value == 1
+
+
+def is_scalar(n: Node) -> bool:
+    return n.shape == SCALAR
+
+
+def is_column(n: Node) -> bool:
+    return n.shape[1] == 1 and n.shape[0] != 1
+
+
+def is_row(n: Node) -> bool:
+    return n.shape[0] == 1 and n.shape[1] != 1
+
+
+def numel(shape: Shape) -> Dim:
+    return dim_product(shape)
+
+
+@lru_cache(maxsize=200_000)
+def key(n: Node) -> str:
+    """A deterministic sort key: the text form."""
+    from .render.text import render_text
+    return render_text(n)
+
+
+@lru_cache(maxsize=200_000)
+def size(n: Node) -> int:
+    return 1 + sum(size(c) for c in children(n))
+
+
+def count_transposes(n: Node) -> int:
+    """Transposes, a transposed compound counting double: aᵀ (b + c) beats (b + c)ᵀ a."""
+    own = 0
+    if isinstance(n, Transpose):
+        own = 1 if isinstance(n.arg, (Sym, Delta)) else 2
+    return own + sum(count_transposes(c) for c in children(n))
+
+
+def hadamard_factors(n: Node) -> list[Node]:
+    if isinstance(n, Hadamard):
+        return hadamard_factors(n.left) + hadamard_factors(n.right)
+    return [n]
+
+
+def chain_shape(chain) -> Shape:
+    return (chain[0].shape[0], chain[-1].shape[1])
+
+
+def split_coef(n: Node) -> tuple[Fraction, Node | None]:
+    """n = c · core, core None for a plain number."""
+    if isinstance(n, Num):
+        return n.value, None
+    if isinstance(n, Mul) and isinstance(n.args[0], Num):
+        rest = n.args[1:]
+        return n.args[0].value, rest[0] if len(rest) == 1 else Mul(rest, shape=n.shape)
+    return ONE, n
+
+
+def split_scalars(n: Node) -> tuple[list[Node], Node]:
+    """n = (product of scalars) · core, with core free of scalar factors."""
+    if isinstance(n, Mul) and not is_scalar(n):
+        scalars = [a for a in n.args if is_scalar(a)]
+        chain = [a for a in n.args if not is_scalar(a)]
+        if scalars:
+            return scalars, chain[0] if len(chain) == 1 else Mul(tuple(chain), shape=n.shape)
+    return [], n
+
+
+# ---- sums -----------------------------------------------------------------------------
+def add(*terms: Node) -> Node:
+    flat: list[Node] = []
+    for t in terms:
+        if isinstance(t, Add):
+            flat.extend(t.args)
+        elif isinstance(t, Neg):
+            flat.append(mul(num(-1), t.arg))
+        elif not is_zero(t):
+            flat.append(t)
+    shape = terms[0].shape if terms else SCALAR
+    coefs: dict[Node | None, Fraction] = {}
+    for t in flat:
+        c, core = split_coef(t)
+        coefs[core] = coefs.get(core, Fraction(0)) + c
+    out = []
+    for core, c in coefs.items():
+        if c == 0:
+            continue
+        if core is None:
+            out.append(Num(c, shape=SCALAR))
+        else:
+            out.append(core if c == 1 else mul(Num(c, shape=SCALAR), core))
+    if not out:
+        return zero(shape)
+    if len(out) == 1:
+        return out[0]
+    out.sort(key=lambda t: (split_coef(t)[0] < 0, isinstance(t, (Num, Ones, Identity)), key(t)))
+    return Add(tuple(out), shape=shape)
+
+
+def neg(x: Node) -> Node:
+    return mul(num(-1), x)
+
+
+def sub(a: Node, b: Node) -> Node:
+    return add(a, neg(b))
+
+
+# ---- products -------------------------------------------------------------------------
+def mul(*factors: Node) -> Node:
+    coef = Fraction(1)
+    exps: dict[Node, Fraction] = {}
+    chain: list[Node] = []
+    zero_shape = None
+
+    def take(f: Node):
+        nonlocal coef, zero_shape
+        if isinstance(f, Zero):
+            zero_shape = True
+        elif isinstance(f, Num):
+            coef *= f.value
+        elif isinstance(f, Neg):
+            coef *= -1
+            take(f.arg)
+        elif isinstance(f, Mul) and (not is_scalar(f) or all(is_scalar(a) for a in f.args)
+                                     or not chain_free(f)):
+            for a in f.args:
+                take(a)
+        elif is_scalar(f):
+            if isinstance(f, Mul):          # a 1×1 chain such as xᵀ A x, kept whole
+                take_scalar_chain(f)
+            elif isinstance(f, Power):
+                exps[f.arg] = exps.get(f.arg, Fraction(0)) + f.exp
+            else:
+                exps[f] = exps.get(f, Fraction(0)) + 1
+        else:
+            chain.append(f)
+
+    def take_scalar_chain(f: Mul):
+        nonlocal coef
+        for a in f.args:
+            if is_scalar(a):
+                take(a)
+        inner = tuple(a for a in f.args if not is_scalar(a))
+        if inner:
+            c = canonical_scalar_chain(inner)
+            exps[c] = exps.get(c, Fraction(0)) + 1
+
+    for f in factors:
+        take(f)
+    result_shape = chain_shape(chain) if chain else SCALAR
+    if zero_shape or coef == 0:
+        return zero(result_shape)
+    chain = simplify_chain(chain)
+    if chain and result_shape == SCALAR and len(chain) > 1:
+        chain = list(canonical_scalar_chain(tuple(chain)).args)
+    # 1×1 stretches inside the chain are scalars: a xᵀ y bᵀ = (xᵀ y) a bᵀ
+    if len(chain) > 1:
+        pieces = split_chain(chain)
+        if pieces is not None:
+            chain, scalars = pieces
+            for s in scalars:
+                c = canonical_scalar_chain(tuple(s))
+                exps[c] = exps.get(c, Fraction(0)) + 1
+    scal = []
+    for base, e in exps.items():
+        if e == 0:
+            continue
+        if isinstance(base, (Num,)):
+            coef *= base.value ** e
+            continue
+        scal.append(base if e == 1 else Power(base, e, shape=SCALAR))
+    scal.sort(key=lambda s: (isinstance(s, Power) and s.exp < 0, key(s)))
+    if chain and all(isinstance(c, Identity) for c in chain) and len(chain) > 1:
+        chain = chain[:1]
+    if not chain:
+        chain_atoms = [s for s in scal if isinstance(s, Mul)]
+        if len(chain_atoms) == 1 and len(scal) >= 1:
+            scal.remove(chain_atoms[0])
+            chain = list(chain_atoms[0].args)
+    args = ([Num(coef, shape=SCALAR)] if coef != 1 else []) + scal + chain
+    if not args:
+        return Num(ONE, shape=SCALAR)
+    if len(args) == 1:
+        return args[0]
+    if len(args) == 2 and isinstance(args[1], Identity) and isinstance(args[0], Num) and False:
+        pass
+    if any(isinstance(a, Zero) for a in args):
+        return zero(result_shape)
+    return Mul(tuple(args), shape=result_shape)
+
+
+def chain_free(f: Mul) -> bool:
+    """A 1×1 product whose non-scalar factors form a chain (xᵀ A x) stays one factor."""
+    return any(not is_scalar(a) for a in f.args)
+
+
+def canonical_scalar_chain(chain: tuple[Node, ...]) -> Node:
+    """xᵀ A x and its transpose xᵀ Aᵀ x are one number; pick one spelling."""
+    if len(chain) == 1:
+        return chain[0]
+    a = Mul(chain, shape=SCALAR)
+    rev = tuple(transpose(c) for c in reversed(chain))
+    b = Mul(rev, shape=SCALAR)
+    if count_transposes(b) < count_transposes(a) or (count_transposes(b) == count_transposes(a) and key(b) < key(a)):
+        return b
+    return a
+
+
+def split_chain(chain: list[Node]):
+    """Cut the chain at inner dimensions equal to 1; return (remaining chain, scalar pieces)."""
+    dims = [chain[0].shape[0]] + [c.shape[1] for c in chain]
+    cuts = [t for t in range(len(dims)) if dims[t] == 1]
+    if len(cuts) < 2 or (cuts[0] == 0 and cuts[-1] == len(chain)) and len(cuts) == 2:
+        return None
+    pieces, rest = [], []
+    prev = 0
+    # segments between consecutive cuts are scalars
+    keep = [True] * len(chain)
+    for a, b in zip(cuts, cuts[1:]):
+        if b - a >= 1 and not (a == 0 and b == len(chain)):
+            pieces.append(chain[a:b])
+            for i in range(a, b):
+                keep[i] = False
+    rest = [c for c, k in zip(chain, keep) if k]
+    if not rest:
+        return None
+    return rest, pieces
+
+
+def simplify_chain(chain: list[Node]) -> list[Node]:
+    out: list[Node] = []
+    for c in chain:
+        if isinstance(c, Identity) and (out or len(chain) > 1):
+            continue
+        if out:
+            prev = out[-1]
+            if (isinstance(c, Inverse) and c.arg == prev) or (isinstance(prev, Inverse) and prev.arg == c):
+                out.pop()
+                if not out and c is chain[-1]:
+                    out.append(identity(c.shape[0]))
+                continue
+            base_p, e_p = power_parts(prev)
+            base_c, e_c = power_parts(c)
+            if base_p == base_c and e_p > 0 and e_c > 0 and base_p.shape[0] == base_p.shape[1]:
+                out[-1] = power(base_p, e_p + e_c)
+                continue
+        out.append(c)
+    if not out and chain:
+        return [identity(chain[0].shape[0])]
+    return out
+
+
+def power_parts(n: Node) -> tuple[Node, Fraction]:
+    if isinstance(n, Power):
+        return n.arg, n.exp
+    return n, ONE
+
+
+def power(x: Node, e) -> Node:
+    e = Fraction(e)
+    if is_scalar(x):
+        if e == 0:
+            return num(1)
+        if e == 1:
+            return x
+        if isinstance(x, Num):
+            if e.denominator == 1:
+                if x.value == 0 and e < 0:
+                    return Power(x, e, shape=SCALAR)
+                return num(x.value ** int(e))
+            return Power(x, e, shape=SCALAR)
+        if isinstance(x, Zero):
+            return x if e > 0 else Power(x, e, shape=SCALAR)
+        if isinstance(x, Power) and e.denominator == 1 and x.exp.denominator == 1:
+            return power(x.arg, x.exp * e)
+        if isinstance(x, Mul) and all(is_scalar(a) for a in x.args) and e.denominator == 1:
+            return mul(*[power(a, e) for a in x.args])
+        return Power(x, e, shape=SCALAR)
+    if e == 0:
+        return identity(x.shape[0])
+    if e == 1:
+        return x
+    if e == -1:
+        return inverse(x)
+    if isinstance(x, Identity):
+        return x
+    return Power(x, e, shape=x.shape)
+
+
+def div(a: Node, b: Node) -> Node:
+    return mul(a, power(b, -1))
+
+
+# ---- transposes and inverses ----------------------------------------------------------
+def transpose(x: Node) -> Node:
+    if is_scalar(x):
+        return x
+    match x:
+        case Transpose(arg=a):
+            return a
+        case Sym(symmetric=True) | Identity() :
+            return x
+        case Zero() | Ones():
+            return type(x)(shape=(x.shape[1], x.shape[0]))
+        case Mul(args=args):
+            scal = [a for a in args if is_scalar(a)]
+            chain = [transpose(a) for a in reversed(args) if not is_scalar(a)]
+            return mul(*scal, *chain)
+        case Add(args=args):
+            pushed = add(*[transpose(a) for a in args])
+            if pushed == x or count_transposes(pushed) < 1 + count_transposes(x):
+                return pushed
+        case Inverse(arg=a):
+            return inverse(transpose(a))
+        case Power(arg=a, exp=e):
+            return power(transpose(a), e)
+        case Hadamard(left=a, right=b):
+            return hadamard(transpose(a), transpose(b))
+        case HadDiv(left=a, right=b):
+            return haddiv(transpose(a), transpose(b))
+        case Kron(left=a, right=b):
+            return kron(transpose(a), transpose(b))
+        case Elementwise(fn=fn, arg=a):
+            return elementwise(fn, transpose(a))
+        case EPow(arg=a, exp=e):
+            return epow(transpose(a), e)
+        case Diag(arg=a) if is_column(a):
+            return x
+        case Commutation(m=m, n=n):
+            return Commutation(n, m, shape=x.shape)
+    return Transpose(x, shape=(x.shape[1], x.shape[0]))
+
+
+def inverse(x: Node) -> Node:
+    if is_scalar(x):
+        return power(x, -1)
+    match x:
+        case Inverse(arg=a):
+            return a
+        case Identity():
+            return x
+        case Power(arg=a, exp=e):
+            return power(a, -e)
+        case Kron(left=a, right=b):
+            return kron(inverse(a), inverse(b))
+        case Mul(args=args) if any(is_scalar(a) for a in args):
+            scal = [power(a, -1) for a in args if is_scalar(a)]
+            rest = [a for a in args if not is_scalar(a)]
+            core = rest[0] if len(rest) == 1 else Mul(tuple(rest), shape=x.shape)
+            return mul(*scal, inverse(core))
+    return Inverse(x, shape=x.shape)
+
+
+# ---- elementwise ------------------------------------------------------------------------
+def pull_scalars(f: Callable[[Node, Node], Node], a: Node, b: Node) -> Node | None:
+    sa, ca = split_scalars(a)
+    sb, cb = split_scalars(b)
+    if sa or sb:
+        return mul(*sa, *sb, f(ca, cb))
+    return None
+
+
+def hadamard(a: Node, b: Node) -> Node:
+    """Elementwise product, flattened: equal bases add exponents, ones drop, scalars move out."""
+    if is_zero(a) or is_zero(b):
+        return zero(a.shape)
+    if is_scalar(a) and is_scalar(b):
+        return mul(a, b)
+    scalars: list[Node] = []
+    exps: dict[Node, Fraction] = {}
+
+    def take(f: Node):
+        if isinstance(f, Hadamard):
+            take(f.left)
+            take(f.right)
+            return
+        sc, core = split_scalars(f)
+        scalars.extend(sc)
+        if isinstance(core, Ones):
+            return
+        base, e = epow_parts(core)
+        exps[base] = exps.get(base, Fraction(0)) + e
+
+    take(a)
+    take(b)
+    factors = [epow(base, e) for base, e in exps.items() if e != 0]
+    factors = [f for f in factors if not isinstance(f, Ones)]
+    factors.sort(key=lambda f: (isinstance(f, Add), key(f)))
+    if not factors:
+        core = ones(a.shape)
+    else:
+        core = factors[0]
+        for f in factors[1:]:
+            core = Hadamard(core, f, shape=a.shape)
+    return mul(*scalars, core) if scalars else core
+
+
+def epow_parts(n: Node):
+    if isinstance(n, EPow):
+        return n.arg, n.exp
+    return n, ONE
+
+
+def haddiv(a: Node, b: Node) -> Node:
+    if is_zero(a):
+        return a
+    if isinstance(b, Ones):
+        return a
+    if is_scalar(a) and is_scalar(b):
+        return div(a, b)
+    sa, ca = split_scalars(a)
+    if sa:
+        return mul(*sa, haddiv(ca, b))
+    if a == b:
+        return ones(a.shape)
+    if isinstance(a, Ones):
+        return epow(b, -1)
+    return HadDiv(a, b, shape=a.shape)
+
+
+def epow(x: Node, e) -> Node:
+    e = Fraction(e)
+    if is_scalar(x):
+        return power(x, e)
+    if e == 1:
+        return x
+    if e == 0:
+        return ones(x.shape)
+    if isinstance(x, EPow) and (e.denominator == 1 and x.exp.denominator == 1):
+        return epow(x.arg, x.exp * e)
+    if isinstance(x, Ones):
+        return x
+    return EPow(x, e, shape=x.shape)
+
+
+def elementwise(fn: str, x: Node) -> Node:
+    return Elementwise(fn, x, shape=x.shape)
+
+
+def kron(a: Node, b: Node) -> Node:
+    shape = (dim_product((a.shape[0], b.shape[0])), dim_product((a.shape[1], b.shape[1])))
+    if is_zero(a) or is_zero(b):
+        return zero(shape)
+    if is_scalar(a) or is_scalar(b):
+        return mul(a, b)
+    if is_column(a) and is_row(b):
+        return mul(a, b)
+    if is_row(a) and is_column(b):
+        return mul(b, a)
+    if isinstance(a, Identity) and isinstance(b, Identity):
+        return identity(shape[0])
+    pulled = pull_scalars(kron, a, b)
+    if pulled is not None:
+        return pulled
+    return Kron(a, b, shape=shape)
+
+
+# ---- matrix functions ------------------------------------------------------------------
+def trace(x: Node) -> Node:
+    if is_scalar(x):
+        return x
+    match x:
+        case Zero():
+            return num(0)
+        case Identity():
+            n = x.shape[0]
+            return num(n) if isinstance(n, int) else Size(n, shape=SCALAR)
+        case Add(args=args):
+            return add(*[trace(a) for a in args])
+        case Transpose(arg=a):
+            return trace(a)
+        case Kron(left=a, right=b):
+            return mul(trace(a), trace(b))
+        case Mul(args=args):
+            scal = [a for a in args if is_scalar(a)]
+            chain = [a for a in args if not is_scalar(a)]
+            if scal:
+                return mul(*scal, trace(chain[0] if len(chain) == 1 else Mul(tuple(chain), shape=x.shape)))
+            dims = [c.shape[1] for c in chain]
+            if 1 in dims[:-1]:           # tr(u vᵀ) = vᵀ u: rotate so the product is 1×1
+                t = dims.index(1) + 1
+                return mul(*chain[t:], *chain[:t])
+    return Trace(x, shape=SCALAR)
+
+
+def det(x: Node) -> Node:
+    if is_scalar(x):
+        return x
+    match x:
+        case Identity():
+            return num(1)
+        case Transpose(arg=a):
+            return det(a)
+        case Inverse(arg=a):
+            return power(det(a), -1)
+    return Det(x, shape=SCALAR)
+
+
+def logdet(x: Node) -> Node:
+    match x:
+        case Transpose(arg=a):
+            return logdet(a)
+        case Inverse(arg=a):
+            return neg(logdet(a))
+        case Identity():
+            return num(0)
+    return LogDet(x, shape=SCALAR)
+
+
+def sum_(x: Node) -> Node:
+    if is_scalar(x):
+        return x
+    match x:
+        case Zero():
+            return num(0)
+        case Add(args=args):
+            return add(*[sum_(a) for a in args])
+        case Transpose(arg=a):
+            return sum_(a)
+    scal, core = split_scalars(x)
+    if scal:
+        return mul(*scal, sum_(core))
+    return Sum(x, shape=SCALAR)
+
+
+def vec(x: Node) -> Node:
+    shape = (numel(x.shape), 1)
+    if x.shape[1] == 1:
+        return x
+    if is_row(x):
+        return transpose(x)
+    if is_zero(x):
+        return zero(shape)
+    scal, core = split_scalars(x)
+    if scal:
+        return mul(*scal, vec(core))
+    return Vec(x, shape=shape)
+
+
+def diag(x: Node) -> Node:
+    if is_scalar(x):
+        return x
+    if is_column(x):
+        shape = (x.shape[0], x.shape[0])
+        if isinstance(x, Ones):
+            return identity(x.shape[0])
+    else:
+        shape = (x.shape[0], 1)
+        if isinstance(x, Identity):
+            return Ones(shape=shape)
+        if isinstance(x, Diag):
+            return x.arg
+    if is_zero(x):
+        return zero(shape)
+    scal, core = split_scalars(x)
+    if scal:
+        return mul(*scal, diag(core))
+    return Diag(x, shape=shape)
+
+
+def norm(x: Node, kind) -> Node:
+    return Norm(x, kind, shape=SCALAR)
+
+
+# ---- simplify: rebuild bottom-up through the constructors ----------------------------------
+REWRITES: dict[type, Callable[..., Node]] = {
+    Add: lambda n, *a: add(*a),
+    Neg: lambda n, a: neg(a),
+    Mul: lambda n, *a: mul(*a),
+    Div: lambda n, a, b: div(a, b),
+    Power: lambda n, a: power(a, n.exp),
+    Transpose: lambda n, a: transpose(a),
+    Inverse: lambda n, a: inverse(a),
+    Hadamard: lambda n, a, b: hadamard(a, b),
+    HadDiv: lambda n, a, b: haddiv(a, b),
+    EPow: lambda n, a: epow(a, n.exp),
+    Kron: lambda n, a, b: kron(a, b),
+    Trace: lambda n, a: trace(a),
+    Det: lambda n, a: det(a),
+    LogDet: lambda n, a: logdet(a),
+    Sum: lambda n, a: sum_(a),
+    Vec: lambda n, a: vec(a),
+    Diag: lambda n, a: diag(a),
+    Norm: lambda n, a: norm(a, n.kind),
+    Elementwise: lambda n, a: elementwise(n.fn, a),
+}
+
+
+def simplify(n: Node, memo: dict | None = None) -> Node:
+    memo = {} if memo is None else memo
+    hit = memo.get(n)
+    if hit is not None:
+        return hit
+    kids = [simplify(c, memo) for c in children(n)]
+    r = REWRITES.get(type(n))
+    if r is None:
+        out = n
+    else:
+        out = r(n, *kids)
+    if len(memo) > limits.MAX_RESULT_NODES:
+        raise LimitError("the result grew too large to simplify")
+    memo[n] = out
+    return out
+
+
+# ---- factor: the presentational pass -----------------------------------------------------
+def factor(n: Node, memo: dict | None = None) -> Node:
+    memo = {} if memo is None else memo
+    hit = memo.get(n)
+    if hit is not None:
+        return hit
+    m = map_children(n, lambda c: factor(c, memo))
+    if isinstance(m, Add):
+        m = factor_sum(m)
+    memo[n] = m
+    return m
+
+
+def parts(t: Node) -> tuple[list[Node], list[Node]]:
+    """A term as (scalar factors with coefficient, chain)."""
+    if isinstance(t, Mul):
+        return [a for a in t.args if is_scalar(a)], [a for a in t.args if not is_scalar(a)]
+    if is_scalar(t):
+        return [t], []
+    return [], [t]
+
+
+def factor_sum(s: Add) -> Node:
+    terms = list(s.args)
+    if len(terms) < 2 or is_scalar(s) and all(not parts(t)[1] for t in terms):
+        return factor_common_scalars(s)
+    for side in (-1, 0):
+        groups: dict[Node, list[int]] = {}
+        for i, t in enumerate(terms):
+            sc, ch = parts(t)
+            if ch and (len(ch) > 1 or not is_scalar(ch[0])):
+                groups.setdefault(ch[side], []).append(i)
+        best = max(groups.items(), key=lambda kv: len(kv[1]), default=None)
+        if best is None or len(best[1]) < 2:
+            continue
+        common, idx = best
+        inner = []
+        for i in idx:
+            sc, ch = parts(terms[i])
+            rest = ch[:-1] if side == -1 else ch[1:]
+            if rest:
+                inner.append(mul(*sc, *rest))
+            else:
+                inner.append(mul(*sc, identity(common.shape[0] if side == -1 else common.shape[1])))
+        inner_sum = factor_sum_or_same(add(*inner))
+        grouped = mul(inner_sum, common) if side == -1 else mul(common, inner_sum)
+        others = [t for i, t in enumerate(terms) if i not in idx]
+        if not others:
+            return grouped
+        return factor_sum_or_same(add(grouped, *others))
+    return factor_common_scalars(s)
+
+
+def factor_sum_or_same(n: Node) -> Node:
+    return factor_sum(n) if isinstance(n, Add) else n
+
+
+def factor_common_scalars(s: Add) -> Node:
+    """2 A + 2 Aᵀ → 2 (A + Aᵀ); c/N a + c/N b → c/N (a + b)."""
+    coefs, scalar_sets = [], []
+    for t in s.args:
+        c, core = split_coef(t)
+        coefs.append(c)
+        sc = [] if core is None else (parts(core)[0] if isinstance(core, Mul) else [])
+        scalar_sets.append(sc)
+    common_scalars = [x for x in scalar_sets[0] if all(x in other for other in scalar_sets[1:])]
+    g = coefs[0]
+    for c in coefs[1:]:
+        g = Fraction(gcd_frac(g, c))
+    if all(c < 0 for c in coefs):
+        g = -g
+    if (g == 1 or g == 0) and not common_scalars:
+        return s
+    rest = []
+    for t, c in zip(s.args, coefs):
+        _, core = split_coef(t)
+        if core is None:
+            rest.append(num(c / g))
+            continue
+        sc, ch = parts(core) if isinstance(core, Mul) else ([], [core])
+        sc = list(sc)
+        for x in common_scalars:
+            sc.remove(x)
+        rest.append(mul(num(c / g), *sc, *ch))
+    inner = add(*rest)
+    if not isinstance(inner, Add):
+        return mul(num(g), *common_scalars, inner)
+    return Mul(tuple(([Num(g, shape=SCALAR)] if g != 1 else []) + common_scalars + [inner]), shape=s.shape) \
+        if (g != 1 or common_scalars) else inner
+
+
+def gcd_frac(a: Fraction, b: Fraction) -> Fraction:
+    from math import gcd
+    a, b = Fraction(a), Fraction(b)
+    num_ = gcd(a.numerator, b.numerator)
+    den = a.denominator * b.denominator // gcd(a.denominator, b.denominator)
+    return Fraction(num_, den)
+
+
+def tidy(n: Node) -> Node:
+    """simplify, then factor: what a person would write."""
+    return factor(simplify(n))

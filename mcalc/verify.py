@@ -1,0 +1,227 @@
+"""Numerical verification: central finite differences on random data of random sizes."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .evaluate import evaluate
+from .nodes import (Det, Elementwise, EPow, Inverse, LogDet, Node, Power, Sym, walk)
+from .shapes import Typed
+
+POSITIVE_FNS = {"log", "sqrt"}
+
+
+def domains(nodes: list[Node]) -> tuple[set[str], set[str]]:
+    """Symbols that must be positive (under log, sqrt, fractional powers) and square
+    symbols that must be well conditioned with positive determinant (inv, det, logdet)."""
+    positive, spd = set(), set()
+    for root in nodes:
+        for n in walk(root):
+            inside = None
+            if isinstance(n, Elementwise) and n.fn in POSITIVE_FNS:
+                inside = positive
+            elif isinstance(n, (Power, EPow)) and (n.exp.denominator != 1 or n.exp < 0):
+                inside = positive if n.arg.shape == (1, 1) or isinstance(n, EPow) else spd
+            elif isinstance(n, (LogDet, Det, Inverse)) or (isinstance(n, Power) and n.exp < 0):
+                inside = spd
+            if inside is not None:
+                inside.update(m.name for m in walk(n) if isinstance(m, Sym))
+    return positive, spd
+
+
+def pick_sizes(dims, rng, lo=2, hi=5) -> dict[str, int]:
+    names = [d for d in dims if isinstance(d, str) and "*" not in d]
+    values = list(range(lo, hi + 1))
+    rng.shuffle(values)
+    out = {}
+    for i, name in enumerate(sorted(set(names))):
+        out[name] = values[i] if i < len(values) else int(rng.integers(lo, hi + 1))
+    return out
+
+
+def dim_value(d, sizes) -> int:
+    if isinstance(d, int):
+        return d
+    v = 1
+    for part in str(d).split("*"):
+        v *= int(part) if part.isdigit() else sizes[part]
+    return v
+
+
+def sample(t: Typed, rng, sizes: dict[str, int], nodes: list[Node]) -> dict[str, np.ndarray]:
+    positive, spd = domains(nodes)
+    env = {}
+    for name, info in t.free_symbols().items():
+        shape = tuple(dim_value(d, sizes) for d in info.shape)
+        if name in positive:
+            a = rng.uniform(0.5, 2.0, size=shape)
+        else:
+            a = rng.standard_normal(shape)
+        if name in spd and shape[0] == shape[1]:
+            a = a @ a.T / shape[0] + np.eye(shape[0]) * (1.0 if name not in positive else 0.5)
+            if name in positive:
+                a = np.abs(a) + np.eye(shape[0])
+        if info.symmetric:
+            a = (a + a.T) / 2
+        env[name] = a
+    return env
+
+
+def f_axes(value: np.ndarray, fshape) -> np.ndarray:
+    """The function's value with its own axes: () scalar, (m,) vector (column or row), (m, n)."""
+    if fshape == (1, 1):
+        return value.reshape(())
+    if fshape[1] == 1 or fshape[0] == 1:
+        return value.reshape(-1)
+    return value
+
+
+def x_axes_shape(xshape, sizes):
+    s = tuple(dim_value(d, sizes) for d in xshape)
+    if s == (1, 1) and xshape == (1, 1):
+        return ()
+    if xshape[1] == 1:
+        return (s[0],)
+    return s
+
+
+def numeric_tensor(fn, x0: np.ndarray, xshape, fshape, h=1e-6) -> np.ndarray:
+    """T[f axes..., x axes...] by central differences."""
+    from .api import kind
+    xs = x0.shape
+    xaxes = () if kind(xshape) == "scalar" else (xs[0],) if kind(xshape) == "vector" else xs
+    base = f_axes(fn(x0), fshape)
+    T = np.zeros(base.shape + xaxes)
+    for idx in np.ndindex(*xaxes) if xaxes else [()]:
+        full = (idx + (0,)) if len(idx) == 1 else (idx if idx else (0, 0))
+        step = h * max(1.0, abs(x0[full]))
+        xp = x0.copy()
+        xp[full] += step
+        xm = x0.copy()
+        xm[full] -= step
+        T[(Ellipsis,) + idx] = (f_axes(fn(xp), fshape) - f_axes(fn(xm), fshape)) / (2 * step)
+    return T
+
+
+def arrange(T: np.ndarray, fshape, xshape, layout: str, flatten: bool) -> np.ndarray:
+    """Numerical tensor in natural order → the layout of SPEC §2."""
+    from .api import kind
+    fk, xk = kind(fshape, True), kind(xshape)
+    nf = T.ndim - (0 if xk == "scalar" else 1 if xk == "vector" else 2)
+    if flatten and T.ndim > 2:
+        F = np.transpose(T, tuple(reversed(range(nf))) + tuple(reversed(range(nf, T.ndim))))
+        fsize = int(np.prod(T.shape[:nf])) if nf else 1
+        J = F.reshape(fsize, -1)
+        return J.T if layout == "denominator" else J
+    if T.ndim == 0:
+        return T.reshape(1, 1)
+    if layout == "numerator":
+        if fk == "scalar" and xk == "vector":
+            return T.reshape(1, -1)
+        if fk == "scalar" and xk == "matrix":
+            return T.T
+        if xk == "scalar" and fk == "vector":
+            return T.reshape(-1, 1)
+        return T
+    if layout == "denominator":
+        if fk == "scalar" and xk == "vector":
+            return T.reshape(-1, 1)
+        if xk == "scalar" and fk == "vector":
+            return T.reshape(1, -1)
+        if xk == "scalar" and fk == "matrix":
+            return T.T
+        return np.transpose(T, tuple(range(nf, T.ndim)) + tuple(range(nf)))
+    if T.ndim == 1:
+        return T.reshape(-1, 1)
+    return T
+
+
+@dataclass
+class Verification:
+    ok: bool
+    max_rel_error: float
+    trials: int
+    sizes: list[dict]
+
+
+def result_value(result, env, sizes) -> np.ndarray:
+    env = dict(env)
+    for name, value in result.bindings:
+        env[name] = evaluate(value, env, sizes)
+    return evaluate(result.node, env, sizes)
+
+
+def verify(result, trials: int = 3, seed: int = 0, tol: float = 1e-5) -> Verification:
+    """Compare the result with finite differences on `trials` random draws of sizes and data."""
+    rng = np.random.default_rng(seed)
+    t = result.typed
+    f = result.function
+    var = result.wrt
+    worst = 0.0
+    used = []
+    for _ in range(trials):
+        sizes = pick_sizes(t.dims, rng)
+        used.append(sizes)
+        for attempt in range(20):
+            env = sample(t, rng, sizes, [f])
+            try:
+                with np.errstate(all="raise"):
+                    got, want = compare(result, f, var, env, sizes)
+                break
+            except (FloatingPointError, np.linalg.LinAlgError):
+                continue
+        else:
+            return Verification(False, float("inf"), trials, used)
+        scale = max(1.0, float(np.max(np.abs(want))) if want.size else 1.0)
+        if got.shape != want.shape:
+            if got.size != want.size:
+                return Verification(False, float("inf"), trials, used)
+            got = got.reshape(want.shape)
+        err = float(np.max(np.abs(got - want))) / scale if want.size else 0.0
+        worst = max(worst, err)
+    return Verification(worst < tol, worst, trials, used)
+
+
+def compare(result, f, var, env, sizes):
+    x0 = env[var]
+    info = result.typed.symbols[var]
+
+    def fn_of(node):
+        def fn(x):
+            e = dict(env)
+            e[var] = x
+            return evaluate(node, e, sizes)
+        return fn
+
+    got = result_value(result, env, sizes)
+    if info.symmetric and result.order == 1:
+        return got, symmetric_gradient(fn_of(f), x0)
+    if result.order == 2:
+        from .diff.derive import gradient_of
+        G = gradient_of(f, var, result.var_shape)
+        T = numeric_tensor(fn_of(G), x0, result.var_shape, G.shape)
+        if result.flatten and T.ndim == 4:
+            p, q = T.shape[2], T.shape[3]
+            H = np.transpose(T, (1, 0, 3, 2)).reshape(p * q, p * q)
+            return got, H
+        return got, T.reshape(got.shape) if T.size == got.size else T
+    T = numeric_tensor(fn_of(f), x0, result.var_shape, f.shape)
+    want = arrange(T, f.shape, result.var_shape, result.layout, result.flatten)
+    return got, want
+
+
+def symmetric_gradient(fn, x0, h=1e-6):
+    """sym(G) from directional differences along symmetric unit directions."""
+    n = x0.shape[0]
+    G = np.zeros_like(x0)
+    for i in range(n):
+        for j in range(i, n):
+            E = np.zeros_like(x0)
+            E[i, j] = E[j, i] = 1.0
+            d = (fn(x0 + h * E) - fn(x0 - h * E)).item() / (2 * h)
+            if i == j:
+                G[i, i] = d
+            else:
+                G[i, j] = G[j, i] = d / 2
+    return G
