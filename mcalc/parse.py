@@ -339,7 +339,7 @@ def expected_words(expected) -> str:
     words = sorted({TOKEN_WORDS.get(e, e.lower().replace("_", " ")) for e in expected if not e.startswith("__")})
     operand = {"a name", "a number", "'('"}
     if operand <= set(words):
-        words = ["a formula"] + [w for w in words if w not in operand | {"a function", "'{'", "'||'", "'-'"}]
+        words = ["a formula"] + [w for w in words if w not in operand | {"a function", "'{'", "'||'", "'-'", "'+'"}]
     if len(words) > 5:
         words = words[:5] + ["…"]
     return ", ".join(words)
@@ -394,8 +394,10 @@ def to_parse_error(e: UnexpectedInput, text: str) -> ParseError:
     pos = getattr(e, "pos_in_stream", None)
     if isinstance(e, UnexpectedToken) and e.token is not None:
         tok = e.token
-        if tok.type == "$END":
-            pos, end, what = len(text), len(text) + 1, "the end of the input"
+        if tok.type == "DIMS":
+            pos, end, what = tok.start_pos, tok.start_pos + 1, f"{str(tok)[0]!r}"
+        elif tok.type == "$END":
+            pos, end, what = len(text), len(text) + 1, "end of input"
         else:
             pos, end, what = tok.start_pos, tok.end_pos, f"{str(tok)!r}"
         return ParseError(f"unexpected {what}; expected {expected_words(e.expected)}", Span(pos, end),

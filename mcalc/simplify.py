@@ -680,7 +680,7 @@ def factor_sum(s: Add) -> Node:
         groups: dict[Node, list[int]] = {}
         for i, t in enumerate(terms):
             sc, ch = parts(t)
-            if ch and (len(ch) > 1 or not is_scalar(ch[0])):
+            if len(ch) > 1:              # a bare term would bring in an I: leave it outside
                 groups.setdefault(ch[side], []).append(i)
         best = max(groups.items(), key=lambda kv: len(kv[1]), default=None)
         if best is None or len(best[1]) < 2:
@@ -690,10 +690,7 @@ def factor_sum(s: Add) -> Node:
         for i in idx:
             sc, ch = parts(terms[i])
             rest = ch[:-1] if side == -1 else ch[1:]
-            if rest:
-                inner.append(mul(*sc, *rest))
-            else:
-                inner.append(mul(*sc, identity(common.shape[0] if side == -1 else common.shape[1])))
+            inner.append(mul(*sc, *rest))
         inner_sum = factor_sum_or_same(add(*inner))
         grouped = mul(inner_sum, common) if side == -1 else mul(common, inner_sum)
         others = [t for i, t in enumerate(terms) if i not in idx]

@@ -1,0 +1,273 @@
+"""The command line: read options, call the API, pick a renderer, write. No mathematics here."""
+from __future__ import annotations
+
+import json
+import os
+import sys
+from enum import Enum
+from typing import Annotated, Optional
+
+import typer
+
+from . import __version__
+from .errors import McalcError, UsageError
+
+app = typer.Typer(pretty_exceptions_enable=False, no_args_is_help=True, add_completion=False,
+                  rich_markup_mode=None,
+                  help="mcalc: matrix calculus on the command line.\n\n"
+                       "Examples:\n\n"
+                       "  mcalc diff \"x^T A x\" --wrt x\n\n"
+                       "  mcalc diff \"1/N ||X w - y||^2\" --wrt w --where \"X: R^(N×D)\" --format latex\n\n"
+                       "  mcalc shape \"x: R^n; A x + b\"")
+
+
+class Format(str, Enum):
+    rich = "rich"
+    text = "text"
+    latex = "latex"
+    json = "json"
+    numpy = "numpy"
+
+
+class Layout(str, Enum):
+    mixed = "mixed"
+    numerator = "numerator"
+    denominator = "denominator"
+
+
+class Env(str, Enum):
+    inline = "inline"
+    equation = "equation"
+    align = "align"
+
+
+class Style(str, Enum):
+    bold = "bold"
+    plain = "plain"
+
+
+def version_callback(value: bool):
+    if value:
+        typer.echo(f"mcalc {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(version: Annotated[Optional[bool], typer.Option("--version", callback=version_callback,
+                                                         is_eager=True, help="Show the version.")] = None):
+    """mcalc: matrix calculus on the command line."""
+
+
+Where = Annotated[Optional[list[str]], typer.Option("--where", "-w", help="Declarations, e.g. 'x: R^n; A: R^(n×n)'. Repeatable.")]
+Wrt = Annotated[list[str], typer.Option("--wrt", help="Variable(s): x, 'x,y', 'x[i]', '(t,s)'. Repeatable.")]
+Fmt = Annotated[Optional[Format], typer.Option("--format", "-f", help="rich (terminal default), text (piped default), latex, json, numpy.")]
+LayoutOpt = Annotated[Layout, typer.Option("--layout", "-l", help="mixed (default), numerator or denominator.")]
+EnvOpt = Annotated[Optional[Env], typer.Option("--latex-env", help="Wrap LaTeX in $…$, equation* or align*.")]
+Standalone = Annotated[bool, typer.Option("--standalone", help="A complete LaTeX document.")]
+StyleOpt = Annotated[Style, typer.Option("--latex-style", help="Vectors bold (default) or plain.")]
+
+
+def stdout_is_terminal() -> bool:
+    return sys.stdout.isatty()
+
+
+def pick_format(fmt: Optional[Format]) -> Format:
+    if fmt is not None:
+        return fmt
+    return Format.rich if stdout_is_terminal() else Format.text
+
+
+def read_expr(expr: str) -> str:
+    if expr == "-":
+        return sys.stdin.read()
+    return expr
+
+
+def fail(e: McalcError) -> None:
+    for line in e.lines():
+        typer.echo(line, err=True)
+    raise typer.Exit(e.exit_code)
+
+
+def internal(e: BaseException) -> None:
+    if os.environ.get("MCALC_DEBUG") == "1":
+        import traceback
+        traceback.print_exc()
+    else:
+        typer.echo(f"mcalc: internal error ({type(e).__name__}: {str(e)[:120]}); please report it "
+                   "(MCALC_DEBUG=1 shows the traceback)", err=True)
+    raise typer.Exit(3)
+
+
+def guarded(f):
+    """Run a command body: McalcError → its message and exit code; anything else → exit 3."""
+    import functools
+
+    @functools.wraps(f)
+    def run(*args, **kwargs):
+        try:
+            return f(*args, **kwargs)
+        except (typer.Exit, typer.Abort, SystemExit):
+            raise
+        except McalcError as e:
+            fail(e)
+        except RecursionError as e:
+            fail(McalcError("the formula is too deeply nested"))
+        except KeyboardInterrupt:
+            raise typer.Exit(130)
+        except Exception as e:  # noqa: BLE001 - the one place that turns bugs into exit 3
+            internal(e)
+    return run
+
+
+def wrap_latex(body: str, env: Optional[Env], standalone: bool) -> str:
+    from .render.latex import document, wrap
+    if standalone:
+        return document(body, (env or Env.equation).value)
+    return wrap(body, env.value) if env else body
+
+
+def emit_notes(notes, fmt: Format) -> None:
+    for n in notes:
+        typer.echo(f"note: {n}", err=True)
+
+
+def run_diff(expr: str, wrt: list[str], where, layout: Layout, order: int, flatten: bool, stack: bool,
+             steps: bool, verify: bool, fmt: Optional[Format], env, standalone, style) -> int:
+    from . import api
+    text = read_expr(expr)
+    fmt = pick_format(fmt)
+    lines = [text]
+    if expr == "-" and "\n" in text.strip():
+        lines = [ln for ln in text.splitlines() if ln.strip() and not ln.strip().startswith("#")]
+    status = 0
+    outputs = []
+    for line in lines:
+        results = api.diff(line, wrt, where=where, layout=layout.value, order=order, flatten=flatten, stack=stack)
+        results = results if isinstance(results, list) else [results]
+        for r in results:
+            v = None
+            if verify:
+                from .verify import verify as check_numerically
+                v = check_numerically(r)
+                if not v.ok:
+                    status = 1
+            outputs.append((r, v))
+    for r, v in outputs:
+        write_result(r, v, fmt, steps, env, standalone, style, many=len(outputs) > 1)
+    return status
+
+
+def write_result(r, v, fmt: Format, steps: bool, env, standalone: bool, style: Style, many: bool) -> None:
+    step_list = None
+    if steps:
+        from .steps import derivation
+        step_list = derivation(r)
+    if fmt is Format.json:
+        from .render.json import result_json
+        obj = result_json(r, v, [s.to_json() for s in step_list] if step_list is not None else None)
+        typer.echo(json.dumps(obj, ensure_ascii=False, indent=None if many else 2))
+        return
+    if fmt is Format.rich:
+        from .render.rich import print_result
+        print_result(r, v, step_list)
+        return
+    if fmt is Format.text:
+        if step_list is not None:
+            for s in step_list:
+                typer.echo(f"{s.rule}: {s.text}")
+        typer.echo(r.text)
+    elif fmt is Format.latex:
+        from .render.latex import render_latex_result
+        if step_list is not None:
+            from .steps import steps_latex
+            typer.echo(wrap_latex(steps_latex(step_list), env or Env.align, standalone))
+        else:
+            typer.echo(wrap_latex(render_latex_result(r, style.value), env, standalone))
+    elif fmt is Format.numpy:
+        typer.echo(r.numpy, nl=False)
+    emit_notes(r.notes, fmt)
+    if v is not None:
+        word = "verified" if v.ok else "FAILED verification"
+        typer.echo(f"{word}: max relative error {v.max_rel_error:.1e} against finite differences "
+                   f"({v.trials} random draws)", err=True)
+
+
+@app.command()
+@guarded
+def diff(expr: Annotated[str, typer.Argument(help="The formula, or - for standard input.")],
+         wrt: Wrt,
+         where: Where = None,
+         layout: LayoutOpt = Layout.mixed,
+         order: Annotated[int, typer.Option("--order", help="1, or 2 for second derivatives.")] = 1,
+         flatten: Annotated[bool, typer.Option("--flatten", help="Tensors as the matrix ∂vec F/∂(vec X)ᵀ.")] = False,
+         stack: Annotated[bool, typer.Option("--stack", help="Tensors as seed 004's stacked partials.")] = False,
+         steps: Annotated[bool, typer.Option("--steps", help="Show the derivation step by step.")] = False,
+         verify: Annotated[bool, typer.Option("--verify", help="Check against finite differences.")] = False,
+         format: Fmt = None,
+         latex_env: EnvOpt = None,
+         standalone: Standalone = False,
+         latex_style: StyleOpt = Style.bold):
+    """The derivative of EXPR with respect to --wrt."""
+    status = run_diff(expr, wrt, where, layout, order, flatten, stack, steps, verify, format, latex_env,
+                      standalone, latex_style)
+    raise typer.Exit(status)
+
+
+@app.command()
+@guarded
+def hessian(expr: Annotated[str, typer.Argument(help="The formula, or - for standard input.")],
+            wrt: Wrt,
+            where: Where = None,
+            layout: LayoutOpt = Layout.mixed,
+            flatten: Annotated[bool, typer.Option("--flatten", help="A matrix variable's Hessian as pq×pq.")] = False,
+            steps: Annotated[bool, typer.Option("--steps")] = False,
+            verify: Annotated[bool, typer.Option("--verify")] = False,
+            format: Fmt = None,
+            latex_env: EnvOpt = None,
+            standalone: Standalone = False,
+            latex_style: StyleOpt = Style.bold):
+    """Second derivatives: diff --order 2."""
+    status = run_diff(expr, wrt, where, layout, 2, flatten, False, steps, verify, format, latex_env,
+                      standalone, latex_style)
+    raise typer.Exit(status)
+
+
+@app.command()
+@guarded
+def shape(expr: Annotated[str, typer.Argument(help="The formula, or - for standard input.")],
+          where: Where = None,
+          format: Fmt = None):
+    """The shape of EXPR and of every symbol (inferred ones marked)."""
+    from . import api
+    res = api.shape(read_expr(expr), where)
+    fmt = pick_format(format)
+    if fmt is Format.json:
+        from .render.json import shape_json
+        typer.echo(json.dumps(shape_json(res), ensure_ascii=False, indent=2))
+    elif fmt is Format.rich:
+        from .render.rich import print_shape
+        print_shape(res)
+    elif fmt is Format.text:
+        typer.echo(res.text)
+        for name, info in res.symbols.items():
+            from .shapes import fmt_shape
+            mark = {"bound": " (bound)", "size": " (dimension)"}.get(info.kind, " (inferred)" if info.inferred else "")
+            typer.echo(f"{name}: {fmt_shape(info.shape)}{mark}{' symmetric' if info.symmetric else ''}")
+    else:
+        raise UsageError(f"shape has no {fmt.value} format; use rich, text or json")
+
+
+@app.command()
+@guarded
+def latex(expr: Annotated[str, typer.Argument(help="The formula, or - for standard input.")],
+          where: Where = None,
+          latex_env: EnvOpt = None,
+          standalone: Standalone = False):
+    """EXPR itself as LaTeX."""
+    from . import api
+    typer.echo(wrap_latex(api.latex(read_expr(expr), where), latex_env, standalone))
+
+
+def run() -> None:
+    app()

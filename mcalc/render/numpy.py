@@ -1,0 +1,278 @@
+"""NumPy source: `function(**symbols)` evaluates the formula, `derivative(**symbols)` the
+result. Values are 2-D inside (a scalar 1×1, a vector n×1); matrix chains are ordered by
+cost and repeated subexpressions are computed once."""
+from __future__ import annotations
+
+import keyword
+from fractions import Fraction
+
+from ..nodes import SCALAR, Mul, Node, Sym, Transpose, children, walk
+from .base import Renderer
+
+HELPERS = '''import numpy as _np
+
+
+def _sigmoid(a):
+    return 0.5 * (1.0 + _np.tanh(0.5 * a))
+
+
+def _commutation(m, n):
+    K = _np.zeros((m * n, m * n))
+    for i in range(m):
+        for j in range(n):
+            K[i * n + j, j * m + i] = 1.0
+    return K
+
+
+def _logdet(a):
+    sign, value = _np.linalg.slogdet(a)
+    return value if sign > 0 else _np.nan
+'''
+
+ELEMENTWISE = {
+    "exp": "_np.exp", "log": "_np.log", "sin": "_np.sin", "cos": "_np.cos", "tan": "_np.tan",
+    "sinh": "_np.sinh", "cosh": "_np.cosh", "tanh": "_np.tanh", "sqrt": "_np.sqrt", "abs": "_np.abs",
+    "sigmoid": "_sigmoid",
+}
+
+
+def py_name(name: str) -> str:
+    return name + "_" if keyword.iskeyword(name) else name
+
+
+def dim_code(d) -> str:
+    if isinstance(d, int):
+        return str(d)
+    return " * ".join(p if p.isdigit() else f"_d_{p}" for p in str(d).split("*"))
+
+
+def number(v: Fraction) -> str:
+    return repr(float(v)) if v.denominator != 1 else f"{v.numerator}.0"
+
+
+class NumpyRenderer(Renderer):
+    def __init__(self, temps: dict[Node, str] | None = None):
+        self.temps = temps or {}
+
+    def render(self, node):
+        name = self.temps.get(node)
+        if name is not None:
+            return name
+        return super().render(node)
+
+    def _render_Sym(self, n):
+        return py_name(n.name)
+
+    def _render_Size(self, n):
+        return f"float({dim_code(n.name)})"
+
+    def _render_Num(self, n):
+        return number(n.value)
+
+    def _render_Identity(self, n):
+        return f"_np.eye({dim_code(n.shape[0])})"
+
+    def _render_Ones(self, n):
+        return f"_np.ones(({dim_code(n.shape[0])}, {dim_code(n.shape[1])}))"
+
+    def _render_Zero(self, n):
+        return f"_np.zeros(({dim_code(n.shape[0])}, {dim_code(n.shape[1])}))"
+
+    def _render_Unit(self, n):
+        return f"_np.eye({dim_code(n.shape[0])})[:, [{py_name(n.index)}]]"
+
+    def _render_Delta(self, n):
+        return f"d{py_name(n.name)}"
+
+    def _render_Commutation(self, n):
+        return f"_commutation({dim_code(n.m)}, {dim_code(n.n)})"
+
+    def _render_Add(self, n):
+        return "(" + " + ".join(self.render(a) for a in n.args) + ")"
+
+    def _render_Neg(self, n):
+        return f"(-{self.render(n.arg)})"
+
+    def _render_Mul(self, n):
+        scal = [self.render(a) for a in n.args if a.shape == SCALAR]
+        chain = [a for a in n.args if a.shape != SCALAR]
+        parts = scal + ([self.chain(chain)] if chain else [])
+        return "(" + " * ".join(parts) + ")" if len(parts) > 1 else parts[0]
+
+    def chain(self, chain: list[Node]) -> str:
+        """Multiply in the cheapest order (dynamic programming on the chain's sizes)."""
+        if len(chain) == 1:
+            return self.render(chain[0])
+        size = lambda d: 1 if d == 1 else (d if isinstance(d, int) else 100)
+        dims = [size(chain[0].shape[0])] + [size(c.shape[1]) for c in chain]
+        k = len(chain)
+        cost = [[0.0] * k for _ in range(k)]
+        split = [[0] * k for _ in range(k)]
+        for length in range(2, k + 1):
+            for i in range(k - length + 1):
+                j = i + length - 1
+                cost[i][j] = float("inf")
+                for s in range(i, j):
+                    c = cost[i][s] + cost[s + 1][j] + dims[i] * dims[s + 1] * dims[j + 1]
+                    if c < cost[i][j]:
+                        cost[i][j], split[i][j] = c, s
+
+        def build(i, j):
+            if i == j:
+                return self.render(chain[i])
+            s = split[i][j]
+            return f"({build(i, s)} @ {build(s + 1, j)})"
+        return build(0, k - 1)
+
+    def _render_Div(self, n):
+        return f"({self.render(n.left)} / {self.render(n.right)})"
+
+    def _render_Power(self, n):
+        if n.arg.shape == SCALAR:
+            return f"({self.render(n.arg)} ** {number(n.exp)})"
+        k = int(n.exp)
+        base = self.render(n.arg) if k > 0 else f"_np.linalg.inv({self.render(n.arg)})"
+        return f"_np.linalg.matrix_power({base}, {abs(k)})"
+
+    def _render_Transpose(self, n):
+        return f"{self.render(n.arg)}.T"
+
+    def _render_Inverse(self, n):
+        return f"_np.linalg.inv({self.render(n.arg)})"
+
+    def _render_Hadamard(self, n):
+        return f"({self.render(n.left)} * {self.render(n.right)})"
+
+    def _render_HadDiv(self, n):
+        return f"({self.render(n.left)} / {self.render(n.right)})"
+
+    def _render_EPow(self, n):
+        return f"({self.render(n.arg)} ** {number(n.exp)})"
+
+    def _render_Kron(self, n):
+        return f"_np.kron({self.render(n.left)}, {self.render(n.right)})"
+
+    def _render_Trace(self, n):
+        return f"_np.trace({self.render(n.arg)})"
+
+    def _render_Det(self, n):
+        return f"_np.linalg.det({self.render(n.arg)})"
+
+    def _render_LogDet(self, n):
+        return f"_logdet({self.render(n.arg)})"
+
+    def _render_Sum(self, n):
+        return f"_np.sum({self.render(n.arg)})"
+
+    def _render_Vec(self, n):
+        return f"{self.render(n.arg)}.reshape(-1, 1, order='F')"
+
+    def _render_Diag(self, n):
+        a = self.render(n.arg)
+        if n.arg.shape[1] == 1 and n.arg.shape[0] != 1:
+            return f"_np.diag({a}[:, 0])"
+        return f"_np.diag({a}).reshape(-1, 1)"
+
+    def _render_Norm(self, n):
+        a = self.render(n.arg)
+        vector = n.arg.shape[0] == 1 or n.arg.shape[1] == 1
+        if n.kind == "1":
+            return f"_np.sum(_np.abs({a}))" if vector else f"_np.linalg.norm({a}, 1)"
+        if n.kind == "2" and not vector:
+            return f"_np.linalg.norm({a}, 2)"
+        return f"_np.linalg.norm({a})"
+
+    def _render_Elementwise(self, n):
+        a = self.render(n.arg)
+        if n.fn == "softplus":
+            return f"_np.logaddexp(0.0, {a})"
+        if n.fn == "relu":
+            return f"_np.maximum({a}, 0.0)"
+        if n.fn == "step":
+            return f"({a} > 0).astype(float)"
+        return f"{ELEMENTWISE[n.fn]}({a})"
+
+
+def shared_subexpressions(roots: list[Node]) -> list[Node]:
+    """Subtrees worth computing once: they occur more than once and are not trivial."""
+    counts: dict[Node, int] = {}
+    for root in roots:
+        for n in walk(root):
+            if list(children(n)) and not (isinstance(n, Transpose) and isinstance(n.arg, Sym)):
+                counts[n] = counts.get(n, 0) + 1
+    shared = [n for n, c in counts.items() if c > 1]
+    from ..simplify import size
+    shared.sort(key=size)
+    return shared
+
+
+def prologue(symbols: dict, used_dims: set[str]) -> list[str]:
+    lines = []
+    known: dict[str, str] = {}
+    for name, info in symbols.items():
+        p = py_name(name)
+        shape = info.shape
+        if shape == SCALAR:
+            lines.append(f"    {p} = _np.full((1, 1), float({p}))")
+        elif shape[1] == 1:
+            lines.append(f"    {p} = _np.asarray({p}, dtype=float).reshape(-1, 1)")
+        else:
+            lines.append(f"    {p} = _np.asarray({p}, dtype=float).reshape({dim_code(shape[0]) if isinstance(shape[0], int) else -1}, "
+                         f"{dim_code(shape[1]) if isinstance(shape[1], int) else -1})" if all(isinstance(d, int) for d in shape)
+                         else f"    {p} = _np.atleast_2d(_np.asarray({p}, dtype=float))")
+        for axis, d in enumerate(shape):
+            if isinstance(d, str) and "*" not in d and d not in known:
+                known[d] = f"{p}.shape[{axis}]"
+    dim_lines = [f"    _d_{d} = {known[d]}" for d in sorted(used_dims) if d in known]
+    return lines + dim_lines
+
+
+def needed_dims(nodes: list[Node], symbols) -> set[str]:
+    out = set()
+    for info in symbols.values():
+        out.update(d for d in info.shape if isinstance(d, str))
+    for root in nodes:
+        for n in walk(root):
+            for d in n.shape or ():
+                if isinstance(d, str):
+                    out.update(p for p in d.split("*") if not p.isdigit())
+            if hasattr(n, "name") and type(n).__name__ == "Size":
+                out.add(n.name)
+    return out
+
+
+def body_lines(bindings, result: Node, final: str) -> list[str]:
+    roots = [v for _, v in bindings] + [result]
+    temps: dict[Node, str] = {}
+    lines = []
+    for i, n in enumerate(shared_subexpressions(roots)):
+        code = NumpyRenderer(temps).render(n)
+        name = f"_t{i + 1}"
+        lines.append(f"    {name} = {code}")
+        temps[n] = name
+    r = NumpyRenderer(temps)
+    for name, value in bindings:
+        lines.append(f"    {py_name(name)} = {r.render(value)}")
+    lines.append(f"    return {final.format(r.render(result))}")
+    return lines
+
+
+def render_numpy(result) -> str:
+    t = result.typed
+    symbols = t.free_symbols()
+    args = ", ".join(py_name(s) for s in symbols)
+    raw_bindings = list(t.bindings)
+    dims = needed_dims([v for _, v in raw_bindings] + [t.body, result.node] + [v for _, v in result.bindings], symbols)
+    pro = prologue(symbols, dims)
+    fshape = t.body.shape
+    if fshape == SCALAR:
+        fret = "_np.asarray({}, dtype=float).reshape(1, 1)[0, 0]"
+    elif fshape[1] == 1 or fshape[0] == 1:
+        fret = "_np.asarray({}, dtype=float).reshape(-1)"
+    else:
+        fret = "_np.asarray({}, dtype=float)"
+    shape = ", ".join(dim_code(d) for d in result.shape)
+    dret = "_np.reshape(_np.asarray({}, dtype=float), (" + shape + "))"
+    out = [HELPERS, "", f"def function({args}):"] + pro + body_lines(raw_bindings, t.body, fret)
+    out += ["", "", f"def derivative({args}):"] + pro + body_lines(list(result.bindings), result.node, dret)
+    return "\n".join(out) + "\n"

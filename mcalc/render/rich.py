@@ -1,0 +1,96 @@
+"""Rich output for the terminal: the question, the result, its shape and layout, the
+symbols, notes and LaTeX. Returns renderables; print_* write them to a Console."""
+from __future__ import annotations
+
+from rich.console import Console, Group
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from ..shapes import fmt_shape
+from .unicode import greek, render_unicode
+
+LAYOUT_WORDS = {"mixed": "mixed layout (gradients shaped like the variable, Jacobians m×n)",
+                "numerator": "numerator layout (Jacobian formulation)",
+                "denominator": "denominator layout (transpose of numerator)"}
+
+
+def symbols_table(symbols) -> Table:
+    table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
+    table.add_column("symbol")
+    table.add_column("shape")
+    table.add_column("")
+    for name, info in symbols.items():
+        how = {"bound": "bound", "size": "dimension"}.get(info.kind, "inferred" if info.inferred else "declared")
+        extra = ", symmetric" if info.symmetric else ""
+        table.add_row(greek(name), fmt_shape(info.shape), how + extra)
+    return table
+
+
+def question(r) -> str:
+    f = "f" if not r.typed.bindings else r.typed.bindings[-1][0] if r.typed.body.__class__.__name__ == "Sym" else "f"
+    x = greek(r.wrt)
+    if r.order == 2:
+        return f"∂²{f}/∂{x}∂{x}ᵀ"
+    return f"∂{f}/∂{x}"
+
+
+def result_renderable(r, v=None, steps=None):
+    from .latex import render_latex_result
+    parts = []
+    head = Text()
+    head.append(question(r), style="bold cyan")
+    head.append(f"   of   {render_unicode(r.typed.body) if not r.typed.bindings else r.input.strip()}")
+    parts.append(head)
+    parts.append(Text(""))
+    if steps:
+        for s in steps:
+            line = Text()
+            line.append(f"{s.rule}: ", style="dim")
+            line.append(s.unicode)
+            parts.append(line)
+        parts.append(Text(""))
+    body = Text()
+    for name, value in r.bindings:
+        body.append(f"{greek(name)} = {render_unicode(value)}\n")
+    body.append(render_unicode(r.node), style="bold green")
+    parts.append(body)
+    parts.append(Text(""))
+    meta = Text()
+    meta.append("shape  ", style="dim")
+    meta.append(" × ".join(str(d) for d in r.shape))
+    meta.append("\nlayout ", style="dim")
+    meta.append(LAYOUT_WORDS[r.layout] + (", flattened (∂vec F/∂(vec X)ᵀ)" if r.flatten else ""))
+    parts.append(meta)
+    if v is not None:
+        parts.append(Text(("✓ verified" if v.ok else "✗ FAILED") +
+                          f" against finite differences: max relative error {v.max_rel_error:.1e}",
+                          style="green" if v.ok else "bold red"))
+    for n in r.notes:
+        parts.append(Text(f"note: {n}", style="yellow"))
+    parts.append(Text(""))
+    parts.append(symbols_table(r.symbols))
+    parts.append(Text(""))
+    latex = Text("LaTeX  ", style="dim")
+    latex.append(render_latex_result(r))
+    parts.append(latex)
+    return Panel(Group(*parts), title="mcalc", title_align="left", expand=False)
+
+
+def shape_renderable(res):
+    t = res.typed
+    parts = [Text.assemble(("shape ", "dim"), (fmt_shape(res.shape), "bold green"),
+                           "   of   ", render_unicode(t.body)), Text(""), symbols_table(t.symbols)]
+    return Panel(Group(*parts), title="mcalc shape", title_align="left", expand=False)
+
+
+def console() -> Console:
+    return Console(highlight=False)
+
+
+def print_result(r, v=None, steps=None, out: Console | None = None):
+    (out or console()).print(result_renderable(r, v, steps))
+
+
+def print_shape(res, out: Console | None = None):
+    (out or console()).print(shape_renderable(res))

@@ -1,0 +1,75 @@
+"""Unicode math for the terminal: Aᵀ, X⁻¹, ‖x‖², ⊙, ⊗, λ. For reading, not for re-parsing."""
+from __future__ import annotations
+
+from ..parse import GREEK
+from .text import TextRenderer
+
+SUPER = str.maketrans("0123456789-+()/T", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺⁽⁾ᐟᵀ")
+
+
+def sup(text: str) -> str:
+    return text.translate(SUPER)
+
+
+def greek(name: str) -> str:
+    base, sep, sub = name.partition("_")
+    return GREEK.get(base, base) + (sep + sub if sep else "")
+
+
+class UnicodeRenderer(TextRenderer):
+    def _render_Sym(self, n):
+        return greek(n.name)
+
+    def _render_Ones(self, n):
+        if n.shape and n.shape[1] != 1:
+            return "𝟏ᵀ" if n.shape[0] == 1 else "𝟏𝟏ᵀ"
+        return "𝟏"
+
+    def _render_Delta(self, n):
+        return f"d{greek(n.name)}"
+
+    def _render_Power(self, n):
+        e = n.exp
+        exp = str(e.numerator) if e.denominator == 1 else f"{e.numerator}/{e.denominator}"
+        return f"{self.parenthesize(n.arg, 61)}{sup(exp)}"
+
+    def _render_EPow(self, n):
+        e = n.exp
+        exp = str(e.numerator) if e.denominator == 1 else f"({e.numerator}/{e.denominator})"
+        return f"{self.parenthesize(n.arg, 60)}^∘{exp}"
+
+    def _render_Transpose(self, n):
+        return f"{self.parenthesize(n.arg, 60)}ᵀ"
+
+    def _render_Inverse(self, n):
+        from ..nodes import Transpose
+        if isinstance(n.arg, Transpose):
+            return f"{self.parenthesize(n.arg.arg, 60)}⁻ᵀ"
+        return f"{self.parenthesize(n.arg, 60)}⁻¹"
+
+    def _render_Hadamard(self, n):
+        return f"{self.parenthesize(n.left, 30)} ⊙ {self.parenthesize(n.right, 31)}"
+
+    def _render_HadDiv(self, n):
+        return f"{self.parenthesize(n.left, 30)} ⊘ {self.parenthesize(n.right, 31)}"
+
+    def _render_Kron(self, n):
+        return f"{self.parenthesize(n.left, 30)} ⊗ {self.parenthesize(n.right, 31)}"
+
+    def _render_Norm(self, n):
+        sub = {"1": "₁", "2": "₂", "F": "_F"}.get(n.kind or "", "")
+        return f"‖{self.render(n.arg)}‖{sub}"
+
+    def _render_Elementwise(self, n):
+        name = "σ" if n.fn == "sigmoid" else n.fn
+        return f"{name}({self.render(n.arg)})"
+
+    def _render_Unit(self, n):
+        return f"e_{n.index}"
+
+
+_U = UnicodeRenderer()
+
+
+def render_unicode(node) -> str:
+    return _U.render(node)
