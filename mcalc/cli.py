@@ -271,3 +271,67 @@ def latex(expr: Annotated[str, typer.Argument(help="The formula, or - for standa
 
 def run() -> None:
     app()
+
+
+@app.command()
+@guarded
+def check(expr: Annotated[str, typer.Argument(help="The formula (or - for standard input), or a homework FILE.toml.")],
+          wrt: Annotated[Optional[list[str]], typer.Option("--wrt", help="The variable.")] = None,
+          claim: Annotated[Optional[str], typer.Option("--claim", "-c", help="The claimed derivative.")] = None,
+          where: Where = None,
+          layout: LayoutOpt = Layout.mixed,
+          order: Annotated[int, typer.Option("--order", help="1, or 2 for second derivatives.")] = 1,
+          flatten: Annotated[bool, typer.Option("--flatten", help="Tensors as ∂vec F/∂(vec X)ᵀ.")] = False,
+          junit: Annotated[Optional[str], typer.Option("--junit", help="Write JUnit XML here (homework files).")] = None,
+          format: Fmt = None):
+    """Is --claim the derivative? Exit 0 yes, 1 no. With a FILE.toml, grade a whole homework file."""
+    fmt = pick_format(format)
+    if expr.endswith(".toml") and claim is None:
+        raise typer.Exit(check_file(expr, junit, fmt))
+    if claim is None or not wrt:
+        raise UsageError("check needs --wrt and --claim (or a homework FILE.toml)")
+    from .check import check as check_claim
+    if len(wrt) != 1:
+        raise UsageError("check takes one --wrt variable")
+    r = check_claim(read_expr(expr), wrt[0], claim, where=where, layout=layout.value, order=order, flatten=flatten)
+    if fmt is Format.json:
+        typer.echo(json.dumps(r.to_json(), ensure_ascii=False, indent=2))
+    elif fmt is Format.rich:
+        from .render.rich import print_check
+        print_check(r)
+    else:
+        typer.echo(f"{r.verdict}: {r.message}")
+        typer.echo(f"derivative ({r.correct.layout} layout): {r.correct.text}")
+        if not r.ok and r.difference:
+            typer.echo(f"claim - derivative: {r.difference}")
+    raise typer.Exit(0 if r.ok else 1)
+
+
+def check_file(path: str, junit: Optional[str], fmt: Format) -> int:
+    from .check import junit_xml, load_homework, run_homework
+    outcomes = run_homework(load_homework(path))
+    if junit:
+        try:
+            with open(junit, "w", encoding="utf-8") as fh:
+                fh.write(junit_xml(outcomes, os.path.basename(path)))
+        except OSError as e:
+            raise UsageError(f"cannot write {junit}: {e.strerror}") from None
+    failed = sum(1 for o in outcomes if not o.ok)
+    if fmt is Format.json:
+        typer.echo(json.dumps({"file": path, "passed": len(outcomes) - failed, "failed": failed,
+                               "problems": [{"name": o.problem.name, "ok": o.ok, "error": o.error,
+                                             **(o.result.to_json() if o.result else {})} for o in outcomes]},
+                              ensure_ascii=False, indent=2))
+    elif fmt is Format.rich:
+        from .render.rich import print_homework
+        print_homework(path, outcomes)
+    else:
+        for o in outcomes:
+            if o.ok:
+                typer.echo(f"✓ {o.problem.name}")
+            elif o.result is None:
+                typer.echo(f"✗ {o.problem.name}: error: {o.error}")
+            else:
+                typer.echo(f"✗ {o.problem.name}: {o.result.message}; derivative: {o.result.correct.text}")
+        typer.echo(f"{len(outcomes) - failed} passed, {failed} failed")
+    return 0 if failed == 0 else 1

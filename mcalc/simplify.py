@@ -749,3 +749,28 @@ def gcd_frac(a: Fraction, b: Fraction) -> Fraction:
 def tidy(n: Node) -> Node:
     """simplify, then factor: what a person would write."""
     return factor(simplify(n))
+
+
+def expand(n: Node, memo: dict | None = None) -> Node:
+    """Distribute products over sums, everywhere: for differences, where cancellation matters
+    more than compactness."""
+    memo = {} if memo is None else memo
+    hit = memo.get(n)
+    if hit is not None:
+        return hit
+    m = map_children(n, lambda c: expand(c, memo))
+    if isinstance(m, Mul):
+        terms = [[]]
+        for a in m.args:
+            options = a.args if isinstance(a, Add) else (a,)
+            terms = [t + [o] for t in terms for o in options]
+            if len(terms) > 256:
+                memo[n] = m
+                return m
+        out = add(*[mul(*t) for t in terms])
+    elif isinstance(m, Transpose) and isinstance(m.arg, Add):
+        out = add(*[transpose(t) for t in m.arg.args])
+    else:
+        out = REWRITES[type(m)](m, *children(m)) if type(m) in REWRITES else m
+    memo[n] = out
+    return out

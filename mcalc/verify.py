@@ -59,9 +59,12 @@ def sample(t: Typed, rng, sizes: dict[str, int], nodes: list[Node]) -> dict[str,
         else:
             a = rng.standard_normal(shape)
         if name in spd and shape[0] == shape[1]:
-            a = a @ a.T / shape[0] + np.eye(shape[0]) * (1.0 if name not in positive else 0.5)
+            # well conditioned, positive determinant, and NOT symmetric (transposes must show)
+            n = shape[0]
             if name in positive:
-                a = np.abs(a) + np.eye(shape[0])
+                a = np.eye(n) * n + rng.uniform(0.1, 0.5, size=shape)
+            else:
+                a = np.eye(n) + 0.4 * rng.standard_normal(shape) / np.sqrt(n)
         if info.symmetric:
             a = (a + a.T) / 2
         env[name] = a

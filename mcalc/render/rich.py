@@ -94,3 +94,45 @@ def print_result(r, v=None, steps=None, out: Console | None = None):
 
 def print_shape(res, out: Console | None = None):
     (out or console()).print(shape_renderable(res))
+
+
+def check_renderable(r):
+    ok = r.ok
+    parts = [Text(("✓ correct" if ok else "✗ wrong"), style="bold green" if ok else "bold red"),
+             Text(r.message)]
+    parts.append(Text.assemble(("claim       ", "dim"), render_claim(r)))
+    parts.append(Text.assemble(("derivative  ", "dim"), (render_unicode(r.correct.node), "bold"),
+                               f"   ({r.correct.layout} layout, {fmt_shape(r.correct.shape)})"))
+    if not ok and r.difference:
+        parts.append(Text.assemble(("difference  ", "dim"), r.difference))
+    return Panel(Group(*parts), title="mcalc check", title_align="left", expand=False)
+
+
+def render_claim(r) -> str:
+    return r.claim
+
+
+def homework_renderable(path, outcomes):
+    table = Table(title=f"mcalc check {path}", title_justify="left")
+    table.add_column("problem")
+    table.add_column("verdict")
+    table.add_column("correct answer (where the claim is wrong)")
+    for o in outcomes:
+        if o.ok:
+            table.add_row(o.problem.name, Text("✓", style="green"), "")
+        elif o.result is None:
+            table.add_row(o.problem.name, Text("error", style="bold red"), o.error or "")
+        else:
+            note = f" — {o.result.message}" if o.result.other_layout or o.result.claim_shape != o.result.correct.shape else ""
+            table.add_row(o.problem.name, Text("✗", style="bold red"), o.result.correct.text + note)
+    failed = sum(1 for o in outcomes if not o.ok)
+    summary = Text(f"{len(outcomes) - failed} passed, {failed} failed", style="bold red" if failed else "bold green")
+    return Group(table, summary)
+
+
+def print_check(r, out: Console | None = None):
+    (out or console()).print(check_renderable(r))
+
+
+def print_homework(path, outcomes, out: Console | None = None):
+    (out or console()).print(homework_renderable(path, outcomes))

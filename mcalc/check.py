@@ -1,0 +1,283 @@
+"""Is a claimed derivative right? Exactly where canonical forms agree, otherwise on random
+data of random sizes (non-square, non-symmetric wherever the shapes allow, so that a
+transposition mistake shows)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .api import LAYOUTS, Result, diff, inline, typed
+from .errors import McalcError, ShapeError, Span, UsageError
+from .nodes import Node, Sym, walk
+from .parse import Decl, Program, parse_program
+from .shapes import fmt_shape, infer
+
+
+@dataclass
+class CheckResult:
+    ok: bool
+    claim: str
+    claim_shape: tuple
+    correct: Result
+    difference: str | None = None
+    other_layout: str | None = None
+    message: str = ""
+    max_rel_error: float | None = None
+    exact: bool = False
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def verdict(self) -> str:
+        return "✓ correct" if self.ok else "✗ wrong"
+
+    def to_json(self) -> dict:
+        from .render.json import shape_list
+        return {"ok": self.ok, "claim": self.claim, "claim_shape": shape_list(self.claim_shape),
+                "correct": self.correct.text, "shape": shape_list(self.correct.shape),
+                "layout": self.correct.layout, "difference": self.difference,
+                "other_layout": self.other_layout, "message": self.message,
+                "exact": self.exact, "max_rel_error": self.max_rel_error, "notes": self.notes}
+
+
+def typed_claim(claim: str, result: Result):
+    """Type the claim in the formula's context: its symbols with their shapes, its bindings."""
+    t = result.typed
+    try:
+        own = parse_program(claim)
+    except McalcError as e:
+        raise e.with_source(claim)
+    decls = [Decl(name, info.shape, info.symmetric, Span(0, 0))
+             for name, info in t.symbols.items() if info.kind == "symbol"]
+    for d in own.decls:
+        decls.append(d)
+    program = Program(tuple(decls), t.program.bindings + own.bindings, own.body, claim)
+    try:
+        tc = infer(program)
+    except McalcError as e:
+        raise e.with_source(claim)
+    unknown = [n for n, info in tc.symbols.items() if info.kind == "symbol" and n not in t.symbols]
+    if unknown:
+        raise ShapeError(f"the claim uses {', '.join(unknown)}, which the formula does not", None).with_source(claim)
+    return tc
+
+
+def numeric_equal(a_nodes, b_nodes, typed_prog, trials=3, seed=7, tol=1e-6):
+    """Evaluate two results (bindings, node) on the same random data; the largest relative gap."""
+    import numpy as np
+    from .evaluate import evaluate
+    from .verify import pick_sizes, sample
+    rng = np.random.default_rng(seed)
+    worst = 0.0
+    for _ in range(trials):
+        sizes = pick_sizes(typed_prog.dims, rng)
+        for attempt in range(20):
+            env = sample(typed_prog, rng, sizes, [typed_prog.body])
+            try:
+                with np.errstate(all="raise"):
+                    va = value_of(a_nodes, env, sizes, evaluate)
+                    vb = value_of(b_nodes, env, sizes, evaluate)
+                break
+            except (FloatingPointError, np.linalg.LinAlgError, ZeroDivisionError):
+                continue
+        else:
+            return float("inf")
+        if va.size != vb.size:
+            return float("inf")
+        va = va.reshape(vb.shape)
+        scale = max(1.0, float(np.max(np.abs(vb))) if vb.size else 1.0)
+        worst = max(worst, float(np.max(np.abs(va - vb))) / scale if vb.size else 0.0)
+    return worst
+
+
+def value_of(pair, env, sizes, evaluate):
+    bindings, node = pair
+    env = dict(env)
+    for name, value in bindings:
+        env[name] = evaluate(value, env, sizes)
+    return evaluate(node, env, sizes)
+
+
+def check(expr: str, wrt: str, claim: str, where=None, layout: str = "mixed", order: int = 1,
+          flatten: bool = False) -> CheckResult:
+    """Decide whether `claim` is the derivative of `expr` with respect to `wrt`."""
+    from .render.text import render_text
+    from .simplify import add, expand, neg, simplify, tidy, transpose
+    correct = diff(expr, wrt, where=where, layout=layout, order=order, flatten=flatten)
+    if isinstance(correct, list):
+        raise UsageError("check takes one variable")
+    tc = typed_claim(claim, correct)
+    claim_node, _ = inline(tc)
+    claim_node = simplify(claim_node)
+    want_node, _ = inline_result(correct)
+    shape_ok = squeeze(tc.body.shape) == squeeze(correct.shape)
+    base_prog = correct.typed
+    if shape_ok:
+        exact = tidy(claim_node) == tidy(want_node)
+        err = 0.0 if exact else numeric_equal(([], claim_node), ([], want_node), base_prog)
+        if exact or err < 1e-6:
+            return CheckResult(True, claim, tc.body.shape, correct, exact=exact, max_rel_error=err,
+                               message="the claim is the derivative" + (" (same canonical form)" if exact else
+                                                                         " (equal on random data)"))
+        difference = render_text(tidy(expand(add(claim_node, neg(want_node)))))
+    else:
+        difference = None
+    other = None
+    for lay in LAYOUTS:
+        if lay == layout:
+            continue
+        alt = diff(expr, wrt, where=where, layout=lay, order=order, flatten=flatten)
+        if squeeze(alt.shape) != squeeze(tc.body.shape):
+            continue
+        alt_node, _ = inline_result(alt)
+        if numeric_equal(([], claim_node), ([], alt_node), base_prog) < 1e-6:
+            other = lay
+            break
+    transposed = False
+    if other is None and not shape_ok and len(correct.shape) == 2 and \
+            squeeze(tc.body.shape) == squeeze(tuple(reversed(correct.shape))):
+        transposed = numeric_equal(([], claim_node), ([], transpose(want_node)), base_prog) < 1e-6
+    if not shape_ok:
+        msg = (f"the claim has shape {fmt_shape(tc.body.shape)} but the {layout}-layout derivative has shape "
+               f"{fmt_shape(correct.shape)}")
+    else:
+        msg = "the claim differs from the derivative on random data"
+    if other:
+        msg += f"; this is the {other}-layout derivative"
+    elif transposed:
+        msg += "; it is the transpose of the derivative"
+    return CheckResult(False, claim, tc.body.shape, correct, difference, other, msg)
+
+
+def inline_result(r: Result):
+    from .api import inline as _inline
+    from .simplify import simplify
+    values: dict[str, Node] = {}
+    memo: dict = {}
+
+    def sub(n):
+        from .nodes import map_children
+        hit = memo.get(n)
+        if hit is not None:
+            return hit
+        out = values[n.name] if isinstance(n, Sym) and n.name in values else map_children(n, sub)
+        memo[n] = out
+        return out
+
+    for name, v in r.bindings:
+        values[name] = sub(v)
+    return simplify(sub(r.node)), values
+
+
+def squeeze(shape) -> tuple:
+    return tuple(shape)
+
+
+# ---- homework files --------------------------------------------------------------------------
+@dataclass
+class Problem:
+    name: str
+    expr: str
+    wrt: str
+    claim: str
+    layout: str
+    order: int
+    where: list[str]
+    flatten: bool
+    line: int
+
+
+@dataclass
+class Outcome:
+    problem: Problem
+    result: CheckResult | None
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.result is not None and self.result.ok
+
+
+class HomeworkError(McalcError):
+    exit_code = 2
+
+
+def load_homework(path: str) -> list[Problem]:
+    """A TOML file: [defaults] (layout, where, order) and [[problem]] tables with name, expr,
+    wrt, claim and optionally layout, order, where, flatten."""
+    import tomllib
+    try:
+        text = open(path, encoding="utf-8").read()
+    except OSError as e:
+        raise HomeworkError(f"cannot read {path}: {e.strerror}") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise HomeworkError(f"{path}: not valid TOML: {e}") from None
+    lines = [i + 1 for i, ln in enumerate(text.splitlines()) if ln.strip().startswith("[[problem")]
+    defaults = data.get("defaults", {})
+    if not isinstance(defaults, dict):
+        raise HomeworkError(f"{path}: [defaults] must be a table")
+    problems = data.get("problem", data.get("problems"))
+    if not isinstance(problems, list) or not problems:
+        raise HomeworkError(f"{path}: no [[problem]] tables found",
+                            hint="each problem is a [[problem]] table with name, expr, wrt and claim")
+    out = []
+    for i, p in enumerate(problems):
+        line = lines[i] if i < len(lines) else 0
+        where_ = f"{path}, line {line}, problem {i + 1}" + (f" ({p.get('name')!r})" if isinstance(p, dict) and p.get("name") else "")
+        if not isinstance(p, dict):
+            raise HomeworkError(f"{where_}: a problem must be a table")
+        for key in ("expr", "wrt", "claim"):
+            if not isinstance(p.get(key), str) or not p.get(key).strip():
+                raise HomeworkError(f"{where_}: missing or empty '{key}'")
+        unknown = set(p) - {"name", "expr", "wrt", "claim", "layout", "order", "where", "flatten"}
+        if unknown:
+            raise HomeworkError(f"{where_}: unknown key(s) {', '.join(sorted(unknown))}")
+        layout = p.get("layout", defaults.get("layout", "mixed"))
+        if layout not in LAYOUTS:
+            raise HomeworkError(f"{where_}: unknown layout {layout!r}")
+        order = p.get("order", defaults.get("order", 1))
+        if order not in (1, 2):
+            raise HomeworkError(f"{where_}: order must be 1 or 2")
+        where = []
+        for w in (defaults.get("where", []), p.get("where", [])):
+            if isinstance(w, str):
+                where.append(w)
+            elif isinstance(w, list) and all(isinstance(x, str) for x in w):
+                where.extend(w)
+            else:
+                raise HomeworkError(f"{where_}: 'where' must be a string or a list of strings")
+        out.append(Problem(str(p.get("name", f"problem {i + 1}")), p["expr"], p["wrt"], p["claim"], layout,
+                           int(order), where, bool(p.get("flatten", defaults.get("flatten", False))), line))
+    return out
+
+
+def run_homework(problems: list[Problem]) -> list[Outcome]:
+    outcomes = []
+    for p in problems:
+        try:
+            r = check(p.expr, p.wrt, p.claim, where=p.where, layout=p.layout, order=p.order, flatten=p.flatten)
+            outcomes.append(Outcome(p, r))
+        except McalcError as e:
+            outcomes.append(Outcome(p, None, " ".join(e.lines()[:1]).replace("mcalc: error: ", "")))
+    return outcomes
+
+
+def junit_xml(outcomes: list[Outcome], suite: str) -> str:
+    from xml.sax.saxutils import escape, quoteattr
+    failures = sum(1 for o in outcomes if o.result is not None and not o.ok)
+    errors = sum(1 for o in outcomes if o.result is None)
+    rows = [f'<?xml version="1.0" encoding="UTF-8"?>',
+            f'<testsuites><testsuite name={quoteattr(suite)} tests="{len(outcomes)}" failures="{failures}" '
+            f'errors="{errors}">']
+    for o in outcomes:
+        p = o.problem
+        rows.append(f'  <testcase classname={quoteattr(suite)} name={quoteattr(p.name)}>')
+        if o.result is None:
+            rows.append(f'    <error message={quoteattr(o.error or "")}/>')
+        elif not o.ok:
+            body = (f"claim: {p.claim}\ncorrect ({p.layout} layout): {o.result.correct.text}\n"
+                    f"{o.result.message}")
+            rows.append(f'    <failure message={quoteattr(o.result.message)}>{escape(body)}</failure>')
+        rows.append('  </testcase>')
+    rows.append('</testsuite></testsuites>')
+    return "\n".join(rows) + "\n"

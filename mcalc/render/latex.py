@@ -1,0 +1,271 @@
+"""LaTeX (amsmath) math: the text renderer's structure and brackets, typeset."""
+from __future__ import annotations
+
+from ..nodes import (ATOM, PRECEDENCE, Add, Commutation, Delta, Div, EPow, Identity, Inverse, Kron, Mul, Neg,
+                     Node, Num, Ones, Power, Size, Sym, Transpose, Unit, Zero, precedence)
+from .base import Renderer, split_product
+from .text import signed_terms
+
+P = PRECEDENCE
+POSTFIX = P[Transpose]
+FRACTION = P[Power] - 1   # \frac{a}{b} needs no brackets as a factor, only under ^
+LETTERS = (Sym, Size, Num, Identity, Ones, Zero, Delta, Unit, Commutation)
+SUPERSCRIPTS = (Transpose, Inverse, Power, EPow)
+
+GREEK = {name: "\\" + name for name in (
+    "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi pi rho sigma tau "
+    "upsilon phi chi psi omega Gamma Delta Theta Lambda Xi Pi Sigma Phi Psi Omega").split()} | {"omicron": "o"}
+
+FUNCTIONS = {
+    "exp": r"\exp({})", "log": r"\log({})", "sin": r"\sin({})", "cos": r"\cos({})", "tan": r"\tan({})",
+    "sinh": r"\sinh({})", "cosh": r"\cosh({})", "tanh": r"\tanh({})", "sqrt": r"\sqrt{{{}}}",
+    "abs": r"\lvert {} \rvert", "sigmoid": r"\sigma({})", "softplus": r"\operatorname{{softplus}}({})",
+    "relu": r"\operatorname{{relu}}({})", "step": r"\operatorname{{step}}({})",
+}
+
+ENVIRONMENTS = {
+    "inline": "${}$",
+    "equation": "\\begin{{equation*}}\n{}\n\\end{{equation*}}",
+    "align": "\\begin{{align*}}\n{}\n\\end{{align*}}",
+}
+PREAMBLE = "\\documentclass{article}\n\\usepackage{amsmath,amssymb,bm}\n\\begin{document}\n"
+
+
+def is_vector(shape) -> bool:
+    return shape is not None and len(shape) == 2 and (shape[0] == 1) != (shape[1] == 1)
+
+
+def frac(num, den) -> str:
+    return f"\\frac{{{num}}}{{{den}}}"
+
+
+def number(v) -> str:
+    text = str(abs(v.numerator)) if v.denominator == 1 else frac(abs(v.numerator), v.denominator)
+    return "-" + text if v < 0 else text
+
+
+def subscript(sub: str) -> str:
+    if sub in GREEK:
+        return GREEK[sub]
+    if sum(c.isalpha() for c in sub) > 1:
+        return f"\\mathrm{{{sub}}}"
+    return sub
+
+
+def symbol(name: str, bold: bool) -> str:
+    """lambda → \\lambda, x_1 → x_{1}, X_train → X_{\\mathrm{train}}, a vector x → \\mathbf{x}."""
+    base, sep, sub = name.partition("_")
+    if base in GREEK:
+        text = f"\\boldsymbol{{{GREEK[base]}}}" if bold else GREEK[base]
+    elif bold:
+        text = f"\\mathbf{{{base}}}"
+    else:
+        text = base if len(base) == 1 else f"\\mathit{{{base}}}"
+    return text + (f"_{{{subscript(sub)}}}" if sep else "")
+
+
+def letter(n: Node) -> bool:
+    """A symbol or constant, perhaps with superscripts: juxtaposed with a plain space, others with \\,."""
+    while isinstance(n, SUPERSCRIPTS):
+        n = n.arg
+    return isinstance(n, LETTERS)
+
+
+def exponent(e) -> str:
+    return str(e.numerator) if e.denominator == 1 else f"{e.numerator}/{e.denominator}"
+
+
+class LatexRenderer(Renderer):
+    def __init__(self, bold: bool = True):
+        self.bold = bold
+
+    def wrap(self, text):
+        return f"\\left({text}\\right)"
+
+    def precedence(self, n: Node) -> int:
+        if isinstance(n, Div) or (isinstance(n, Num) and n.value > 0 and n.value.denominator != 1):
+            return FRACTION
+        if isinstance(n, Ones) and n.shape and n.shape[0] != 1 and n.shape[1] != 1:
+            return P[Mul]
+        return precedence(n)
+
+    def parenthesize(self, child: Node, level: int, strict: bool = False):
+        p = self.precedence(child)
+        text = self.render(child)
+        if p < level or (strict and p == level):
+            return self.wrap(text)
+        return text
+
+    def postfix_base(self, child: Node, level: int = POSTFIX):
+        """A base for ^{...}: bracketed as in text, braced if it already ends in a superscript."""
+        text = self.parenthesize(child, level)
+        bracketed = self.precedence(child) < level
+        if not bracketed and (isinstance(child, (Transpose, Inverse)) or
+                              (isinstance(child, Ones) and self.precedence(child) == ATOM and child.shape
+                               and child.shape[1] != 1)):
+            return f"{{{text}}}"
+        return text
+
+    def sym(self, name: str, node: Node) -> str:
+        return symbol(name, self.bold and is_vector(node.shape))
+
+    def _render_Sym(self, n):
+        return self.sym(n.name, n)
+
+    def _render_Size(self, n):
+        return symbol(n.name, False)
+
+    def _render_Num(self, n):
+        return number(n.value)
+
+    def _render_Identity(self, n):
+        return "I"
+
+    def _render_Ones(self, n):
+        if n.shape and n.shape[1] != 1:
+            return r"\mathbf{1}^{\top}" if n.shape[0] == 1 else r"\mathbf{1}\mathbf{1}^{\top}"
+        return r"\mathbf{1}"
+
+    def _render_Zero(self, n):
+        return "0"
+
+    def _render_Delta(self, n):
+        return r"\mathrm{d}" + self.sym(n.name, n)
+
+    def _render_Unit(self, n):
+        return f"{symbol('e', self.bold)}_{{{n.index}}}"
+
+    def _render_Commutation(self, n):
+        return f"K_{{{n.m},{n.n}}}"
+
+    def _render_Add(self, n):
+        out = []
+        for i, (negative, term) in enumerate(signed_terms(n)):
+            level = P[Add] + 1 if (negative or i) else P[Add]
+            text = self.parenthesize(term, level) if negative else self.parenthesize(term, P[Add])
+            if i == 0:
+                out.append(f"-{self.parenthesize(term, P[Mul])}" if negative else text)
+            else:
+                out.append(f" - {text}" if negative else f" + {text}")
+        return "".join(out)
+
+    def _render_Neg(self, n):
+        return "-" + self.parenthesize(n.arg, P[Neg] + 1)
+
+    def _render_Mul(self, n):
+        coef, den, rest = split_product(n)
+        head = ""
+        if den:
+            d = " ".join(self.parenthesize(x, P[Mul] + 1) for x in den) if len(den) > 1 else self.render(den[0])
+            d = d if coef.denominator == 1 else f"{coef.denominator} {d}"
+            head = ("-" if coef < 0 else "") + frac(abs(coef.numerator), d)
+        elif coef != 1 or not rest:
+            head = number(coef) if coef != -1 or not rest else "-"
+        parts = [(head, not den and coef.denominator == 1)] if head and head != "-" else []
+        for i, a in enumerate(rest):
+            first = i == 0 and not head
+            if isinstance(a, Mul) and first:
+                parts.append((self.render(a), letter(a.args[-1])))
+            else:
+                level = P[Mul] if first else P[Mul] + 1
+                parts.append((self.parenthesize(a, level), self.precedence(a) >= level and letter(a)))
+        text = parts[0][0] if parts else ""
+        for (left, tight_left), (right, tight_right) in zip(parts, parts[1:]):
+            sep = " " if tight_left and tight_right else r"\,"
+            if left[-1:].isdigit() and right[:1].isdigit():
+                sep = r" \cdot "
+            text += sep + right
+        return "-" + text if head == "-" else text
+
+    def _render_Div(self, n):
+        return frac(self.render(n.left), self.render(n.right))
+
+    def _render_Power(self, n):
+        return f"{self.postfix_base(n.arg, POSTFIX + 1)}^{{{exponent(n.exp)}}}"
+
+    def _render_EPow(self, n):
+        return f"{self.postfix_base(n.arg)}^{{\\circ {exponent(n.exp)}}}"
+
+    def _render_Transpose(self, n):
+        return f"{self.postfix_base(n.arg)}^{{\\top}}"
+
+    def _render_Inverse(self, n):
+        if isinstance(n.arg, Transpose):
+            return f"{self.postfix_base(n.arg.arg)}^{{-\\top}}"
+        return f"{self.postfix_base(n.arg)}^{{-1}}"
+
+    def infix(self, n, op):
+        """Left-associative like text; Kron and the elementwise operators share a level, so bracket mixes."""
+        level = P[type(n)]
+        mixed = lambda c: (type(c) is Kron) != (type(n) is Kron)  # noqa: E731
+        left = self.parenthesize(n.left, level, strict=mixed(n.left))
+        return f"{left} {op} {self.parenthesize(n.right, level + 1)}"
+
+    def _render_Hadamard(self, n):
+        return self.infix(n, r"\odot")
+
+    def _render_HadDiv(self, n):
+        return self.infix(n, r"\oslash")
+
+    def _render_Kron(self, n):
+        return self.infix(n, r"\otimes")
+
+    def call(self, name, n):
+        return f"{name}({self.render(n.arg)})"
+
+    def _render_Trace(self, n):
+        return self.call(r"\operatorname{tr}", n)
+
+    def _render_Det(self, n):
+        return self.call(r"\det", n)
+
+    def _render_LogDet(self, n):
+        return self.call(r"\log\det", n)
+
+    def _render_Sum(self, n):
+        return self.call(r"\operatorname{sum}", n)
+
+    def _render_Vec(self, n):
+        return self.call(r"\operatorname{vec}", n)
+
+    def _render_Diag(self, n):
+        return self.call(r"\operatorname{diag}", n)
+
+    def _render_Elementwise(self, n):
+        return FUNCTIONS[n.fn].format(self.render(n.arg))
+
+    def _render_Norm(self, n):
+        sub = f"_{{{n.kind}}}" if n.kind else ""
+        return f"\\lVert {self.render(n.arg)} \\rVert{sub}"
+
+
+STYLES = {"bold": LatexRenderer(bold=True), "plain": LatexRenderer(bold=False)}
+
+
+def renderer(style: str) -> LatexRenderer:
+    try:
+        return STYLES[style]
+    except KeyError:
+        raise ValueError(f"unknown LaTeX style {style!r}: choose one of {', '.join(STYLES)}") from None
+
+
+def render_latex(node: Node, style: str = "bold") -> str:
+    return renderer(style).render(node)
+
+
+def render_latex_result(result, style: str = "bold") -> str:
+    """Bindings first (`y = X w ,\\quad ...`), then the derivative."""
+    r = renderer(style)
+    lines = [f"{r.sym(name, value)} = {r.render(value)}" for name, value in result.bindings]
+    return r" ,\quad ".join(lines + [r.render(result.node)])
+
+
+def wrap(body: str, env: str = "equation") -> str:
+    try:
+        return ENVIRONMENTS[env].format(body)
+    except KeyError:
+        raise ValueError(f"unknown LaTeX environment {env!r}: choose one of {', '.join(ENVIRONMENTS)}") from None
+
+
+def document(body: str, env: str = "equation") -> str:
+    return f"{PREAMBLE}{wrap(body, env)}\n\\end{{document}}\n"
