@@ -29,23 +29,26 @@ def constant(*classes):
     rule(*classes)(lambda node, d: zero(node.shape))
 
 
-def linear(cls, make):
+def linear(cls, make, identity: str):
     """d f(X) = f(dX) for a linear f."""
-    rule(cls)(lambda node, d: make(d(node.arg)))
+    def d_linear(node, d):
+        return make(d(node.arg))
+    d_linear.__doc__ = identity
+    rule(cls)(d_linear)
 
 
 constant(Num, Size, Identity, Ones, Zero, Unit, Commutation, Delta)
-linear(Transpose, transpose)
-linear(Trace, trace)
-linear(Sum, sum_)
-linear(Vec, vec)
-linear(Diag, diag)
-linear(Neg, neg)
+linear(Transpose, transpose, "d(X^T) = (dX)^T")
+linear(Trace, trace, "d tr(X) = tr(dX)")
+linear(Sum, sum_, "d sum(X) = sum(dX)")
+linear(Vec, vec, "d vec(X) = vec(dX)")
+linear(Diag, diag, "d diag(X) = diag(dX)")
+linear(Neg, neg, "d(-X) = -dX")
 
 
 @rule(Sym)
 def d_sym(node, d):
-    """dX is the differential of the variable; every other symbol is constant."""
+    """dX for the variable X; every other symbol is constant."""
     return d.variable(node)
 
 
@@ -57,21 +60,21 @@ def d_add(node, d):
 
 @rule(Mul)
 def d_mul(node, d):
-    """d(A B) = dA B + A dB (scalar factors alike)"""
+    """product rule: d(A B) = dA B + A dB"""
     args = node.args
     return add(*[mul(*args[:i], d(a), *args[i + 1:]) for i, a in enumerate(args)])
 
 
 @rule(Div)
 def d_div(node, d):
-    """d(a/s) = da/s - a ds/s²"""
+    """d(a/s) = da/s - a ds/s^2"""
     a, s = node.left, node.right
     return add(div(d(a), s), neg(mul(d(s), power(s, -2), a)))
 
 
 @rule(Power)
 def d_power(node, d):
-    """d(s^p) = p s^(p-1) ds;  d(A^k) = Σ A^i dA A^(k-1-i);  A^-k = (A^-1)^k"""
+    """d(s^p) = p s^(p-1) ds;  d(A^k) = sum_i A^i dA A^(k-1-i)"""
     x, p = node.arg, node.exp
     if is_scalar(x):
         return mul(num(p), power(x, p - 1), d(x))
@@ -90,52 +93,52 @@ def d_inverse_of(x, d):
 
 @rule(Inverse)
 def d_inverse(node, d):
-    """d(X⁻¹) = -X⁻¹ dX X⁻¹"""
+    """d(X^-1) = -X^-1 dX X^-1"""
     return d_inverse_of(node.arg, d)
 
 
 @rule(Hadamard)
 def d_hadamard(node, d):
-    """d(A ∘ B) = dA ∘ B + A ∘ dB"""
+    """d(A .* B) = dA .* B + A .* dB"""
     return add(hadamard(d(node.left), node.right), hadamard(node.left, d(node.right)))
 
 
 @rule(HadDiv)
 def d_haddiv(node, d):
-    """d(A ⊘ B) = dA ⊘ B - (A ⊘ B∘B) ∘ dB"""
+    """d(A ./ B) = dA ./ B - (A ./ B.^2) .* dB"""
     a, b = node.left, node.right
     return add(haddiv(d(a), b), neg(hadamard(haddiv(a, epow(b, 2)), d(b))))
 
 
 @rule(EPow)
 def d_epow(node, d):
-    """d(A.^p) = p A.^(p-1) ∘ dA"""
+    """d(A.^p) = p A.^(p-1) .* dA"""
     return mul(num(node.exp), hadamard(epow(node.arg, node.exp - 1), d(node.arg)))
 
 
 @rule(Kron)
 def d_kron(node, d):
-    """d(A ⊗ B) = dA ⊗ B + A ⊗ dB"""
+    """d(A (x) B) = dA (x) B + A (x) dB"""
     return add(kron(d(node.left), node.right), kron(node.left, d(node.right)))
 
 
 @rule(Det)
 def d_det(node, d):
-    """d det(X) = det(X) tr(X⁻¹ dX)"""
+    """d det(X) = det(X) tr(X^-1 dX)"""
     x = node.arg
     return mul(det(x), trace(mul(inverse(x), d(x))))
 
 
 @rule(LogDet)
 def d_logdet(node, d):
-    """d logdet(X) = tr(X⁻¹ dX)"""
+    """d logdet(X) = tr(X^-1 dX)"""
     x = node.arg
     return trace(mul(inverse(x), d(x)))
 
 
 @rule(Norm)
 def d_norm(node, d):
-    """d‖u‖ = tr(uᵀ du)/‖u‖ (2-norm, Frobenius);  d‖u‖₁ = tr(sign(u)ᵀ du)"""
+    """d ||u|| = tr(u^T du)/||u||;  d ||u||_1 = tr(sign(u)^T du)"""
     u = node.arg
     vector = u.shape[0] == 1 or u.shape[1] == 1
     if node.kind == "1":
@@ -173,7 +176,7 @@ ELEMENTWISE_DERIVATIVES: dict[str, Callable[[Node], Node]] = {
 
 @rule(Elementwise)
 def d_elementwise(node, d):
-    """d f(U) = f'(U) ∘ dU"""
+    """d f(U) = f'(U) .* dU"""
     deriv = ELEMENTWISE_DERIVATIVES.get(node.fn)
     if deriv is None:
         raise DiffError(f"cannot differentiate {node.fn}", node.span)
