@@ -164,6 +164,14 @@ class Result:
     flatten: bool = False
     function: Node | None = None       # the formula with bindings inlined
     var_shape: tuple = ()
+    tensor: tuple | None = None        # (f dims, x dims) when node is ∂vec F/∂(vec X)ᵀ of a tensor
+    index: tuple | None = None         # index notation (text, unicode, latex) of a tensor
+
+    @property
+    def flat_text(self) -> str:
+        from .render.text import render_text
+        lets = "".join(f"{name} = {render_text(v)}; " for name, v in self.bindings)
+        return lets + render_text(self.node)
 
     @property
     def symbols(self) -> dict[str, SymbolInfo]:
@@ -171,12 +179,14 @@ class Result:
 
     @property
     def text(self) -> str:
-        from .render.text import render_text
-        lets = "".join(f"{name} = {render_text(v)}; " for name, v in self.bindings)
-        return lets + render_text(self.node)
+        if self.tensor is not None and self.index is not None:
+            return self.index[0]
+        return self.flat_text
 
     @property
     def latex(self) -> str:
+        if self.tensor is not None and self.index is not None:
+            return self.index[2]
         from .render.latex import render_latex_result
         return render_latex_result(self)
 
@@ -262,3 +272,14 @@ def diff_one(expr: str, wrt: str, where, layout: str, order: int, flatten: bool,
         return derive(t, wrt, layout, order, flatten, stack)
     except McalcError as e:
         raise e.with_source(expr)
+
+
+def tensor_from_flat(J, fsizes: tuple, xsizes: tuple, layout: str):
+    """∂vec F/∂(vec X)ᵀ (vec stacks columns) → the tensor of SPEC §2 in a layout."""
+    import numpy as np
+    nf, nx = len(fsizes), len(xsizes)
+    T = np.asarray(J).reshape(tuple(reversed(fsizes)) + tuple(reversed(xsizes)))
+    T = np.transpose(T, tuple(reversed(range(nf))) + tuple(reversed(range(nf, nf + nx))))
+    if layout == "denominator":
+        T = np.transpose(T, tuple(range(nf, nf + nx)) + tuple(range(nf)))
+    return T

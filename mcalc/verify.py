@@ -152,7 +152,13 @@ def result_value(result, env, sizes) -> np.ndarray:
     env = dict(env)
     for name, value in result.bindings:
         env[name] = evaluate(value, env, sizes)
-    return evaluate(result.node, env, sizes)
+    value = evaluate(result.node, env, sizes)
+    if result.tensor is not None and not result.flatten:
+        from .api import tensor_from_flat
+        fs = tuple(dim_value(d, sizes) for d in result.tensor[0])
+        xs = tuple(dim_value(d, sizes) for d in result.tensor[1])
+        return tensor_from_flat(value, fs, xs, result.layout)
+    return value
 
 
 def verify(result, trials: int = 3, seed: int = 0, tol: float = 1e-5) -> Verification:
@@ -204,10 +210,12 @@ def compare(result, f, var, env, sizes):
         from .diff.derive import gradient_of
         G = gradient_of(f, var, result.var_shape)
         T = numeric_tensor(fn_of(G), x0, result.var_shape, G.shape)
-        if result.flatten and T.ndim == 4:
+        if T.ndim == 4 and result.flatten:
             p, q = T.shape[2], T.shape[3]
             H = np.transpose(T, (1, 0, 3, 2)).reshape(p * q, p * q)
             return got, H
+        if T.ndim == 4:
+            return got, T
         return got, T.reshape(got.shape) if T.size == got.size else T
     T = numeric_tensor(fn_of(f), x0, result.var_shape, f.shape)
     want = arrange(T, f.shape, result.var_shape, result.layout, result.flatten)

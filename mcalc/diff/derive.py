@@ -57,8 +57,7 @@ def first_derivative(f: Node, var: str, xshape, layout: str, flatten: bool, note
             notes.append(f"the function is a row vector (1×{f.shape[1]}); its derivative is arranged "
                          f"as for the column vector fᵀ")
         return J, layout == "denominator"
-    raise DiffError(f"the derivative of a {fk} by a {xk} is an order-{len_dims(f.shape, xshape)} tensor; "
-                    "use --flatten for its matrix form")
+    return jacobian_of(f, var, xshape), False   # a tensor, kept as ∂vec F/∂(vec X)ᵀ
 
 
 def len_dims(fshape, xshape) -> int:
@@ -97,8 +96,52 @@ def derive(t, wrt: str, layout: str, order: int, flatten: bool, stack: bool):
         D = tidy(transpose(D))
     notes.extend(layout_notes(f, xshape, layout))
     node, lets = refold(D, values, lambda v: simplify(v, memo))
+    tensor, index = None, None
+    if len(rshape) > 2:
+        from ..api import f_dims, x_dims
+        fd = tuple(xshape) if order == 2 else f_dims(f.shape)
+        tensor = (fd, x_dims(xshape))
+        source = gradient_of(f, var, xshape) if order == 2 else f
+        index = index_strings(source, var, xshape, fd, order)
+        if index is None:
+            notes.append("no index form for this tensor; the flattened form ∂vec F/∂(vec X)ᵀ is exact")
+        notes.append("vec stacks columns; --flatten shows ∂vec F/∂(vec X)ᵀ as a matrix")
     return Result(t.source, var, layout, order, t, node, tuple(rshape), lets, notes, flatten=flatten,
-                  function=f, var_shape=tuple(xshape))
+                  function=f, var_shape=tuple(xshape), tensor=tensor, index=index)
+
+
+def latex_number(v) -> str:
+    return str(v.numerator) if v.denominator == 1 else rf"\\frac{{{v.numerator}}}{{{v.denominator}}}"
+
+
+def index_strings(f: Node, var: str, xshape, fd, order: int = 1):
+    """(text, unicode, latex) of ∂F_ij/∂X_kl in index notation, or None."""
+    from ..render.latex import render_latex
+    from ..render.text import render_text
+    from ..render.unicode import render_unicode
+    from .index import index_form, terms_text
+    df = Differentiator(var, xshape)(f)
+    try:
+        terms, fi, xi = index_form(df, f.shape, xshape)
+    except DiffError:
+        return None
+    keep = set(fi) | set(xi)
+    name = "f" if len(fd) == 1 else "F"
+    x = var
+    text = terms_text(terms, keep, render_text, lambda s: f"({s})", lambda i: f"_{i}", lambda s: f"sum_{''.join(s)} ")
+    uni = terms_text(terms, keep, render_unicode, lambda s: f"({s})", lambda i: f"_{i}", lambda s: f"Σ_{''.join(s)} ")
+    tex = terms_text(terms, keep, render_latex, lambda s: rf"\left({s}\right)", lambda i: f"_{{{i}}}",
+                     lambda s: rf"\sum_{{{''.join(s)}}} ")
+    tex = tex.replace("δ", r"\delta")
+    from ..steps import tex_name
+    I, K = "".join(fi), "".join(xi)
+    if order == 2:
+        lhs, ulhs = f"d2f/d{x}_{I} d{x}_{K}", f"∂²f/∂{x}_{I}∂{x}_{K}"
+        tlhs = rf"\frac{{\partial^2 f}}{{\partial {tex_name(x)}_{{{I}}}\,\partial {tex_name(x)}_{{{K}}}}}"
+    else:
+        lhs, ulhs = f"d{name}_{I}/d{x}_{K}", f"∂{name}_{I}/∂{x}_{K}"
+        tlhs = rf"\frac{{\partial {name}_{{{I}}}}}{{\partial {tex_name(x)}_{{{K}}}}}"
+    return f"{lhs} = {text}", f"{ulhs} = {uni}", f"{tlhs} = {tex}"
 
 
 def second_derivative(f, var, xshape, layout, flatten, notes):
@@ -113,13 +156,10 @@ def second_derivative(f, var, xshape, layout, flatten, notes):
     if xk == "vector":
         H = jacobian_of(G, var, xshape)
         return H, (xshape[0], xshape[0])
-    if flatten:
-        H = jacobian_of(vec(G), var, xshape)
-        from ..simplify import numel
-        n = numel(xshape)
-        return H, (n, n)
-    raise DiffError("the Hessian with respect to a matrix is an order-4 tensor; use --flatten for its "
-                    "pq×pq matrix form")
+    H = jacobian_of(vec(G), var, xshape)
+    from ..simplify import numel
+    n = numel(xshape)
+    return H, ((n, n) if flatten else tuple(xshape) + tuple(xshape))
 
 
 def layout_notes(f: Node, xshape, layout: str) -> list[str]:

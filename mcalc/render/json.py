@@ -27,6 +27,9 @@ def result_json(result, verification=None, steps=None) -> dict:
     }
     if result.flatten:
         out["flatten"] = True
+    if result.tensor is not None and not result.flatten:
+        out["index"] = result.index[0] if result.index else None
+        out["flattened"] = result.flat_text
     if verification is not None:
         out["verified"] = bool(verification.ok)
         out["max_rel_error"] = verification.max_rel_error

@@ -24,6 +24,16 @@ def _commutation(m, n):
     return K
 
 
+def _tensor(J, fsizes, xsizes, denominator):
+    """d vec F/d (vec X)^T (vec stacks columns) -> the derivative tensor of SPEC section 2."""
+    nf, nx = len(fsizes), len(xsizes)
+    T = _np.asarray(J).reshape(tuple(reversed(fsizes)) + tuple(reversed(xsizes)))
+    T = _np.transpose(T, tuple(reversed(range(nf))) + tuple(reversed(range(nf, nf + nx))))
+    if denominator:
+        T = _np.transpose(T, tuple(range(nf, nf + nx)) + tuple(range(nf)))
+    return T
+
+
 def _logdet(a):
     sign, value = _np.linalg.slogdet(a)
     return value if sign > 0 else _np.nan
@@ -272,7 +282,11 @@ def render_numpy(result) -> str:
     else:
         fret = "_np.asarray({}, dtype=float)"
     shape = ", ".join(dim_code(d) for d in result.shape)
-    dret = "_np.reshape(_np.asarray({}, dtype=float), (" + shape + "))"
+    dret = "_np.reshape(_np.asarray({}, dtype=float), (" + shape + ("," if len(result.shape) == 1 else "") + "))"
+    if result.tensor is not None and not result.flatten:
+        fs = ", ".join(dim_code(d) for d in result.tensor[0]) + ","
+        xs = ", ".join(dim_code(d) for d in result.tensor[1]) + ","
+        dret = f"_tensor({{}}, ({fs}), ({xs}), {result.layout == 'denominator'})"
     out = [HELPERS, "", f"def function({args}):"] + pro + body_lines(raw_bindings, t.body, fret)
     out += ["", "", f"def derivative({args}):"] + pro + body_lines(list(result.bindings), result.node, dret)
     return "\n".join(out) + "\n"

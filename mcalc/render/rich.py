@@ -51,9 +51,12 @@ def result_renderable(r, v=None, steps=None):
             parts.append(line)
         parts.append(Text(""))
     body = Text()
+    if r.tensor is not None and r.index is not None:
+        body.append(r.index[1] + "\n", style="bold green")
+        body.append("flattened ∂vec F/∂(vec X)ᵀ = ", style="dim")
     for name, value in r.bindings:
         body.append(f"{greek(name)} = {render_unicode(value)}\n")
-    body.append(render_unicode(r.node), style="bold green")
+    body.append(render_unicode(r.node), style="bold green" if r.index is None else "")
     parts.append(body)
     parts.append(Text(""))
     meta = Text()

@@ -1,7 +1,7 @@
 """Text in the input language: what it prints parses back to an equal tree."""
 from __future__ import annotations
 
-from ..nodes import PRECEDENCE, Add, Div, Hadamard, Inverse, Mul, Neg, Node, Num, Power, Transpose
+from ..nodes import PRECEDENCE, Add, Div, Hadamard, Inverse, Kron, Mul, Neg, Node, Num, Power, Transpose
 from .base import Renderer, fmt_fraction, split_product
 
 P = PRECEDENCE
@@ -118,7 +118,7 @@ class TextRenderer(Renderer):
         return f"{self.parenthesize(n.left, P[Hadamard])} ./ {self.parenthesize(n.right, P[Hadamard] + 1)}"
 
     def _render_Kron(self, n):
-        return f"kron({self.render(n.left)}, {self.render(n.right)})"
+        return f"{self.parenthesize(n.left, P[Kron])} ⊗ {self.parenthesize(n.right, P[Kron] + 1)}"
 
     def call(self, name, n):
         return f"{name}({self.render(n.arg)})"
