@@ -21,6 +21,10 @@ app = typer.Typer(pretty_exceptions_enable=False, no_args_is_help=True, add_comp
                        "  mcalc shape \"x: R^n; A x + b\"")
 
 
+# a formula may start with '-' ("-sum(...)"): take it as the argument, not as an option
+FORMULA_ARGS = {"ignore_unknown_options": True}
+
+
 class Format(str, Enum):
     rich = "rich"
     text = "text"
@@ -193,7 +197,7 @@ def write_result(r, v, fmt: Format, steps: bool, env, standalone: bool, style: S
                    f"({v.trials} random draws)", err=True)
 
 
-@app.command()
+@app.command(context_settings=FORMULA_ARGS)
 @guarded
 def diff(expr: Annotated[str, typer.Argument(help="The formula, or - for standard input.")],
          wrt: Wrt,
@@ -214,7 +218,7 @@ def diff(expr: Annotated[str, typer.Argument(help="The formula, or - for standar
     raise typer.Exit(status)
 
 
-@app.command()
+@app.command(context_settings=FORMULA_ARGS)
 @guarded
 def hessian(expr: Annotated[str, typer.Argument(help="The formula, or - for standard input.")],
             wrt: Wrt,
@@ -233,7 +237,7 @@ def hessian(expr: Annotated[str, typer.Argument(help="The formula, or - for stan
     raise typer.Exit(status)
 
 
-@app.command()
+@app.command(context_settings=FORMULA_ARGS)
 @guarded
 def shape(expr: Annotated[str, typer.Argument(help="The formula, or - for standard input.")],
           where: Where = None,
@@ -258,7 +262,7 @@ def shape(expr: Annotated[str, typer.Argument(help="The formula, or - for standa
         raise UsageError(f"shape has no {fmt.value} format; use rich, text or json")
 
 
-@app.command()
+@app.command(context_settings=FORMULA_ARGS)
 @guarded
 def latex(expr: Annotated[str, typer.Argument(help="The formula, or - for standard input.")],
           where: Where = None,
@@ -269,11 +273,32 @@ def latex(expr: Annotated[str, typer.Argument(help="The formula, or - for standa
     typer.echo(wrap_latex(api.latex(read_expr(expr), where), latex_env, standalone))
 
 
+SHORT_OPTIONS = {"-w", "-f", "-l", "-c", "-h"}
+
+
+def formula_args(argv: list[str]) -> list[str]:
+    """A formula that starts with '-' ("-sum(y .* log(p))") is the argument, not a bundle of
+    short options: move it behind '--'."""
+    if "--" in argv:
+        return argv
+    out, formulas = [], []
+    for i, a in enumerate(argv):
+        prev = argv[i - 1] if i else ""
+        takes_value = prev.startswith("-") and prev not in ("--flatten", "--stack", "--steps", "--verify",
+                                                               "--standalone", "--version", "--help")
+        if a.startswith("-") and not a.startswith("--") and a not in SHORT_OPTIONS and len(a) > 1 \
+                and not (takes_value and not a[1:2].isalpha()) and not a[1:].replace(".", "").isdigit():
+            formulas.append(a)
+        else:
+            out.append(a)
+    return out + (["--"] + formulas if formulas else [])
+
+
 def run() -> None:
-    app()
+    app(args=formula_args(sys.argv[1:]), prog_name="mcalc")
 
 
-@app.command()
+@app.command(context_settings=FORMULA_ARGS)
 @guarded
 def check(expr: Annotated[str, typer.Argument(help="The formula (or - for standard input), or a homework FILE.toml.")],
           wrt: Annotated[Optional[list[str]], typer.Option("--wrt", help="The variable.")] = None,
@@ -335,3 +360,42 @@ def check_file(path: str, junit: Optional[str], fmt: Format) -> int:
                 typer.echo(f"✗ {o.problem.name}: {o.result.message}; derivative: {o.result.correct.text}")
         typer.echo(f"{len(outcomes) - failed} passed, {failed} failed")
     return 0 if failed == 0 else 1
+
+
+@app.command()
+@guarded
+def rules(layout: LayoutOpt = Layout.mixed, format: Fmt = None, standalone: Standalone = False):
+    """The cheat sheet of seed 000, computed by the engine in a layout, and its differential rules."""
+    from .rules_sheet import differential_rules, sheet
+    fmt = pick_format(format)
+    rows = sheet(layout.value)
+    diffs = differential_rules()
+    if fmt is Format.json:
+        typer.echo(json.dumps({"layout": layout.value,
+                               "identities": [{"section": r.section, "name": r.name, "function": r.formula,
+                                               "wrt": r.wrt, "derivative": r.result.text,
+                                               "shape": [str(d) for d in r.result.shape]} for r in rows],
+                               "differentials": [{"node": c, "identity": d} for c, d in diffs]},
+                              ensure_ascii=False, indent=2))
+    elif fmt is Format.latex:
+        from .render.latex import render_latex
+        from .steps import identity_latex
+        lines = [f"\\text{{{r.name}}} &: \\frac{{\\partial}}{{\\partial {r.wrt}}}\\left({latex_of(r.formula)}\\right) = {r.result.latex}"
+                 for r in rows]
+        lines += [f"& {identity_latex(d)}" for _, d in diffs]
+        typer.echo(wrap_latex(" \\\\\n".join(lines), Env.align, standalone))
+    elif fmt is Format.rich:
+        from .render.rich import print_rules
+        print_rules(rows, diffs, layout.value)
+    else:
+        typer.echo(f"# {layout.value} layout")
+        for r in rows:
+            typer.echo(f"{r.section:10s} {r.name:30s} d/d{r.wrt} {r.formula}  =  {r.result.text}   [{'×'.join(map(str, r.result.shape))}]")
+        typer.echo("# differential rules")
+        for c, d in diffs:
+            typer.echo(f"{c:12s} {d}")
+
+
+def latex_of(formula: str) -> str:
+    from . import api
+    return api.latex(formula)

@@ -35,7 +35,9 @@ def canonical_name(name: str) -> str:
 
 
 def is_greek(name: str) -> bool:
-    return name.partition("_")[0] in GREEK
+    """A lower-case Greek name (a scalar by convention); Σ, Λ, ... are matrices like any capital."""
+    base = name.partition("_")[0]
+    return base in GREEK and base[0].islower()
 
 
 @dataclass(frozen=True, slots=True)

@@ -124,6 +124,10 @@ def add(*terms: Node) -> Node:
         elif not is_zero(t):
             flat.append(t)
     shape = terms[0].shape if terms else SCALAR
+    diags = [t for t in flat if is_diag_term(t)]
+    if len(diags) > 1:                 # Σ cᵢ diag(vᵢ) = diag(Σ cᵢ vᵢ)
+        inner = add(*[diag_parts(t) for t in diags])
+        flat = [t for t in flat if not is_diag_term(t)] + [diag(inner)]
     coefs: dict[Node | None, Fraction] = {}
     for t in flat:
         c, core = split_coef(t)
@@ -142,6 +146,16 @@ def add(*terms: Node) -> Node:
         return out[0]
     out.sort(key=lambda t: (split_coef(t)[0] < 0, isinstance(t, (Num, Ones, Identity)), key(t)))
     return Add(tuple(out), shape=shape)
+
+
+def is_diag_term(t: Node) -> bool:
+    c, core = split_coef(t)
+    return isinstance(core, Diag) and is_column(core.arg)
+
+
+def diag_parts(t: Node) -> Node:
+    c, core = split_coef(t)
+    return mul(num(c), core.arg)
 
 
 def neg(x: Node) -> Node:
@@ -697,7 +711,40 @@ def factor_sum(s: Add) -> Node:
         if not others:
             return grouped
         return factor_sum_or_same(add(grouped, *others))
+    pulled = factor_hadamard(s)
+    if pulled is not None:
+        return pulled
     return factor_common_scalars(s)
+
+
+def factor_hadamard(s: Add) -> Node | None:
+    """σ - σ.^2 → σ .* (ones - σ): pull out elementwise factors common to every term."""
+    if is_scalar(s):
+        return None
+    split = []
+    for t in s.args:
+        scal, core = split_scalars(t) if isinstance(t, Mul) else ([], t)
+        fs: dict[Node, Fraction] = {}
+        for f in hadamard_factors(core):
+            base, e = epow_parts(f)
+            fs[base] = fs.get(base, Fraction(0)) + e
+        split.append((scal, fs))
+    common = {b: min(fs.get(b, Fraction(0)) for _, fs in split) for b in split[0][1]}
+    common = {b: e for b, e in common.items() if e > 0}
+    if not common:
+        return None
+    inner = []
+    for scal, fs in split:
+        rest = [epow(b, e - common.get(b, 0)) for b, e in fs.items() if e - common.get(b, 0) != 0]
+        core = rest[0] if rest else ones(s.shape)
+        for r in rest[1:]:
+            core = hadamard(core, r)
+        inner.append(mul(*scal, core))
+    out = None
+    for b, e in common.items():
+        f = epow(b, e)
+        out = f if out is None else hadamard(out, f)
+    return Hadamard(out, factor_sum_or_same(add(*inner)), shape=s.shape)
 
 
 def factor_sum_or_same(n: Node) -> Node:
@@ -747,8 +794,13 @@ def gcd_frac(a: Fraction, b: Fraction) -> Fraction:
 
 
 def tidy(n: Node) -> Node:
-    """simplify, then factor: what a person would write."""
-    return factor(simplify(n))
+    """simplify, then factor: what a person would write. Small results are also tried fully
+    expanded (σ∘(1-y) - y∘(1-σ) = σ - y), and the shorter form wins."""
+    a = factor(simplify(n))
+    if size(a) > 300:
+        return a
+    b = factor(simplify(expand(a)))
+    return b if size(b) < 0.75 * size(a) else a
 
 
 def expand(n: Node, memo: dict | None = None) -> Node:
@@ -770,6 +822,13 @@ def expand(n: Node, memo: dict | None = None) -> Node:
         out = add(*[mul(*t) for t in terms])
     elif isinstance(m, Transpose) and isinstance(m.arg, Add):
         out = add(*[transpose(t) for t in m.arg.args])
+    elif isinstance(m, (Hadamard, Kron)) and (isinstance(m.left, Add) or isinstance(m.right, Add)):
+        make = hadamard if isinstance(m, Hadamard) else kron
+        ls = m.left.args if isinstance(m.left, Add) else (m.left,)
+        rs = m.right.args if isinstance(m.right, Add) else (m.right,)
+        out = add(*[expand(make(a, b), memo) for a in ls for b in rs]) if len(ls) * len(rs) <= 64 else m
+    elif isinstance(m, Diag) and isinstance(m.arg, Add):
+        out = add(*[diag(t) for t in m.arg.args])
     else:
         out = REWRITES[type(m)](m, *children(m)) if type(m) in REWRITES else m
     memo[n] = out

@@ -139,3 +139,19 @@ def print_check(r, out: Console | None = None):
 
 def print_homework(path, outcomes, out: Console | None = None):
     (out or console()).print(homework_renderable(path, outcomes))
+
+
+def print_rules(rows, diffs, layout, out: Console | None = None):
+    from ..steps import identity_unicode
+    table = Table(title=f"matrix calculus cheat sheet ({layout} layout), computed by the engine", title_justify="left")
+    for col in ("", "identity", "function", "∂/∂", "derivative", "shape"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(r.section, r.name, r.formula, r.wrt, Text(render_unicode(r.result.node), style="green"),
+                      " × ".join(map(str, r.result.shape)))
+    rules = Table(title="differential rules", title_justify="left", show_header=False)
+    rules.add_column()
+    rules.add_column()
+    for c, d in diffs:
+        rules.add_row(c, identity_unicode(d))
+    (out or console()).print(Group(table, rules))
