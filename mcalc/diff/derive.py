@@ -88,7 +88,8 @@ def derive(t, wrt: str, layout: str, order: int, flatten: bool, stack: bool):
     else:
         D, rshape = second_derivative(f, var, xshape, layout, flatten, notes)
     if info.symmetric and kind(f.shape) == "scalar" and order == 1:
-        D = mul(num(Fraction(1, 2)), add(D, transpose(D)))  # sym(G); symmetric, so layouts agree
+        half = num(Fraction(1, 2))           # sym(G) = (G + Gᵀ)/2; symmetric, so layouts agree
+        D = add(*[mul(half, t) for t in terms_of(D) + terms_of(transpose(D))])
         notes.append(f"{var} is symmetric: this is the gradient on symmetric matrices, sym(G) = (G + Gᵀ)/2 "
                      f"of the unconstrained gradient G (not G + Gᵀ − G∘I; Srinivasan & Panda, arXiv:1911.06491)")
     D = tidy(D)
@@ -160,6 +161,11 @@ def second_derivative(f, var, xshape, layout, flatten, notes):
     from ..simplify import numel
     n = numel(xshape)
     return H, ((n, n) if flatten else tuple(xshape) + tuple(xshape))
+
+
+def terms_of(n: Node) -> list[Node]:
+    from ..nodes import Add
+    return list(n.args) if isinstance(n, Add) else [n]
 
 
 def layout_notes(f: Node, xshape, layout: str) -> list[str]:
