@@ -131,6 +131,22 @@ def refold(result: Node, values: dict[str, Node], canon) -> tuple[Node, list[tup
         table[c] = name
         table[f] = name
     out = fold(result)
+    # a small binding used once reads better inlined: 2 aᵀ (t a + b)
+    def reachable() -> set[str]:
+        seen, todo = set(), [m for m in walk_syms(out) if m in folded]
+        while todo:
+            m = todo.pop()
+            if m not in seen:
+                seen.add(m)
+                todo.extend(x for x in walk_syms(folded[m]) if x in folded)
+        return seen
+
+    for name in reversed(order):
+        live = reachable()
+        uses = walk_syms(out).count(name) + sum(walk_syms(folded[k]).count(name) for k in live if k != name)
+        if name in folded and uses == 1 and size_of(folded[name]) < 8:
+            out = unfold(out, name, folded[name])
+            del folded[name]
     used: list[str] = []
 
     def need(n: Node):
@@ -141,6 +157,17 @@ def refold(result: Node, values: dict[str, Node], canon) -> tuple[Node, list[tup
 
     need(out)
     return out, [(name, folded[name]) for name in order if name in used]
+
+
+def size_of(n: Node) -> int:
+    from .simplify import size
+    return size(n)
+
+
+def unfold(n: Node, name: str, value: Node) -> Node:
+    if isinstance(n, Sym) and n.name == name:
+        return value
+    return map_children(n, lambda c: unfold(c, name, value))
 
 
 def walk_syms(n: Node):
@@ -166,6 +193,9 @@ class Result:
     var_shape: tuple = ()
     tensor: tuple | None = None        # (f dims, x dims) when node is ∂vec F/∂(vec X)ᵀ of a tensor
     index: tuple | None = None         # index notation (text, unicode, latex) of a tensor
+    entry: tuple | None = None         # --wrt x[i] / X[i,j]: the index names
+    stack: bool = False                # --stack: node is ∂F/∂x_k, to be stacked over k
+    joint: tuple | None = None         # --wrt "(t,s)": the scalar names
 
     @property
     def flat_text(self) -> str:

@@ -73,8 +73,12 @@ class Evaluator(Renderer):
 
     def _render_Unit(self, n):
         e = np.zeros(self.size(n.shape))
-        e[self.env["_index_" + n.index], 0] = 1.0
+        k = int(n.index) - 1 if n.index.isdigit() else int(self.env["_index_" + n.index])
+        e[k, 0] = 1.0
         return e
+
+    def _render_HCat(self, n):
+        return np.hstack([np.atleast_2d(self.render(a)) for a in n.args])
 
     def _render_Commutation(self, n):
         return commutation(self.dim(n.m), self.dim(n.n))

@@ -220,6 +220,12 @@ class Norm(Node):
 
 
 @node
+class HCat(Node):
+    """[a, b, ...]: columns side by side (a joint derivative d f/d(t, s))."""
+    args: tuple[Node, ...]
+
+
+@node
 class Elementwise(Node):
     fn: str
     arg: Node

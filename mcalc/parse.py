@@ -12,7 +12,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 
 from . import limits
 from .errors import LimitError, McalcError, ParseError, Span
-from .nodes import (Add, Det, Diag, Div, ELEMENTWISE, Elementwise, EPow, HadDiv, Hadamard, Identity,
+from .nodes import (Add, HCat, Det, Diag, Div, ELEMENTWISE, Elementwise, EPow, HadDiv, Hadamard, Identity,
                     Inverse, Kron, LogDet, Mul, Neg, Node, Norm, Num, Ones, Power, Sum, Sym,
                     Trace, Transpose, Vec, Zero)
 
@@ -74,7 +74,7 @@ class NormBars:
     """Turn each ‖ or || into an opening or closing bar: it closes when a norm is open
     and the previous token ends an operand."""
     always_accept = ("BAR",)
-    ENDS = {"NAME", "NUMBER", "RPAR", "RBRACE", "NORM_CLOSE", "NORM_SUB", "TRANSPOSE", "TEE"}
+    ENDS = {"NAME", "NUMBER", "RPAR", "RBRACE", "RSQB", "NORM_CLOSE", "NORM_SUB", "TRANSPOSE", "TEE"}
 
     def process(self, stream):
         depth, prev = 0, None
@@ -189,6 +189,9 @@ class Build(Transformer):
             kind = str(sub).strip("_{}")
             kind = "F" if kind == "fro" else kind
         return Norm(arg, kind, span=span_of(meta))
+
+    def hcat(self, meta, *args):
+        return args[0] if len(args) == 1 else HCat(tuple(args), span=span_of(meta))
 
     def call(self, meta, fn, *args):
         fn = str(fn)
@@ -330,7 +333,7 @@ def split_dims(text: str, span: Span) -> tuple:
 
 TOKEN_WORDS = {
     "NAME": "a name", "NUMBER": "a number", "FUNC": "a function", "LPAR": "'('", "RPAR": "')'",
-    "LBRACE": "'{'", "RBRACE": "'}'", "PLUS": "'+'", "MINUS": "'-'", "STAR": "'*'", "SLASH": "'/'",
+    "LBRACE": "'{'", "LSQB": "'['", "RSQB": "']'", "RBRACE": "'}'", "PLUS": "'+'", "MINUS": "'-'", "STAR": "'*'", "SLASH": "'/'",
     "NORM_OPEN": "'||'", "NORM_CLOSE": "'||'", "_SEP": "';'", "COLON": "':'", "EQUAL": "'='",
     "CIRCUMFLEX": "'^'", "TEE": "'T'", "COMMA": "','", "REALS": "'R'", "INT": "an integer",
     "DIMS": "dimensions", "$END": "the end", "HADAMARD": "'.*'", "KRON": "'⊗'", "AT": "'@'",

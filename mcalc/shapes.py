@@ -7,7 +7,7 @@ from typing import Callable
 
 from . import limits
 from .errors import LimitError, ShapeError, Span
-from .nodes import (SCALAR, Add, Commutation, Delta, Det, Diag, Dim, Div, Elementwise, EPow, HadDiv,
+from .nodes import (SCALAR, HCat, Add, Commutation, Delta, Det, Diag, Dim, Div, Elementwise, EPow, HadDiv,
                     Hadamard, Identity, Inverse, Kron, LogDet, Mul, Neg, Node, Norm, Num, Ones,
                     Power, Shape, Size, Sum, Sym, Trace, Transpose, Unit, Vec, Zero)
 from .parse import Decl, Program, is_greek
@@ -275,6 +275,20 @@ def s_add(I, n, *shapes):
 @rule(Neg, Elementwise, EPow)
 def s_same(I, n, a):
     return a
+
+
+@rule(HCat)
+def s_hcat(I, n, *shapes):
+    cols = 0
+    for arg, s in zip(n.args, shapes):
+        I.need(I.u.unify(shapes[0][0], s[0]), f"cannot put {I.show(n.args[0])} and {I.show(arg)} side by side", n)
+        c = I.u.find(s[1])
+        if isinstance(c, Var):
+            I.u.unify(c, 1)
+            c = 1
+        I.need(isinstance(c, int), f"[...] needs columns of known width; {I.show(arg)} has {fmt_dim(c)}", n)
+        cols += c
+    return (shapes[0][0], cols)
 
 
 @rule(Mul)

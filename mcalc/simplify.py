@@ -13,7 +13,7 @@ from typing import Callable
 
 from . import limits
 from .errors import LimitError
-from .nodes import (SCALAR, Add, Commutation, Delta, Det, Diag, Dim, Div, Elementwise, EPow, HadDiv,
+from .nodes import (SCALAR, HCat, Add, Commutation, Delta, Det, Diag, Dim, Div, Elementwise, EPow, HadDiv,
                     Hadamard, Identity, Inverse, Kron, LogDet, Mul, Neg, Node, Norm, Num, Ones, Power,
                     Shape, Size, Sum, Sym, Trace, Transpose, Unit, Vec, Zero, children, map_children)
 from .shapes import dim_product
@@ -144,7 +144,7 @@ def add(*terms: Node) -> Node:
         return zero(shape)
     if len(out) == 1:
         return out[0]
-    out.sort(key=lambda t: (split_coef(t)[0] < 0, isinstance(t, (Num, Ones, Identity)), key(t)))
+    out.sort(key=term_order)
     return Add(tuple(out), shape=shape)
 
 
@@ -156,6 +156,14 @@ def is_diag_term(t: Node) -> bool:
 def diag_parts(t: Node) -> Node:
     c, core = split_coef(t)
     return mul(num(c), core.arg)
+
+
+def term_order(t: Node):
+    """Positive terms first, constants and bare symbols last: X w - y, t a + b, A + Aᵀ."""
+    c, core = split_coef(t)
+    leaf = core is None or isinstance(core, (Sym, Num, Ones, Identity, Size)) or \
+        (isinstance(core, Transpose) and isinstance(core.arg, Sym))
+    return (c < 0, isinstance(core, (Num, Ones, Identity)) or core is None, leaf, key(t))
 
 
 def neg(x: Node) -> Node:
@@ -619,6 +627,13 @@ def diag(x: Node) -> Node:
     return Diag(x, shape=shape)
 
 
+def hcat(*args: Node) -> Node:
+    if len(args) == 1:
+        return args[0]
+    cols = sum(a.shape[1] for a in args)
+    return HCat(tuple(args), shape=(args[0].shape[0], cols))
+
+
 def norm(x: Node, kind) -> Node:
     return Norm(x, kind, shape=SCALAR)
 
@@ -643,6 +658,7 @@ REWRITES: dict[type, Callable[..., Node]] = {
     Vec: lambda n, a: vec(a),
     Diag: lambda n, a: diag(a),
     Norm: lambda n, a: norm(a, n.kind),
+    HCat: lambda n, *a: hcat(*a),
     Elementwise: lambda n, a: elementwise(n.fn, a),
 }
 

@@ -66,6 +66,130 @@ def len_dims(fshape, xshape) -> int:
 
 
 def derive(t, wrt: str, layout: str, order: int, flatten: bool, stack: bool):
+    from ..api import WRT_RE
+    w = wrt.strip()
+    if w.startswith("("):
+        return derive_joint(t, w, layout, order)
+    m = WRT_RE.match(w)
+    if m is None:
+        raise UsageError(f"cannot read --wrt {wrt!r}", hint="write x, x[i], X[i,j] or (t,s)")
+    if m.group(2):
+        indices = tuple(i for i in (m.group(3), m.group(5)) if i)
+        return derive_entry(t, m.group(1), indices, order)
+    if stack:
+        return derive_stack(t, w, order)
+    return derive_var(t, w, layout, order, flatten)
+
+
+def variable(t, wrt: str):
+    from ..api import inline
+    from ..parse import canonical_name
+    var = canonical_name(wrt.strip())
+    info = t.symbols.get(var)
+    if info is None:
+        raise UsageError(f"unknown variable {wrt!r}: it does not occur in the formula",
+                         hint="declare it with --where if the derivative should be zero")
+    if info.kind == "size":
+        raise UsageError(f"{var} is a dimension, not a variable")
+    keep = frozenset([var]) if var in dict(t.bindings) else frozenset()
+    body, values = inline(t, keep)
+    return var, info, body, values
+
+
+def units(var: str, xshape, indices: tuple) -> Node:
+    """dX at one entry: e_i for a vector, e_i e_jᵀ for a matrix."""
+    from ..nodes import Unit
+    from ..simplify import mul
+    if xshape == SCALAR:
+        raise UsageError(f"{var} is a scalar; differentiate with respect to {var} itself")
+    if xshape[1] == 1:
+        if len(indices) != 1:
+            raise UsageError(f"{var} is a vector: write {var}[i]")
+        return Unit(indices[0], shape=(xshape[0], 1))
+    if len(indices) != 2:
+        raise UsageError(f"{var} is a matrix: write {var}[i,j]")
+    return mul(Unit(indices[0], shape=(xshape[0], 1)), transpose(Unit(indices[1], shape=(xshape[1], 1))))
+
+
+def partial(f: Node, var: str, xshape, indices: tuple) -> Node:
+    """∂f/∂x_i (or ∂f/∂X_ij): the differential with dX = e_i (e_i e_jᵀ)."""
+    df = Differentiator(var, xshape)(f)
+    return tidy(substitute_delta(df, units(var, xshape, indices)))
+
+
+def derive_entry(t, name: str, indices: tuple, order: int):
+    from ..api import Result, refold
+    if order != 1:
+        raise UsageError("a derivative with respect to one entry is of order 1")
+    var, info, body, values = variable(t, name)
+    memo: dict = {}
+    f = simplify(body, memo)
+    D = partial(f, var, info.shape, indices)
+    node, lets = refold(D, values, lambda v: simplify(v, memo))
+    sub = ",".join(indices)
+    notes = [f"the derivative with respect to the entry {var}[{sub}]: it has the shape of f; e_i is the i-th "
+             f"unit vector"]
+    return Result(t.source, var, "mixed", 1, t, node, tuple(f.shape), lets, notes, function=f,
+                  var_shape=tuple(info.shape), entry=indices)
+
+
+def derive_stack(t, name: str, order: int):
+    """Seed 004's flattening: the partials ∂F/∂x_k (each m×n) stacked into an mp×n matrix."""
+    from ..api import Result, refold
+    from ..shapes import dim_product
+    if order != 1:
+        raise UsageError("--stack is for first derivatives")
+    var, info, body, values = variable(t, name)
+    memo: dict = {}
+    f = simplify(body, memo)
+    xshape = info.shape
+    indices = ("k",) if xshape[1] == 1 else ("k", "l")
+    D = partial(f, var, xshape, indices)
+    node, lets = refold(D, values, lambda v: simplify(v, memo))
+    shape = (dim_product((f.shape[0], dim_product(xshape))), f.shape[1])
+    order_note = "k = 1…p" if len(indices) == 1 else "(k, l) in column-major order"
+    notes = [f"--stack: the partial derivatives ∂F/∂{var}_{''.join(indices)} below, stacked vertically for "
+             f"{order_note}"]
+    return Result(t.source, var, "mixed", 1, t, node, shape, lets, notes, function=f, var_shape=tuple(xshape),
+                  entry=indices, stack=True)
+
+
+def derive_joint(t, wrt: str, layout: str, order: int):
+    """d f/d(t, s): the derivative with respect to the stacked vector of scalars (seed 004)."""
+    from ..api import Result, kind, refold
+    from ..simplify import hcat
+    names = [n.strip() for n in wrt.strip("() ").split(",") if n.strip()]
+    if len(names) < 2:
+        raise UsageError("a joint derivative needs at least two scalars: --wrt \"(t,s)\"")
+    if order != 1:
+        raise UsageError("joint derivatives are of order 1")
+    cols, f, values, memo = [], None, {}, {}
+    for name in names:
+        var, info, body, vals = variable(t, name)
+        if info.shape != SCALAR:
+            raise UsageError(f"--wrt {wrt}: {var} is not a scalar ({'×'.join(map(str, info.shape))})")
+        values.update(vals)
+        f = simplify(body, memo)
+        if kind(f.shape, True) == "matrix":
+            raise DiffError("a joint derivative of a matrix-valued function is a tensor; differentiate "
+                            "with respect to each scalar")
+        D = along_scalar(f, var)
+        cols.append(transpose(D) if f.shape[0] == 1 and f.shape[1] != 1 else D)
+    J = hcat(*cols)                         # ∂f/∂(t,s)ᵀ: m×K (numerator)
+    fk = kind(f.shape, True)
+    transposed = (layout == "denominator") or (fk == "scalar" and layout == "mixed")
+    D = tidy(transpose(J)) if transposed else tidy(J)
+    node, lets = refold(D, values, lambda v: simplify(v, memo))
+    K = len(names)
+    m = f.shape[0] if f.shape[1] == 1 else f.shape[1]
+    shape = (K, 1) if fk == "scalar" and layout != "numerator" else (1, K) if fk == "scalar" else \
+        ((K, m) if layout == "denominator" else (m, K))
+    notes = [f"joint derivative with respect to ({', '.join(names)}), stacked as a vector of {K} scalars"]
+    return Result(t.source, wrt, layout, 1, t, node, shape, lets, notes, function=f, var_shape=(K, 1),
+                  joint=tuple(names))
+
+
+def derive_var(t, wrt: str, layout: str, order: int, flatten: bool):
     from ..api import Result, inline, kind, refold, result_shape
     from ..parse import canonical_name
     var = canonical_name(wrt.strip())

@@ -6,10 +6,10 @@ from fractions import Fraction
 from typing import Callable
 
 from ..errors import DiffError
-from ..nodes import (Add, Commutation, Delta, Det, Diag, Div, Elementwise, EPow, HadDiv, Hadamard,
+from ..nodes import (HCat, Add, Commutation, Delta, Det, Diag, Div, Elementwise, EPow, HadDiv, Hadamard,
                      Identity, Inverse, Kron, LogDet, Mul, Neg, Node, Norm, Num, Ones, Power, Size, Sum,
                      Sym, Trace, Transpose, Unit, Vec, Zero)
-from ..simplify import (add, det, diag, div, elementwise, epow, hadamard, haddiv, inverse, is_scalar, kron,
+from ..simplify import (hcat, add, det, diag, div, elementwise, epow, hadamard, haddiv, inverse, is_scalar, kron,
                         mul, neg, num, ones, power, sum_, trace, transpose, vec, zero)
 
 D = Callable[[Node], Node]
@@ -44,6 +44,12 @@ linear(Sum, sum_, "d sum(X) = sum(dX)")
 linear(Vec, vec, "d vec(X) = vec(dX)")
 linear(Diag, diag, "d diag(X) = diag(dX)")
 linear(Neg, neg, "d(-X) = -dX")
+
+
+@rule(HCat)
+def d_hcat(node, d):
+    """d[A, B] = [dA, dB]"""
+    return hcat(*[d(a) for a in node.args])
 
 
 @rule(Sym)

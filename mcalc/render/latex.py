@@ -132,6 +132,9 @@ class LatexRenderer(Renderer):
     def _render_Delta(self, n):
         return r"\mathrm{d}" + self.sym(n.name, n)
 
+    def _render_HCat(self, n):
+        return r"\begin{bmatrix} " + " & ".join(self.render(a) for a in n.args) + r" \end{bmatrix}"
+
     def _render_Unit(self, n):
         return f"{symbol('e', self.bold)}_{{{n.index}}}"
 

@@ -89,7 +89,8 @@ class NumpyRenderer(Renderer):
         return f"_np.zeros(({dim_code(n.shape[0])}, {dim_code(n.shape[1])}))"
 
     def _render_Unit(self, n):
-        return f"_np.eye({dim_code(n.shape[0])})[:, [{py_name(n.index)}]]"
+        index = str(int(n.index) - 1) if n.index.isdigit() else py_name(n.index)
+        return f"_np.eye({dim_code(n.shape[0])})[:, [{index}]]"
 
     def _render_Delta(self, n):
         return f"d{py_name(n.name)}"
@@ -133,6 +134,9 @@ class NumpyRenderer(Renderer):
             s = split[i][j]
             return f"({build(i, s)} @ {build(s + 1, j)})"
         return build(0, k - 1)
+
+    def _render_HCat(self, n):
+        return "_np.hstack([" + ", ".join(f"_np.atleast_2d({self.render(a)})" for a in n.args) + "])"
 
     def _render_Div(self, n):
         return f"({self.render(n.left)} / {self.render(n.right)})"

@@ -120,6 +120,9 @@ class TextRenderer(Renderer):
     def _render_Kron(self, n):
         return f"{self.parenthesize(n.left, P[Kron])} ⊗ {self.parenthesize(n.right, P[Kron] + 1)}"
 
+    def _render_HCat(self, n):
+        return "[" + ", ".join(self.render(a) for a in n.args) + "]"
+
     def call(self, name, n):
         return f"{name}({self.render(n.arg)})"
 

@@ -64,6 +64,9 @@ class UnicodeRenderer(TextRenderer):
         name = "σ" if n.fn == "sigmoid" else n.fn
         return f"{name}({self.render(n.arg)})"
 
+    def _render_HCat(self, n):
+        return "[" + ", ".join(self.render(a) for a in n.args) + "]"
+
     def _render_Unit(self, n):
         return f"e_{n.index}"
 
