@@ -166,7 +166,7 @@ def verify(result, trials: int = 3, seed: int = 0, tol: float = 1e-5) -> Verific
     rng = np.random.default_rng(seed)
     t = result.typed
     f = result.function
-    var = result.wrt
+    var = result.wrt if not result.joint else None
     worst = 0.0
     used = []
     for _ in range(trials):
@@ -192,7 +192,24 @@ def verify(result, trials: int = 3, seed: int = 0, tol: float = 1e-5) -> Verific
     return Verification(worst < tol, worst, trials, used)
 
 
+def entry_positions(xshape, sizes):
+    """Every entry of X in column-major order, as index tuples."""
+    s = [dim_value(d, sizes) for d in xshape]
+    if xshape[1] == 1:
+        return [(k,) for k in range(s[0])]
+    return [(k, l) for l in range(s[1]) for k in range(s[0])]
+
+
+def with_indices(env, names, pos):
+    e = dict(env)
+    for name, k in zip(names, pos):
+        e["_index_" + name] = k
+    return e
+
+
 def compare(result, f, var, env, sizes):
+    if result.joint:
+        return compare_joint(result, f, env, sizes)
     x0 = env[var]
     info = result.typed.symbols[var]
 
@@ -202,6 +219,24 @@ def compare(result, f, var, env, sizes):
             e[var] = x
             return evaluate(node, e, sizes)
         return fn
+
+    if result.entry is not None:
+        positions = entry_positions(result.var_shape, sizes)
+        if result.stack:
+            got = np.vstack([result_value(result, with_indices(env, result.entry, p), sizes) for p in positions])
+        else:
+            pick = positions[len(positions) // 2]
+            got = result_value(result, with_indices(env, result.entry, pick), sizes)
+            positions = [pick]
+        blocks = []
+        for p in positions:
+            full = p + (0,) if len(p) == 1 else p
+            h = 1e-6 * max(1.0, abs(x0[full]))
+            xp, xm = x0.copy(), x0.copy()
+            xp[full] += h
+            xm[full] -= h
+            blocks.append((fn_of(f)(xp) - fn_of(f)(xm)) / (2 * h))
+        return got, np.vstack(blocks)
 
     got = result_value(result, env, sizes)
     if info.symmetric and result.order == 1:
@@ -220,6 +255,24 @@ def compare(result, f, var, env, sizes):
     T = numeric_tensor(fn_of(f), x0, result.var_shape, f.shape)
     want = arrange(T, f.shape, result.var_shape, result.layout, result.flatten)
     return got, want
+
+
+def compare_joint(result, f, env, sizes):
+    from .api import kind
+    cols = []
+    for name in result.joint:
+        def fn(x, name=name):
+            e = dict(env)
+            e[name] = x
+            return evaluate(f, e, sizes)
+        T = numeric_tensor(fn, env[name], (1, 1), f.shape)
+        cols.append(np.asarray(T).reshape(-1, 1))
+    J = np.hstack(cols)
+    got = result_value(result, env, sizes)
+    fk = kind(f.shape, True)
+    if result.layout == "denominator" or (fk == "scalar" and result.layout == "mixed"):
+        J = J.T
+    return got, J
 
 
 def symmetric_gradient(fn, x0, h=1e-6):

@@ -292,5 +292,15 @@ def render_numpy(result) -> str:
         xs = ", ".join(dim_code(d) for d in result.tensor[1]) + ","
         dret = f"_tensor({{}}, ({fs}), ({xs}), {result.layout == 'denominator'})"
     out = [HELPERS, "", f"def function({args}):"] + pro + body_lines(raw_bindings, t.body, fret)
-    out += ["", "", f"def derivative({args}):"] + pro + body_lines(list(result.bindings), result.node, dret)
+    if result.entry is not None and result.stack:
+        idx = [py_name(i) for i in result.entry]
+        xs = [dim_code(d) for d in result.var_shape[:len(idx)]]
+        inner = body_lines(list(result.bindings), result.node, "_np.atleast_2d(_np.asarray({}, dtype=float))")
+        loops = " ".join(f"for {i} in range({n})" for i, n in reversed(list(zip(idx, xs))))
+        out += ["", "", f"def derivative({args}):"] + pro
+        out += [f"    def _partial({', '.join(idx)}):"] + ["    " + ln for ln in inner]
+        out += [f"    return _np.vstack([_partial({', '.join(idx)}) {loops}])"]
+    else:
+        extra = "".join(f", {py_name(i)}=0" for i in (result.entry or ()) if not i.isdigit())
+        out += ["", "", f"def derivative({args}{extra}):"] + pro + body_lines(list(result.bindings), result.node, dret)
     return "\n".join(out) + "\n"
