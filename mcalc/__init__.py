@@ -13,7 +13,7 @@ def shape(*args, **kwargs):
 
 
 def check(*args, **kwargs):
-    from .check import check as _check
+    from .claims import check as _check
     return _check(*args, **kwargs)
 
 

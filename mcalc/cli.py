@@ -88,6 +88,9 @@ def read_expr(expr: str) -> str:
 
 
 def fail(e: McalcError) -> None:
+    if e.exit_code == 3:
+        typer.echo(f"mcalc: internal error: {e.message}", err=True)
+        raise typer.Exit(3)
     for line in e.lines():
         typer.echo(line, err=True)
     raise typer.Exit(e.exit_code)
@@ -315,7 +318,7 @@ def check(expr: Annotated[str, typer.Argument(help="The formula (or - for standa
         raise typer.Exit(check_file(expr, junit, fmt))
     if claim is None or not wrt:
         raise UsageError("check needs --wrt and --claim (or a homework FILE.toml)")
-    from .check import check as check_claim
+    from .claims import check as check_claim
     if len(wrt) != 1:
         raise UsageError("check takes one --wrt variable")
     r = check_claim(read_expr(expr), wrt[0], claim, where=where, layout=layout.value, order=order, flatten=flatten)
@@ -333,7 +336,7 @@ def check(expr: Annotated[str, typer.Argument(help="The formula (or - for standa
 
 
 def check_file(path: str, junit: Optional[str], fmt: Format) -> int:
-    from .check import junit_xml, load_homework, run_homework
+    from .claims import junit_xml, load_homework, run_homework
     outcomes = run_homework(load_homework(path))
     if junit:
         try:

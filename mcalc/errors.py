@@ -71,3 +71,8 @@ class LimitError(McalcError):
 
 class UsageError(McalcError):
     pass
+
+
+class InternalError(McalcError):
+    """A bug: the engine contradicted itself. Exit 3."""
+    exit_code = 3

@@ -146,6 +146,7 @@ class Verification:
     max_rel_error: float
     trials: int
     sizes: list[dict]
+    conclusive: bool = True     # False when no valid random data could be drawn
 
 
 def result_value(result, env, sizes) -> np.ndarray:
@@ -181,7 +182,7 @@ def verify(result, trials: int = 3, seed: int = 0, tol: float = 1e-5) -> Verific
             except (FloatingPointError, np.linalg.LinAlgError):
                 continue
         else:
-            return Verification(False, float("inf"), trials, used)
+            return Verification(False, float("inf"), trials, used, conclusive=False)
         scale = max(1.0, float(np.max(np.abs(want))) if want.size else 1.0)
         if got.shape != want.shape:
             if got.size != want.size:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .api import LAYOUTS, Result, diff, inline, typed
-from .errors import McalcError, ShapeError, Span, UsageError
+from .errors import InternalError, McalcError, ShapeError, Span, UsageError
 from .nodes import Node, Sym, walk
 from .parse import Decl, Program, parse_program
 from .shapes import fmt_shape, infer
@@ -104,6 +104,11 @@ def check(expr: str, wrt: str, claim: str, where=None, layout: str = "mixed", or
     correct = diff(expr, wrt, where=where, layout=layout, order=order, flatten=flatten)
     if isinstance(correct, list):
         raise UsageError("check takes one variable")
+    from .verify import verify
+    v = verify(correct, trials=2)
+    if v.conclusive and not v.ok:
+        raise InternalError(f"the engine's own derivative {correct.text} failed verification against finite "
+                            f"differences (relative error {v.max_rel_error:.1e}); this is a bug, please report it")
     tc = typed_claim(claim, correct)
     claim_node, _ = inline(tc)
     claim_node = simplify(claim_node)
