@@ -256,18 +256,33 @@ def needed_dims(nodes: list[Node], symbols) -> set[str]:
 
 
 def body_lines(bindings, result: Node, final: str) -> list[str]:
+    """Bindings in order, each shared subexpression computed once as soon as its inputs exist."""
     roots = [v for _, v in bindings] + [result]
+    bound = {name for name, _ in bindings}
     temps: dict[Node, str] = {}
-    lines = []
-    for i, n in enumerate(shared_subexpressions(roots)):
-        code = NumpyRenderer(temps).render(n)
-        name = f"_t{i + 1}"
-        lines.append(f"    {name} = {code}")
-        temps[n] = name
-    r = NumpyRenderer(temps)
+    lines: list[str] = []
+    pending = shared_subexpressions(roots)
+    defined: set[str] = set()
+
+    def flush():
+        nonlocal pending
+        keep = []
+        for n in pending:
+            needs = {m.name for m in walk(n) if isinstance(m, Sym) and m.name in bound}
+            if needs <= defined:
+                name = f"_t{len(temps) + 1}"
+                lines.append(f"    {name} = {NumpyRenderer(temps).render(n)}")
+                temps[n] = name
+            else:
+                keep.append(n)
+        pending = keep
+
     for name, value in bindings:
-        lines.append(f"    {py_name(name)} = {r.render(value)}")
-    lines.append(f"    return {final.format(r.render(result))}")
+        flush()
+        lines.append(f"    {py_name(name)} = {NumpyRenderer(temps).render(value)}")
+        defined.add(name)
+    flush()
+    lines.append(f"    return {final.format(NumpyRenderer(temps).render(result))}")
     return lines
 
 
