@@ -292,7 +292,7 @@ def diff(expr: str, wrt, where=None, layout: str = "mixed", order: int = 1,
 
 
 def diff_one(expr: str, wrt: str, where, layout: str, order: int, flatten: bool, stack: bool) -> Result:
-    from .diff.derive import derive
+    from .deriv.derive import derive
     if layout not in LAYOUTS:
         raise UsageError(f"unknown layout {layout!r}; choose mixed, numerator or denominator")
     if order not in (1, 2):

@@ -40,7 +40,7 @@ def sheet(layout: str = "mixed") -> list[Row]:
 
 def differential_rules() -> list[tuple[str, str]]:
     """(node class, identity) for every rule with a stated identity."""
-    from .diff.rules import DIFF_RULES
+    from .deriv.rules import DIFF_RULES
     seen, out = set(), []
     for cls, r in DIFF_RULES.items():
         doc = (r.__doc__ or "").strip()

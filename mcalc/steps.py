@@ -50,8 +50,8 @@ def tex_name(name: str) -> str:
 
 
 def differential_steps(result) -> list[Step]:
-    from .diff.engine import Differentiator
-    from .diff.rules import DIFF_RULES
+    from .deriv.engine import Differentiator
+    from .deriv.rules import DIFF_RULES
     from .render.latex import render_latex
     from .simplify import simplify
     f = result.function
@@ -120,7 +120,7 @@ def identity_unicode(doc: str) -> str:
 
 
 def free(n: Node) -> frozenset:
-    from .diff.engine import free_names
+    from .deriv.engine import free_names
     return free_names(n)
 
 
@@ -144,7 +144,7 @@ def chain_rule_steps(result) -> list[Step] | None:
     f_shape = t.body.shape
     if f_shape != SCALAR:
         return None
-    from .diff.engine import free_names
+    from .deriv.engine import free_names
     from .api import inline
     var = result.wrt
     # the first bound vector that depends on x directly

@@ -243,7 +243,7 @@ def compare(result, f, var, env, sizes):
     if info.symmetric and result.order == 1:
         return got, symmetric_gradient(fn_of(f), x0)
     if result.order == 2:
-        from .diff.derive import gradient_of
+        from .deriv.derive import gradient_of
         G = gradient_of(f, var, result.var_shape)
         T = numeric_tensor(fn_of(G), x0, result.var_shape, G.shape)
         if T.ndim == 4 and result.flatten:

@@ -75,7 +75,7 @@ def result_renderable(r, v=None, steps=None):
     parts.append(symbols_table(r.symbols))
     parts.append(Text(""))
     latex = Text("LaTeX  ", style="dim")
-    latex.append(render_latex_result(r))
+    latex.append(r.latex)
     parts.append(latex)
     return Panel(Group(*parts), title="mcalc", title_align="left", expand=False)
 

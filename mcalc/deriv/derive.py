@@ -195,6 +195,7 @@ def derive_var(t, wrt: str, layout: str, order: int, flatten: bool):
     var = canonical_name(wrt.strip())
     keep = frozenset([var]) if var in dict(t.bindings) else frozenset()
     body, values = inline(t, keep)
+    values = {k: v for k, v in values.items() if k not in keep}
     info = t.symbols.get(var)
     if info is None:
         raise UsageError(f"unknown variable {wrt!r}: it does not occur in the formula",
