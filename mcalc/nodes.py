@@ -82,6 +82,7 @@ class Size(Node):
 @node
 class Num(Node):
     value: Fraction
+    decimal: bool = False      # written as 0.5 or 1e-3 (so the text form can say so again)
 
 
 @node
@@ -237,7 +238,7 @@ ELEMENTWISE = ("exp", "log", "sin", "cos", "tan", "sinh", "cosh", "tanh", "sqrt"
 # Binding strength for renderers: a child binding more weakly than its slot is bracketed.
 PRECEDENCE: dict[type, int] = {
     Add: 10, Neg: 20, Hadamard: 30, HadDiv: 30, Kron: 30, Mul: 40, Div: 40,
-    Power: 50, EPow: 50, Transpose: 60, Inverse: 60,
+    Power: 50, EPow: 50, Inverse: 50, Transpose: 60,
 }
 ATOM = 100
 

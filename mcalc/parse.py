@@ -123,7 +123,8 @@ class Build(Transformer):
 
     def number(self, meta, tok):
         value = parse_number(tok)
-        return Zero(span=tok_span(tok)) if value == 0 else Num(value, span=tok_span(tok))
+        decimal = any(c in str(tok) for c in ".eE")
+        return Zero(span=tok_span(tok)) if value == 0 else Num(value, decimal, span=tok_span(tok))
 
     def symbol(self, meta, tok):
         name = canonical_name(str(tok))

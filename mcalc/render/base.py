@@ -27,18 +27,23 @@ class Renderer:
 
 
 def split_product(node: Mul) -> tuple[Fraction, list[Node], list[Node]]:
-    """A product as coefficient, denominator factors (s^-k) and the other factors in order."""
+    """A product as coefficient, denominator factors (s^-1) and the other factors in order.
+    A leading number written as a decimal stays a factor, so the text says 0.5 x again."""
     coef = Fraction(1)
     den: list[Node] = []
     rest: list[Node] = []
     for i, a in enumerate(node.args):
-        if isinstance(a, Num) and i == 0:
+        if isinstance(a, Num) and i == 0 and not a.decimal:
             coef = a.value
-        elif isinstance(a, Power) and a.exp < 0 and a.is_scalar and not isinstance(a.arg, Num):
-            den.append(a.arg if a.exp == -1 else Power(a.arg, -a.exp, shape=a.shape))
+        elif isinstance(a, Power) and a.exp == -1 and a.is_scalar and not isinstance(a.arg, Num):
+            den.append(a.arg)
         else:
             rest.append(a)
     return coef, den, rest
+
+
+def leading_number(node: Mul) -> bool:
+    return bool(node.args) and isinstance(node.args[0], Num) and not node.args[0].decimal
 
 
 def fmt_fraction(v: Fraction) -> str:

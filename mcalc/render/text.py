@@ -1,8 +1,8 @@
 """Text in the input language: what it prints parses back to an equal tree."""
 from __future__ import annotations
 
-from ..nodes import PRECEDENCE, Add, Div, Hadamard, Inverse, Kron, Mul, Neg, Node, Num, Power, Transpose
-from .base import Renderer, fmt_fraction, split_product
+from ..nodes import PRECEDENCE, Add, Div, Hadamard, Inverse, Kron, Mul, Neg, Node, Norm, Num, Power, Transpose
+from .base import Renderer, fmt_fraction, leading_number, split_product
 
 P = PRECEDENCE
 POSTFIX = P[Transpose]
@@ -24,6 +24,17 @@ def signed_terms(node: Add):
             yield False, a
 
 
+def decimal_text(v) -> str:
+    """The shortest decimal spelling of a terminating fraction: 1/2 → 0.5, 1/1000 → 0.001."""
+    from decimal import Decimal, localcontext
+    with localcontext() as ctx:
+        ctx.prec = 80
+        d = (Decimal(v.numerator) / Decimal(v.denominator)).normalize()
+    text = format(d, "f")
+    text = text if len(text) <= 24 else format(d, "e")
+    return text if any(c in text for c in ".e") else text + ".0"
+
+
 class TextRenderer(Renderer):
     def _render_Sym(self, n):
         return n.name
@@ -32,6 +43,8 @@ class TextRenderer(Renderer):
         return n.name
 
     def _render_Num(self, n):
+        if n.decimal:
+            return decimal_text(n.value)
         return fmt_fraction(n.value)
 
     def _render_Identity(self, n):
@@ -77,12 +90,14 @@ class TextRenderer(Renderer):
             num = coef.numerator
             head = f"{abs(num)}/{d}" if coef.denominator == 1 else f"{abs(num)}/({coef.denominator} {d})"
             parts.append(("-" if num < 0 else "") + head)
-        elif coef != 1 or not rest:
+        elif coef != 1 or not rest or leading_number(n):
             parts.append(fmt_fraction(coef) if coef != -1 or not rest else "-")
         for i, a in enumerate(rest):
             first = i == 0 and not parts
             if isinstance(a, Mul) and first:
                 parts.append(self.render(a))
+            elif isinstance(a, Norm) and not first:
+                parts.append(f"({self.render(a)})")   # x ||y|| inside a norm would read as closing bars
             else:
                 level = P[Mul] if first else P[Mul] + 1
                 parts.append(self.parenthesize(a, level))
@@ -101,7 +116,8 @@ class TextRenderer(Renderer):
     def _render_EPow(self, n):
         e = n.exp
         exp = str(e.numerator) if e.denominator == 1 else f"({e.numerator}/{e.denominator})"
-        return f"{self.parenthesize(n.arg, POSTFIX)}.^{exp}"
+        base = self.parenthesize(n.arg, POSTFIX)
+        return f"({base}).^{exp}" if isinstance(n.arg, Num) else f"{base}.^{exp}"
 
     def _render_Transpose(self, n):
         return f"{self.parenthesize(n.arg, POSTFIX)}^T"
