@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from functools import lru_cache
 from pathlib import Path
@@ -46,6 +46,7 @@ class Decl:
     dims: tuple
     symmetric: bool
     span: Span
+    source: str = ""           # the text it was written in (the formula or a --where)
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,9 +118,16 @@ CALLS = {"tr": Trace, "Tr": Trace, "trace": Trace, "det": Det, "logdet": LogDet,
          "diag": Diag, "sum": Sum, "vec": Vec, "transpose": Transpose}
 
 
+FUNCTION_NAMES = sorted(set(CALLS) | set(ELEMENTWISE) | {"kron", "norm"})
+
+
 @v_args(inline=True, meta=True)
 class Build(Transformer):
     """One method per grammar alias; each builds one node (shapes come later)."""
+
+    def __init__(self, source: str = ""):
+        super().__init__()
+        self.source = source
 
     def number(self, meta, tok):
         value = parse_number(tok)
@@ -144,6 +152,10 @@ class Build(Transformer):
         return Neg(a, span=span_of(meta))
 
     def matmul(self, meta, a, b):
+        if isinstance(a, Sym) and a.span and self.source[a.span.end:a.span.end + 1] == "(" \
+                and re.fullmatch(r"[a-z]{3,}[0-9]*", a.name) and a.name not in GREEK:
+            raise ParseError(f"unknown function {a.name}", a.span,
+                             f"functions: {', '.join(FUNCTION_NAMES)}; for a product write {a.name} (...)")
         return Mul((a, b), span=span_of(meta))
 
     def div(self, meta, a, b):
@@ -338,11 +350,13 @@ TOKEN_WORDS = {
     "NORM_OPEN": "'||'", "NORM_CLOSE": "'||'", "_SEP": "';'", "COLON": "':'", "EQUAL": "'='",
     "CIRCUMFLEX": "'^'", "TEE": "'T'", "COMMA": "','", "REALS": "'R'", "INT": "an integer",
     "DIMS": "dimensions", "$END": "the end", "HADAMARD": "'.*'", "KRON": "'⊗'", "AT": "'@'",
+    "BAR": "'||'", "ATTR": "'symmetric'", "NORM_SUB": "a norm subscript", "TRANSPOSE": "a transpose",
 }
 
 
 def expected_words(expected) -> str:
-    words = sorted({TOKEN_WORDS.get(e, e.lower().replace("_", " ")) for e in expected if not e.startswith("__")})
+    words = sorted({TOKEN_WORDS.get(e, e.lower().replace("_", " ")) for e in expected
+                    if not e.startswith("__") and e != "BAR"})
     operand = {"a name", "a number", "'('"}
     if operand <= set(words):
         words = ["a formula"] + [w for w in words if w not in operand | {"a function", "'{'", "'||'", "'-'", "'+'"}]
@@ -389,7 +403,7 @@ def parse_tree(text: str, start: str):
         raise LimitError(f"formula nested more than {limits.MAX_DEPTH} deep (split it with bindings: y = ...; ...)",
                          Span(0, len(text)))
     try:
-        return Build().transform(tree)
+        return Build(text).transform(tree)
     except VisitError as e:
         if isinstance(e.orig_exc, McalcError):
             raise e.orig_exc from None
@@ -432,7 +446,7 @@ def parse_program(text: str, where: list[str] | tuple[str, ...] = ()) -> Program
     decls: list[Decl] = []
     for w in where:
         try:
-            decls.extend(parse_tree(w, "decls"))
+            decls.extend(replace(d, source=w) for d in parse_tree(w, "decls"))
         except McalcError as e:
             raise e.with_source(w)
     bindings: list[Binding] = []
@@ -440,7 +454,7 @@ def parse_program(text: str, where: list[str] | tuple[str, ...] = ()) -> Program
     for i, st in enumerate(statements):
         last = i == len(statements) - 1
         if isinstance(st, Decl):
-            decls.append(st)
+            decls.append(replace(st, source=text))
             if last:
                 raise ParseError("the input ends with a declaration; give a formula after it", st.span)
         elif isinstance(st, Binding):

@@ -161,9 +161,10 @@ class Inference:
             if d.name in self.declared and tuple(self.declared[d.name].dims or SCALAR) != dims:
                 old = self.declared[d.name]
                 raise ShapeError(f"{d.name} is declared twice: {fmt_shape(old.dims or SCALAR)} and {fmt_shape(dims)}",
-                                 d.span)
+                                 d.span).with_source(d.source or program.source)
             if d.symmetric and len(dims) == 2 and dims[0] != dims[1]:
-                raise ShapeError(f"{d.name} is declared symmetric but is {fmt_shape(dims)}, not square", d.span)
+                raise ShapeError(f"{d.name} is declared symmetric but is {fmt_shape(dims)}, not square",
+                                 d.span).with_source(d.source or program.source)
             self.declared[d.name] = d
 
     # -- helpers used by the rules
@@ -304,6 +305,9 @@ def s_mul(I, n, *shapes):
 
 def I_mul(I, n, left, a, right, b):
     u = I.u
+    for node, shape in ((left, a), (right, b)):
+        if isinstance(node, Zero) and not isinstance(u.find(shape[0]), int):
+            I.unify_shapes(shape, SCALAR)      # a literal 0 in a product is the number 0
     if I.known_scalar(a):
         return b
     if I.known_scalar(b):
@@ -445,11 +449,10 @@ def name_dims(I: Inference) -> dict[int, str]:
     def visit(shape):
         for d in shape:
             d = I.u.find(d)
-            ds = d.factors if isinstance(d, Prod) else (d,)
-            for x in ds:
-                x = I.u.find(x)
-                if isinstance(x, Var) and x.id not in names:
-                    names[x.id] = next(pool)
+            if isinstance(d, Prod):
+                visit(d.factors)
+            elif isinstance(d, Var) and d.id not in names:
+                names[d.id] = next(pool)
 
     vectors = [s for s in I.order if len(I.symbols[s]) == 2 and I.u.is_one(I.symbols[s][1])]
     for s in vectors + [s for s in I.order if s not in vectors]:
@@ -467,10 +470,19 @@ def build_typed(I: Inference, names: dict[int, str]) -> Typed:
             if isinstance(d, Var):
                 d = names[d.id]
             elif isinstance(d, Prod):
-                d = dim_product([names[f.id] if isinstance(f, Var) else f
-                                 for f in (I.u.find(x) for x in d.factors)])
+                d = dim_product(flat_factors(d))
             out.append(d)
         return tuple(out)
+
+    def flat_factors(p):
+        out = []
+        for f in p.factors:
+            f = I.u.find(f)
+            if isinstance(f, Prod):
+                out.extend(flat_factors(f))
+            else:
+                out.append(names[f.id] if isinstance(f, Var) else f)
+        return out
 
     symmetric = {d.name for d in I.program.decls if d.symmetric}
     dims = set(I.dim_names)
