@@ -320,28 +320,40 @@ DIM_TOKEN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|\d+|[×,*]|\S")
 
 
 def split_dims(text: str, span: Span) -> tuple:
-    """'n×m', 'n x m', 'n,m', '3x4' → (n, m)."""
-    toks = DIM_TOKEN.findall(text)
-    out: list[str] = []
-    expect_dim = True
-    for t in toks:
-        if t in ("×", ",", "*") or (t == "x" and not expect_dim):
-            if expect_dim:
-                raise ParseError(f"malformed shape R^({text.strip()})", span, "write R^(m×n), R^{m x n} or R^(m,n)")
-            expect_dim = True
+    """'n×m', 'n x m', 'n,m', '3x4' → (n, m); a '*' inside one dimension multiplies: R^(m*n)."""
+    bad = ParseError(f"malformed shape R^({text.strip()})", span, "write R^(m×n), R^{m x n} or R^(m,n)")
+    dims: list[list] = [[]]
+    expect = True                    # expecting a dimension (after a separator or '*')
+    for t in DIM_TOKEN.findall(text):
+        if t in ("×", ",") or (t == "x" and not expect):
+            if expect:
+                raise bad
+            dims.append([])
+            expect = True
             continue
-        if not expect_dim and t.startswith("x") and len(t) > 1:  # '3x4' lexed as 3, x4
+        if t == "*":
+            if expect:
+                raise bad
+            expect = True
+            continue
+        if not expect and t.startswith("x") and len(t) > 1:   # '3x4' lexed as 3, x4
+            dims.append([])
             t = t[1:]
-        elif not expect_dim:
-            raise ParseError(f"malformed shape R^({text.strip()})", span, "write R^(m×n), R^{m x n} or R^(m,n)")
+        elif not expect:
+            raise bad
         if not (t.isdigit() or re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", t)):
             raise ParseError(f"malformed shape R^({text.strip()}): {t!r} is not a dimension", span)
-        out.append(dim_value(t, span))
-        expect_dim = False
-    if expect_dim or len(out) not in (1, 2):
-        raise ParseError(f"malformed shape R^({text.strip()})", span,
-                         "a shape is R, R^n or R^(m×n)")
-    return (out[0], 1) if len(out) == 1 else tuple(out)
+        dims[-1].append(dim_value(t, span))
+        expect = False
+    if expect or len(dims) not in (1, 2):
+        raise ParseError(f"malformed shape R^({text.strip()})", span, "a shape is R, R^n or R^(m×n)")
+    out = tuple(d[0] if len(d) == 1 else product_dim(d) for d in dims)
+    return (out[0], 1) if len(out) == 1 else out
+
+
+def product_dim(parts: list) -> int | str:
+    from .shapes import dim_product
+    return dim_product(parts)
 
 
 TOKEN_WORDS = {

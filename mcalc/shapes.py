@@ -31,6 +31,13 @@ class Prod:
         self.factors = tuple(factors)
 
 
+def as_term(d):
+    """A declared dimension; 'm*n' becomes a product the unifier can match against A ⊗ B."""
+    if isinstance(d, str) and "*" in d:
+        return Prod(tuple(int(p) if p.isdigit() else p for p in d.split("*")))
+    return d
+
+
 def fmt_dim(d) -> str:
     if isinstance(d, Var):
         return "?"
@@ -204,7 +211,7 @@ class Inference:
                 raise LimitError(f"more than {limits.MAX_SYMBOLS} symbols", n.span)
             if name in self.declared:
                 d = self.declared[name]
-                shape = tuple(d.dims) if d.dims else SCALAR
+                shape = tuple(as_term(x) for x in d.dims) if d.dims else SCALAR
             elif name in self.dim_names:
                 shape = SCALAR
             elif is_greek(name):

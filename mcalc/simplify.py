@@ -706,6 +706,16 @@ def factor_sum(s: Add) -> Node:
     terms = list(s.args)
     if len(terms) < 2 or is_scalar(s) and all(not parts(t)[1] for t in terms):
         return factor_common_scalars(s)
+    if not is_scalar(s):                  # a - s² a → (1 - s²) a: same matrix part, scalar weights
+        groups: dict[Node, list[Node]] = {}
+        for t in terms:
+            sc, ch = parts(t)
+            core = mul(*ch) if ch else None
+            groups.setdefault(core, []).append(mul(*sc) if sc else num(1))
+        if any(len(v) > 1 for k, v in groups.items() if k is not None):
+            out = [mul(factor_sum_or_same(add(*v)), k) if len(v) > 1 else mul(v[0], k)
+                   for k, v in groups.items() if k is not None]
+            return factor_sum_or_same(add(*out)) if len(out) > 1 else out[0]
     for side in (-1, 0):
         groups: dict[Node, list[int]] = {}
         for i, t in enumerate(terms):
@@ -746,8 +756,8 @@ def factor_hadamard(s: Add) -> Node | None:
             fs[base] = fs.get(base, Fraction(0)) + e
         split.append((scal, fs))
     common = {b: min(fs.get(b, Fraction(0)) for _, fs in split) for b in split[0][1]}
-    common = {b: e for b, e in common.items() if e > 0}
-    if not common:
+    common = {b: e for b, e in common.items() if e > 0 and not isinstance(b, (Ones, Identity))}
+    if not common or all(set(fs) <= set(common) and all(fs[b] == common[b] for b in fs) for _, fs in split):
         return None
     inner = []
     for scal, fs in split:

@@ -212,9 +212,29 @@ def a_diag(lin, n, g):
 
 @adjoint_rule(Vec)
 def a_vec(lin, n, g):
-    if isinstance(g, Vec):
-        return adjoint(lin, n.arg, g.arg)
-    raise DiffError("cannot write the gradient through vec(...) as a matrix (it would need unvec)", n.span)
+    """tr(gᵀ vec(dX)) = tr(unvec(g)ᵀ dX)"""
+    return adjoint(lin, n.arg, unvec(g, n.arg.shape, n))
+
+
+def unvec(g: Node, shape, where: Node) -> Node:
+    """The matrix M of the given shape with vec(M) = g, where g's form allows it."""
+    if isinstance(g, Vec) and g.arg.shape == tuple(shape):
+        return g.arg
+    if isinstance(g, Add):
+        return add(*[unvec(t, shape, where) for t in g.args])
+    if isinstance(g, Mul):
+        scal = [a for a in g.args if is_scalar(a)]
+        chain = [a for a in g.args if not is_scalar(a)]
+        if len(chain) == 1:
+            return mul(*scal, unvec(chain[0], shape, where))
+        if len(chain) == 2 and isinstance(chain[0], Kron) and isinstance(chain[1], Vec):
+            Qt, P = chain[0].left, chain[0].right          # (Qᵀ ⊗ P) vec(M) = vec(P M Q)
+            return mul(*scal, unvec(Vec(mul(P, chain[1].arg, transpose(Qt)), shape=g.shape), shape, where))
+    if isinstance(g, Kron) and is_column(g.left) and is_column(g.right):
+        return mul(g.right, transpose(g.left))             # vec(a bᵀ) = b ⊗ a
+    if g.shape[0] == shape[0] and shape[1] == 1:
+        return g
+    raise DiffError("cannot write the gradient through vec(...) as a matrix", where.span)
 
 
 @adjoint_rule(Kron)
