@@ -87,6 +87,8 @@ class LatexRenderer(Renderer):
             return FRACTION
         if isinstance(n, Ones) and n.shape and n.shape[0] != 1 and n.shape[1] != 1:
             return P[Mul]
+        if isinstance(n, Inverse):
+            return POSTFIX         # X^{-1} is a superscript like X^{\top}: braced, not bracketed
         return precedence(n)
 
     def parenthesize(self, child: Node, level: int, strict: bool = False):
@@ -156,7 +158,7 @@ class LatexRenderer(Renderer):
         return "-" + self.parenthesize(n.arg, P[Neg] + 1)
 
     def _render_Mul(self, n):
-        coef, den, rest = split_product(n)
+        coef, den, rest = split_product(n, every_negative_power=True)
         head = ""
         if den:
             d = " ".join(self.parenthesize(x, P[Mul] + 1) for x in den) if len(den) > 1 else self.render(den[0])
