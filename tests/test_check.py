@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 import mcalc
 from mcalc.cli import app
-from mcalc.diff import rules
+from mcalc.deriv import rules
 from mcalc.nodes import Det
 
 runner = CliRunner()
