@@ -187,7 +187,6 @@ class Result:
     shape: tuple
     bindings: list[tuple[str, Node]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
-    steps: list = field(default_factory=list)
     flatten: bool = False
     function: Node | None = None       # the formula with bindings inlined
     var_shape: tuple = ()
@@ -196,6 +195,12 @@ class Result:
     entry: tuple | None = None         # --wrt x[i] / X[i,j]: the index names
     stack: bool = False                # --stack: node is ∂F/∂x_k, to be stacked over k
     joint: tuple | None = None         # --wrt "(t,s)": the scalar names
+
+    @property
+    def steps(self) -> list:
+        """The derivation, step by step (see mcalc.steps)."""
+        from .steps import derivation
+        return derivation(self)
 
     @property
     def flat_text(self) -> str:
@@ -252,6 +257,15 @@ class ShapeResult:
     @property
     def text(self) -> str:
         return fmt_shape(self.shape)
+
+    @property
+    def latex(self) -> str:
+        from .render.latex import render_latex
+        return render_latex(self.typed.body)
+
+    def to_json(self) -> dict:
+        from .render.json import shape_json
+        return shape_json(self)
 
 
 def shape(expr: str, where=None) -> ShapeResult:
