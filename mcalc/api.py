@@ -204,9 +204,9 @@ class Result:
 
     @property
     def flat_text(self) -> str:
-        from .render.text import render_text
-        lets = "".join(f"{name} = {render_text(v)}; " for name, v in self.bindings)
-        return lets + render_text(self.node)
+        from .render.text import render_result_text
+        lets = "".join(f"{name} = {render_result_text(v)}; " for name, v in self.bindings)
+        return lets + render_result_text(self.node)
 
     @property
     def symbols(self) -> dict[str, SymbolInfo]:

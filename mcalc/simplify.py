@@ -303,15 +303,13 @@ def simplify_chain(chain: list[Node]) -> list[Node]:
             continue
         if out:
             prev = out[-1]
-            if (isinstance(c, Inverse) and c.arg == prev) or (isinstance(prev, Inverse) and prev.arg == c):
-                out.pop()
-                if not out and c is chain[-1]:
-                    out.append(identity(c.shape[0]))
-                continue
             base_p, e_p = power_parts(prev)
             base_c, e_c = power_parts(c)
-            if base_p == base_c and e_p > 0 and e_c > 0 and base_p.shape[0] == base_p.shape[1]:
-                out[-1] = power(base_p, e_p + e_c)
+            if base_p == base_c and base_p.shape[0] == base_p.shape[1] and (e_p > 0 and e_c > 0 or
+                                                                          e_p < 0 or e_c < 0):
+                out.pop()                      # X^a X^b = X^(a+b), for invertible X when a or b < 0
+                if e_p + e_c != 0:
+                    out.append(power(base_p, e_p + e_c))
                 continue
         out.append(c)
     if not out and chain:
@@ -320,8 +318,12 @@ def simplify_chain(chain: list[Node]) -> list[Node]:
 
 
 def power_parts(n: Node) -> tuple[Node, Fraction]:
+    if isinstance(n, Power) and isinstance(n.arg, Inverse) and not is_scalar(n):
+        return n.arg.arg, -n.exp
     if isinstance(n, Power):
         return n.arg, n.exp
+    if isinstance(n, Inverse):
+        return n.arg, -ONE
     return n, ONE
 
 
@@ -353,6 +355,8 @@ def power(x: Node, e) -> Node:
         return inverse(x)
     if isinstance(x, Identity):
         return x
+    if e < 0:
+        return Power(inverse(x), -e, shape=x.shape)      # X^-2 is (X^-1)^2
     return Power(x, e, shape=x.shape)
 
 
@@ -389,8 +393,8 @@ def transpose(x: Node) -> Node:
             return haddiv(transpose(a), transpose(b))
         case Kron(left=a, right=b):
             return kron(transpose(a), transpose(b))
-        case Elementwise(fn=fn, arg=a):
-            return elementwise(fn, transpose(a))
+        case Elementwise(fn=fn, arg=Transpose(arg=a)):
+            return elementwise(fn, a)
         case EPow(arg=a, exp=e):
             return epow(transpose(a), e)
         case Diag(arg=a) if is_column(a):
@@ -417,6 +421,8 @@ def inverse(x: Node) -> Node:
             rest = [a for a in args if not is_scalar(a)]
             core = rest[0] if len(rest) == 1 else Mul(tuple(rest), shape=x.shape)
             return mul(*scal, inverse(core))
+        case Mul(args=args) if all(a.shape[0] == a.shape[1] for a in args):
+            return mul(*[inverse(a) for a in reversed(args)])     # (A B)⁻¹ = B⁻¹ A⁻¹, all square
     return Inverse(x, shape=x.shape)
 
 
@@ -452,9 +458,17 @@ def hadamard(a: Node, b: Node) -> Node:
 
     take(a)
     take(b)
+    for num_fn, den_fn, quotient in QUOTIENTS:      # sinh(u) ⊘ cosh(u) = tanh(u)
+        for base in [b for b in exps if isinstance(b, Elementwise) and b.fn == num_fn]:
+            other = Elementwise(den_fn, base.arg, shape=base.shape)
+            e = exps.get(base, 0)
+            if other in exps and exps[other] == -e and e != 0:
+                del exps[base], exps[other]
+                q = Elementwise(quotient, base.arg, shape=base.shape)
+                exps[q] = exps.get(q, Fraction(0)) + e
     factors = [epow(base, e) for base, e in exps.items() if e != 0]
     factors = [f for f in factors if not isinstance(f, Ones)]
-    factors.sort(key=lambda f: (isinstance(f, Add), key(f)))
+    factors.sort(key=lambda f: (isinstance(f, EPow) and f.exp < 0, isinstance(f, Add), key(f)))
     if not factors:
         core = ones(a.shape)
     else:
@@ -462,6 +476,9 @@ def hadamard(a: Node, b: Node) -> Node:
         for f in factors[1:]:
             core = Hadamard(core, f, shape=a.shape)
     return mul(*scalars, core) if scalars else core
+
+
+QUOTIENTS = (("sinh", "cosh", "tanh"), ("sin", "cos", "tan"))
 
 
 def epow_parts(n: Node):
@@ -791,6 +808,8 @@ def factor_common_scalars(s: Add) -> Node:
         g = Fraction(gcd_frac(g, c))
     if all(c < 0 for c in coefs):
         g = -g
+    if not (g.denominator == 1 and abs(g) > 1) and len({abs(c) for c in coefs}) > 1:
+        g = Fraction(-1) if g < 0 else ONE     # 1/500 (500 a + w) reads worse than a + w/500
     if (g == 1 or g == 0) and not common_scalars:
         return s
     rest = []

@@ -96,8 +96,11 @@ class Symbol:
 class FormulaGen:
     """One formula: its dimensions, symbols and bindings, grown by target shape."""
 
-    def __init__(self, rng: random.Random, depth: int | None = None):
+    def __init__(self, rng: random.Random, depth: int | None = None, kind: str | None = None,
+                 bindings: int | None = None):
         self.rng = rng
+        self.kind = kind
+        self.nbindings = bindings
         k = rng.choice((1, 2, 2, 3, 3))
         names = rng.sample(DIM_NAMES, k)
         # sometimes an integer dimension instead of a name
@@ -430,13 +433,14 @@ class FormulaGen:
 
     # ---- the whole formula ----------------------------------------------------------------
     def function_shape(self) -> tuple[str, tuple]:
-        kind = self.pick([(78, "scalar"), (11, "vector"), (8, "matrix"), (3, "row")])
+        kind = self.kind or self.pick([(78, "scalar"), (11, "vector"), (8, "matrix"), (3, "row")])
         n, m = self.dim(), self.dim()
         return kind, {"scalar": S, "vector": (n, 1), "matrix": (n, m), "row": (1, n)}[kind]
 
     def build(self) -> Formula:
         rng = self.rng
-        for _ in range(self.pick([(70, 0), (20, 1), (10, 2)])):
+        nb = self.nbindings if self.nbindings is not None else self.pick([(70, 0), (20, 1), (10, 2)])
+        for _ in range(nb):
             shape = self.pick([(3, S), (4, (self.dim(), 1)), (2, (self.dim(), self.dim()))])
             value = self.expr(shape, max(0, self.depth - 1))
             name = rng.choice([b for b in BOUND_NAMES if b not in {x[0] for x in self.bound}])
@@ -476,10 +480,30 @@ class FormulaGen:
         return f"{s.name}: {R}^" + form.format(r=r, c=c) + (" symmetric" if s.symmetric else "")
 
 
-def random_formula(rng: random.Random, depth: int | None = None) -> Formula:
-    """A random well-typed formula, its declarations and a variable occurring in it."""
-    g = FormulaGen(rng, depth)
-    return g.build()
+def random_formula(rng: random.Random, depth: int | None = None, kind: str | None = None,
+                   bindings: int | None = None, max_depth: int = 4) -> Formula:
+    """A random well-typed formula, its declarations and a variable occurring in it.
+    depth: nesting budget (random up to max_depth when None); kind: the function's kind
+    (scalar, vector, matrix, row; random, mostly scalar, when None); bindings: how many
+    `name = ...` statements precede the function (random when None)."""
+    if depth is None:
+        depth = rng.choice([d for d in (1, 2, 2, 3, 3, 3, 4) if d <= max_depth] or [max_depth])
+    if kind == "tensor-or-vector":
+        kind = rng.choice(("vector", "vector", "matrix", "row"))
+    return FormulaGen(rng, depth, kind, bindings).build()
+
+
+def formulas(**kw):
+    """The hypothesis strategy: random_formula driven by hypothesis' own random draws
+    (so failures shrink and runs are reproducible)."""
+    from hypothesis import strategies as st
+    return st.builds(lambda rng: random_formula(rng, **kw), st.randoms(use_true_random=False))
+
+
+def fuzz_inputs():
+    """The hypothesis strategy of command lines for the CLI fuzzer."""
+    from hypothesis import strategies as st
+    return st.builds(random_fuzz, st.randoms(use_true_random=False))
 
 
 # ---- fuzz inputs ------------------------------------------------------------------------------
@@ -516,6 +540,8 @@ def mutate(rng: random.Random, text: str) -> str:
     if not toks:
         return text
     for _ in range(rng.choice((1, 1, 1, 2, 3))):
+        if not toks:
+            break
         i = rng.randrange(len(toks))
         op = rng.choice(("delete", "double", "swap", "operator", "insert", "huge", "nest", "control",
                          "truncate", "repeat", "fn"))
@@ -531,7 +557,7 @@ def mutate(rng: random.Random, text: str) -> str:
         elif op == "insert":
             toks.insert(i, rng.choice(ALPHABET + OPERATORS))
         elif op == "huge":
-            nums = [k for k, t in enumerate(toks) if t[0].isdigit()] or [i]
+            nums = [k for k, t in enumerate(toks) if t[:1].isdigit()] or [i]
             toks[rng.choice(nums)] = rng.choice(HUGE)
         elif op == "nest":
             depth = rng.choice((5, 50, 199, 200, 201, 250, 1000, 5000))

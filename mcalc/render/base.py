@@ -26,7 +26,8 @@ class Renderer:
         return text
 
 
-def split_product(node: Mul, every_negative_power: bool = False) -> tuple[Fraction, list[Node], list[Node]]:
+def split_product(node: Mul, every_negative_power: bool = False,
+                  compound_negative_powers: bool = False) -> tuple[Fraction, list[Node], list[Node]]:
     """A product as coefficient, denominator factors (s^-1) and the other factors in order.
     A leading number written as a decimal stays a factor, so the text says 0.5 x again."""
     coef = Fraction(1)
@@ -37,7 +38,8 @@ def split_product(node: Mul, every_negative_power: bool = False) -> tuple[Fracti
             coef = a.value
         elif isinstance(a, Power) and a.exp == -1 and a.is_scalar and not isinstance(a.arg, Num):
             den.append(a.arg)
-        elif every_negative_power and isinstance(a, Power) and a.exp < 0 and a.is_scalar and not isinstance(a.arg, Num):
+        elif isinstance(a, Power) and a.exp < 0 and a.is_scalar and not isinstance(a.arg, Num) and \
+                (every_negative_power or compound_negative_powers and type(a.arg).__name__ not in ("Sym", "Size")):
             den.append(Power(a.arg, -a.exp, shape=a.shape))
         else:
             rest.append(a)

@@ -1,7 +1,7 @@
 """Text in the input language: what it prints parses back to an equal tree."""
 from __future__ import annotations
 
-from ..nodes import PRECEDENCE, Add, Div, Hadamard, Inverse, Kron, Mul, Neg, Node, Norm, Num, Power, Transpose
+from ..nodes import PRECEDENCE, Add, Div, Hadamard, Inverse, Kron, Mul, Neg, Node, Norm, Num, Power, Size, Sym, Transpose
 from .base import Renderer, fmt_fraction, leading_number, split_product
 
 P = PRECEDENCE
@@ -81,9 +81,19 @@ class TextRenderer(Renderer):
     def _render_Neg(self, n):
         return "-" + self.parenthesize(n.arg, P[Neg] + 1)
 
+    quotients = False      # results: a compound denominator as a quotient; input trees stay as written
+
     def _render_Mul(self, n):
-        coef, den, rest = split_product(n)
+        coef, den, rest = split_product(n, compound_negative_powers=self.quotients)
         parts = []
+        if self.quotients and den and rest and not all(isinstance(d, (Sym, Size)) for d in den):
+            # a compound denominator reads as a quotient: (x - a)/||x - a||, exp(x)/sum(exp(x))
+            top = self._render_Mul(Mul((Num(coef, shape=(1, 1)),) + tuple(rest), shape=n.shape)) \
+                if coef != 1 else self._render_Mul(Mul(tuple(rest), shape=n.shape)) if len(rest) > 1 \
+                else self.parenthesize(rest[0], P[Mul])
+            d = self.parenthesize(den[0], P[Mul] + 1) if len(den) == 1 else \
+                "(" + " ".join(self.parenthesize(x, P[Mul] + 1) for x in den) + ")"
+            return f"{top}/{d}"
         if den:
             d = self.parenthesize(den[0], POSTFIX) if len(den) == 1 else \
                 "(" + " ".join(self.parenthesize(x, P[Mul] + 1) for x in den) + ")"
@@ -168,8 +178,27 @@ class TextRenderer(Renderer):
         return f"||{self.render(n.arg)}||{sub}"
 
 
+class ResultRenderer(TextRenderer):
+    quotients = True
+
+    def _render_Hadamard(self, n):
+        from ..nodes import EPow
+        if isinstance(n.right, EPow) and n.right.exp < 0:      # a .* x.^-1 reads as a ./ x
+            e = -n.right.exp
+            den = n.right.arg if e == 1 else EPow(n.right.arg, e, shape=n.right.shape)
+            return f"{self.parenthesize(n.left, P[Hadamard])} ./ {self.parenthesize(den, P[Hadamard] + 1)}"
+        return super()._render_Hadamard(n)
+
+
 _TEXT = TextRenderer()
+_RESULT = ResultRenderer()
 
 
 def render_text(node: Node) -> str:
+    """Any tree in the input language; an input tree comes back as written."""
     return _TEXT.render(node)
+
+
+def render_result_text(node: Node) -> str:
+    """A derivative in the input language, written as a person would: x/||x||."""
+    return _RESULT.render(node)

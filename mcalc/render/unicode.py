@@ -17,6 +17,8 @@ def greek(name: str) -> str:
 
 
 class UnicodeRenderer(TextRenderer):
+    quotients = True
+
     def _render_Sym(self, n):
         return greek(n.name)
 
