@@ -93,7 +93,7 @@ def variable(t, wrt: str):
         raise UsageError(f"{var} is a dimension, not a variable")
     keep = frozenset([var]) if var in dict(t.bindings) else frozenset()
     body, values = inline(t, keep)
-    return var, info, body, values
+    return var, info, body, {k: v for k, v in values.items() if k not in keep}
 
 
 def units(var: str, xshape, indices: tuple) -> Node:
@@ -190,18 +190,8 @@ def derive_joint(t, wrt: str, layout: str, order: int):
 
 
 def derive_var(t, wrt: str, layout: str, order: int, flatten: bool):
-    from ..api import Result, inline, kind, refold, result_shape
-    from ..parse import canonical_name
-    var = canonical_name(wrt.strip())
-    keep = frozenset([var]) if var in dict(t.bindings) else frozenset()
-    body, values = inline(t, keep)
-    values = {k: v for k, v in values.items() if k not in keep}
-    info = t.symbols.get(var)
-    if info is None:
-        raise UsageError(f"unknown variable {wrt!r}: it does not occur in the formula",
-                         hint="declare it with --where if the derivative should be zero")
-    if info.kind == "size":
-        raise UsageError(f"{var} is a dimension, not a variable")
+    from ..api import Result, kind, refold, result_shape
+    var, info, body, values = variable(t, wrt)
     xshape = info.shape
     memo: dict = {}
     f = simplify(body, memo)
