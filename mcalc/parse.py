@@ -155,7 +155,7 @@ class Build(Transformer):
         if isinstance(a, Sym) and a.span and self.source[a.span.end:a.span.end + 1] == "(" \
                 and re.fullmatch(r"[a-z]{3,}[0-9]*", a.name) and a.name not in GREEK:
             raise ParseError(f"unknown function {a.name}", a.span,
-                             f"functions: {', '.join(FUNCTION_NAMES)}; for a product write {a.name} (...)")
+                             f"see `mcalc --help`; for a product write {a.name} (...) with a space")
         return Mul((a, b), span=span_of(meta))
 
     def div(self, meta, a, b):
@@ -371,7 +371,7 @@ def expected_words(expected) -> str:
                     if not e.startswith("__") and e != "BAR"})
     operand = {"a name", "a number", "'('"}
     if operand <= set(words):
-        words = ["a formula"] + [w for w in words if w not in operand | {"a function", "'{'", "'||'", "'-'", "'+'"}]
+        words = ["a formula"] + [w for w in words if w not in operand | {"a function", "'{'", "'||'", "'-'", "'+'", "'['"}]
     if len(words) > 5:
         words = words[:5] + ["…"]
     return ", ".join(words)
@@ -428,8 +428,10 @@ def to_parse_error(e: UnexpectedInput, text: str) -> ParseError:
         tok = e.token
         if tok.type == "DIMS":
             pos, end, what = tok.start_pos, tok.start_pos + 1, f"{str(tok)[0]!r}"
-        elif tok.type == "$END":
-            pos, end, what = len(text), len(text) + 1, "end of input"
+        elif tok.type == "$END" or (tok.type == "_SEP" and not str(tok).strip(" ;\t\r\n").strip() and "\n" in str(tok)
+                                     and not text[tok.end_pos:].strip()):
+            pos = len(text.rstrip())
+            pos, end, what = pos, pos + 1, "end of input"
         else:
             pos, end, what = tok.start_pos, tok.end_pos, f"{str(tok)!r}"
         return ParseError(f"unexpected {what}; expected {expected_words(e.expected)}", Span(pos, end),

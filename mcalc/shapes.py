@@ -276,6 +276,8 @@ def s_given(I, n):
 def s_add(I, n, *shapes):
     first = shapes[0]
     for arg, s in zip(n.args[1:], shapes[1:]):
+        if isinstance(arg, Neg):
+            I.need(I.unify_shapes(first, s), f"cannot subtract {I.show(arg.arg)} from {I.show(n.args[0])}", n)
         I.need(I.unify_shapes(first, s), f"cannot add {I.show(n.args[0])} and {I.show(arg)}", n)
     return first
 

@@ -327,8 +327,15 @@ def power_parts(n: Node) -> tuple[Node, Fraction]:
     return n, ONE
 
 
+def check_exponent(e: Fraction) -> Fraction:
+    """Exponents that grow past the input bound (x.^2 squared 60 times) are refused, not printed."""
+    if abs(e.numerator) > limits.MAX_EXPONENT or e.denominator > limits.MAX_EXPONENT:
+        raise LimitError(f"an exponent in the result grew to {str(e)[:24]}, past the limit of {limits.MAX_EXPONENT}")
+    return e
+
+
 def power(x: Node, e) -> Node:
-    e = Fraction(e)
+    e = check_exponent(Fraction(e))
     if is_scalar(x):
         if e == 0:
             return num(1)
@@ -505,7 +512,7 @@ def haddiv(a: Node, b: Node) -> Node:
 
 
 def epow(x: Node, e) -> Node:
-    e = Fraction(e)
+    e = check_exponent(Fraction(e))
     if is_scalar(x):
         return power(x, e)
     if e == 1:

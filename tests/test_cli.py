@@ -400,3 +400,14 @@ def test_python_m_mcalc_matches_the_script():
                        capture_output=True, text=True, env=clean_env(), timeout=60)
     assert p.returncode == 0
     assert p.stdout == run("shape", "x^T A x", "--format", "text").stdout
+
+
+def test_text_output_parses_again_even_with_huge_exponents():
+    """x_k = x_{k-1} .* x_{k-1} fifty-nine times: the derivative has the exponent 2^59 - 1.
+    The text format promises a result that parses again, so either it does or the
+    input is refused as bad input (exit 2) - never an output the parser then rejects."""
+    program = "".join(f"x{i} = x{i - 1} .* x{i - 1}; " for i in range(1, 60)) + "sum(x59)"
+    r = invoke("diff", "-", "--wrt", "x0", "--format", "text", input=program)
+    assert r.exit_code in (0, 2), r.stderr
+    if r.exit_code == 0:
+        api.typed(r.stdout.strip())
