@@ -298,6 +298,8 @@ def formula_args(argv: list[str]) -> list[str]:
 
 
 def run() -> None:
+    import gc
+    gc.set_threshold(100_000, 50, 100)    # a short-lived process: collect cycles rarely
     app(args=formula_args(sys.argv[1:]), prog_name="mcalc")
 
 

@@ -186,9 +186,10 @@ class Inference:
     def show(self, n: Node) -> str:
         return f"{self.text(n)} ({fmt_shape(self.u.shape(self.shapes[id(n)]))})"
 
-    def need(self, ok: bool, message: str, n: Node, hint: str | None = None):
+    def need(self, ok: bool, message, n: Node, hint: str | None = None):
+        """Raise a ShapeError unless ok; message is a function, so text is rendered only on failure."""
         if not ok:
-            raise ShapeError(message, n.span, hint)
+            raise ShapeError(message(), n.span, hint)
 
     def unify_shapes(self, a, b) -> bool:
         if len(a) != len(b):
@@ -277,8 +278,8 @@ def s_add(I, n, *shapes):
     first = shapes[0]
     for arg, s in zip(n.args[1:], shapes[1:]):
         if isinstance(arg, Neg):
-            I.need(I.unify_shapes(first, s), f"cannot subtract {I.show(arg.arg)} from {I.show(n.args[0])}", n)
-        I.need(I.unify_shapes(first, s), f"cannot add {I.show(n.args[0])} and {I.show(arg)}", n)
+            I.need(I.unify_shapes(first, s), lambda: f"cannot subtract {I.show(arg.arg)} from {I.show(n.args[0])}", n)
+        I.need(I.unify_shapes(first, s), lambda: f"cannot add {I.show(n.args[0])} and {I.show(arg)}", n)
     return first
 
 
@@ -291,12 +292,12 @@ def s_same(I, n, a):
 def s_hcat(I, n, *shapes):
     cols = 0
     for arg, s in zip(n.args, shapes):
-        I.need(I.u.unify(shapes[0][0], s[0]), f"cannot put {I.show(n.args[0])} and {I.show(arg)} side by side", n)
+        I.need(I.u.unify(shapes[0][0], s[0]), lambda: f"cannot put {I.show(n.args[0])} and {I.show(arg)} side by side", n)
         c = I.u.find(s[1])
         if isinstance(c, Var):
             I.u.unify(c, 1)
             c = 1
-        I.need(isinstance(c, int), f"[...] needs columns of known width; {I.show(arg)} has {fmt_dim(c)}", n)
+        I.need(isinstance(c, int), lambda: f"[...] needs columns of known width; {I.show(arg)} has {fmt_dim(c)}", n)
         cols += c
     return (shapes[0][0], cols)
 
@@ -356,7 +357,7 @@ def resolve_deferred(I: Inference):
 
 @rule(Div)
 def s_div(I, n, a, b):
-    I.need(I.unify_shapes(b, SCALAR), f"can only divide by a scalar; {I.show(n.right)} is not one", n,
+    I.need(I.unify_shapes(b, SCALAR), lambda: f"can only divide by a scalar; {I.show(n.right)} is not one", n,
            "for elementwise division write ./")
     return a
 
@@ -364,7 +365,7 @@ def s_div(I, n, a, b):
 @rule(Power)
 def s_power(I, n, a):
     if n.exp.denominator != 1 or I.known_scalar(a):
-        I.need(I.unify_shapes(a, SCALAR), f"a fractional power needs a scalar; {I.show(n.arg)} is not one", n,
+        I.need(I.unify_shapes(a, SCALAR), lambda: f"a fractional power needs a scalar; {I.show(n.arg)} is not one", n,
                "for elementwise powers write .^")
         return SCALAR
     if not I.u.unify(a[0], a[1]):
@@ -382,13 +383,13 @@ def s_transpose(I, n, a):
 
 @rule(Inverse)
 def s_inverse(I, n, a):
-    I.need(I.u.unify(a[0], a[1]), f"inverse needs a square matrix; {I.show(n.arg)} is not square", n)
+    I.need(I.u.unify(a[0], a[1]), lambda: f"inverse needs a square matrix; {I.show(n.arg)} is not square", n)
     return a
 
 
 @rule(Hadamard, HadDiv)
 def s_hadamard(I, n, a, b):
-    I.need(I.unify_shapes(a, b), f"elementwise operation needs equal shapes: {I.show(n.left)} and {I.show(n.right)}", n)
+    I.need(I.unify_shapes(a, b), lambda: f"elementwise operation needs equal shapes: {I.show(n.left)} and {I.show(n.right)}", n)
     return a
 
 
@@ -399,7 +400,7 @@ def s_kron(I, n, a, b):
 
 def square_to_scalar(what):
     def r(I, n, a):
-        I.need(I.u.unify(a[0], a[1]), f"{what} needs a square matrix; {I.show(n.arg)} is not square", n)
+        I.need(I.u.unify(a[0], a[1]), lambda: f"{what} needs a square matrix; {I.show(n.arg)} is not square", n)
         return SCALAR
     return r
 
@@ -423,7 +424,7 @@ def s_vec(I, n, a):
 def s_diag(I, n, a):
     if I.u.is_one(a[1]):
         return (a[0], a[0])
-    I.need(I.u.unify(a[0], a[1]), f"diag needs a vector or a square matrix; {I.show(n.arg)} is neither", n)
+    I.need(I.u.unify(a[0], a[1]), lambda: f"diag needs a vector or a square matrix; {I.show(n.arg)} is neither", n)
     return (a[0], 1)
 
 
@@ -452,7 +453,8 @@ def infer(program: Program) -> Typed:
 
 def name_dims(I: Inference) -> dict[int, str]:
     used = set(I.dim_names) | set(I.symbols) | set(I.bound)
-    pool = (n for n in NAME_POOL + tuple(f"n{i}" for i in range(1, 10_000)) if n not in used)
+    from itertools import chain, count
+    pool = (n for n in chain(NAME_POOL, (f"n{i}" for i in count(1))) if n not in used)
     names: dict[int, str] = {}
 
     def visit(shape):

@@ -63,24 +63,60 @@ def numel(shape: Shape) -> Dim:
     return dim_product(shape)
 
 
-@lru_cache(maxsize=200_000)
-def key(n: Node) -> str:
-    """A deterministic sort key: the text form."""
-    from .render.text import render_text
-    return render_text(n)
+class IdentityMemo:
+    """A cache keyed on object identity (the node is kept alive with its value): a tree built
+    from known subtrees costs only its own new nodes, with no deep equality tests."""
+
+    def __init__(self, compute, limit: int = 400_000):
+        self.compute, self.limit, self.memo = compute, limit, {}
+
+    def __call__(self, n: Node):
+        hit = self.memo.get(id(n))
+        if hit is not None and hit[0] is n:
+            return hit[1]
+        value = self.compute(n)
+        if len(self.memo) > self.limit:
+            self.memo.clear()
+        self.memo[id(n)] = (n, value)
+        return value
 
 
-@lru_cache(maxsize=200_000)
-def size(n: Node) -> int:
-    return 1 + sum(size(c) for c in children(n))
+def _key_renderer():
+    from .render.text import TextRenderer
+
+    class KeyRenderer(TextRenderer):
+        def render(self, node):
+            return key(node)
+
+        def own(self, node):
+            return TextRenderer.render(self, node)
+    return KeyRenderer()
 
 
-def count_transposes(n: Node) -> int:
-    """Transposes, a transposed compound counting double: aᵀ (b + c) beats (b + c)ᵀ a."""
+_KEYS = None
+
+
+def _key(n: Node) -> str:
+    global _KEYS
+    if _KEYS is None:
+        _KEYS = _key_renderer()
+    return _KEYS.own(n)
+
+
+key = IdentityMemo(_key)
+key.__doc__ = "A deterministic sort key: the text form, built from the children's cached keys."
+size = IdentityMemo(lambda n: 1 + sum(size(c) for c in children(n)))
+
+
+def _count_transposes(n: Node) -> int:
     own = 0
     if isinstance(n, Transpose):
         own = 1 if isinstance(n.arg, (Sym, Delta)) else 2
     return own + sum(count_transposes(c) for c in children(n))
+
+
+count_transposes = IdentityMemo(_count_transposes)
+count_transposes.__doc__ = "Transposes, a transposed compound counting double: aᵀ (b + c) beats (b + c)ᵀ a."
 
 
 def hadamard_factors(n: Node) -> list[Node]:

@@ -107,14 +107,22 @@ class NumpyRenderer(Renderer):
     def _render_Mul(self, n):
         scal = [self.render(a) for a in n.args if a.shape == SCALAR]
         chain = [a for a in n.args if a.shape != SCALAR]
-        parts = scal + ([self.chain(chain)] if chain else [])
-        return "(" + " * ".join(parts) + ")" if len(parts) > 1 else parts[0]
+        if not chain:
+            return "(" + " * ".join(scal) + ")" if len(scal) > 1 else scal[0]
+        if not scal:
+            return self.chain(chain)
+        # scale the smallest factor, not the product: 2 g xᵀ costs a vector, not a matrix
+        small = min(range(len(chain)), key=lambda i: estimate(chain[i].shape[0]) * estimate(chain[i].shape[1]))
+        scaled = "(" + " * ".join(scal + [self.render(chain[small])]) + ")"
+        return self.chain(chain, {small: scaled})
 
-    def chain(self, chain: list[Node]) -> str:
-        """Multiply in the cheapest order (dynamic programming on the chain's sizes)."""
+    def chain(self, chain: list[Node], rendered: dict | None = None) -> str:
+        """Multiply in the cheapest order (dynamic programming on the chain's sizes); an outer
+        product (inner dimension 1) is a broadcast, not a matrix product."""
+        rendered = rendered or {}
         if len(chain) == 1:
-            return self.render(chain[0])
-        size = lambda d: 1 if d == 1 else (d if isinstance(d, int) else 100)
+            return rendered.get(0) or self.render(chain[0])
+        size = estimate
         dims = [size(chain[0].shape[0])] + [size(c.shape[1]) for c in chain]
         k = len(chain)
         cost = [[0.0] * k for _ in range(k)]
@@ -130,9 +138,10 @@ class NumpyRenderer(Renderer):
 
         def build(i, j):
             if i == j:
-                return self.render(chain[i])
+                return rendered.get(i) or self.render(chain[i])
             s = split[i][j]
-            return f"({build(i, s)} @ {build(s + 1, j)})"
+            op = "*" if chain[s].shape[1] == 1 else "@"
+            return f"({build(i, s)} {op} {build(s + 1, j)})"
         return build(0, k - 1)
 
     def _render_HCat(self, n):
@@ -205,6 +214,11 @@ class NumpyRenderer(Renderer):
         if n.fn == "step":
             return f"({a} > 0).astype(float)"
         return f"{ELEMENTWISE[n.fn]}({a})"
+
+
+def estimate(d) -> int:
+    """A size to plan with: named dimensions count as large."""
+    return 1 if d == 1 else (d if isinstance(d, int) else 100)
 
 
 def shared_subexpressions(roots: list[Node]) -> list[Node]:

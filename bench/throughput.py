@@ -1,0 +1,161 @@
+"""Throughput: 1,000 formulas on standard input, one result per line.
+
+    /work/venv/bin/python bench/throughput.py [--n 1000] [--runs 5]
+
+Runs `mcalc diff - --wrt x --format text` with N distinct formulas (25 templates — quadratic
+forms, least squares, logistic loss, softplus, Mahalanobis, a 1-layer network, … — each
+instantiated with fresh symbol names A1, b1, …) on standard input, checks that it prints
+exactly one result per line, and reports formulas per second: gross (N / wall time) and
+net of start-up (N / (wall time − the wall time of the same command with 1 formula)). The
+N-formula and 1-formula runs are interleaved; medians over --runs. Also the in-process
+rate through the Python API (mcalc.api.diff + .text, fresh process, no start-up).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+
+from _common import MCALC, PYTHON, fmt_s, median, progress, progress_done, table, write_json
+
+TEMPLATES = [
+    "x^T A{i} x",
+    "a{i}^T x",
+    "||A{i} x - b{i}||^2",
+    "x^T A{i} x + a{i}^T x + c{i}",
+    "sum(exp(A{i} x))",
+    "log(sum(exp(A{i} x)))",
+    "-sum(y{i} .* log(sigmoid(A{i} x)) + (ones - y{i}) .* log(ones - sigmoid(A{i} x)))",
+    "A{i} x + b{i}",
+    "tanh(A{i} x)",
+    "c{i} x^T x + a{i}^T x",
+    "||x||",
+    "(x - m{i})^T S{i}^-1 (x - m{i})",
+    "h{i} = tanh(A{i} x + b{i}); L = ||B{i} h{i} - y{i}||^2",
+    "sum(softplus(A{i} x))",
+    "exp(-x^T A{i} x)",
+    "x .* x + b{i}",
+    "sigmoid(A{i} x) .* x",
+    "tr(x x^T A{i})",
+    "x^T A{i}^T A{i} x",
+    "a{i}^T x x^T b{i}",
+    "sqrt(x^T x + c{i})",
+    "1/N ||X{i} x - y{i}||^2",
+    "lambda ||x||^2 + ||A{i} x - b{i}||^2",
+    "B{i} (A{i} x + b{i})",
+    "sin(a{i}^T x) + cos(b{i}^T x)",
+]
+
+
+def formulas(n: int) -> list[str]:
+    return [TEMPLATES[j % len(TEMPLATES)].format(i=j // len(TEMPLATES) + 1) for j in range(n)]
+
+
+CMD = [MCALC, "diff", "-", "--wrt", "x", "--format", "text"]
+
+
+def run_cli(lines: list[str]) -> tuple[float, list[str]]:
+    data = "\n".join(lines) + "\n"
+    t0 = time.perf_counter()
+    p = subprocess.run(CMD, input=data, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    dt = time.perf_counter() - t0
+    if p.returncode != 0:
+        raise SystemExit(f"mcalc exited {p.returncode}: {p.stderr.strip()[:500]}")
+    return dt, p.stdout.splitlines()
+
+
+IN_PROCESS = r"""
+import sys, time, json
+from mcalc.api import diff
+lines = sys.stdin.read().splitlines()
+diff("z^T B z", "z").text
+t0 = time.perf_counter()
+for line in lines:
+    diff(line, "x").text
+print(json.dumps(time.perf_counter() - t0))
+"""
+
+
+def run_api(lines: list[str]) -> float:
+    p = subprocess.run([PYTHON, "-c", IN_PROCESS], input="\n".join(lines), stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, text=True)
+    if p.returncode != 0:
+        raise SystemExit(f"in-process run failed: {p.stderr.strip()[-500:]}")
+    return float(p.stdout.strip().splitlines()[-1])
+
+
+CHECK = r"""
+import sys, json
+from mcalc.api import diff
+bad = {}
+for line in sys.stdin.read().splitlines():
+    try:
+        diff(line, "x").text
+    except BaseException as e:  # noqa: BLE001
+        bad[line] = f"{type(e).__name__}: {str(e)[:80]}"
+print(json.dumps(bad))
+"""
+
+
+def failing_formulas(lines: list[str]) -> dict[str, str]:
+    """The formulas mcalc cannot do (an mcalc bug or limit): checked through the API."""
+    p = subprocess.run([PYTHON, "-c", CHECK], input="\n".join(lines), stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, text=True)
+    return json.loads(p.stdout.strip().splitlines()[-1]) if p.returncode == 0 else {}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--n", type=int, default=1000)
+    ap.add_argument("--runs", type=int, default=5)
+    args = ap.parse_args()
+    lines = formulas(args.n)
+    failing = failing_formulas(lines)
+    if failing:
+        print(f"warning: {len(failing)} of the {len(lines)} formulas fail in mcalc and are left out "
+              f"(one failing line fails the whole run): {sorted(set(failing.values()))[:3]}")
+        for f, err in list(failing.items())[:5]:
+            print(f"  {f!r}: {err}")
+        lines = [f for f in lines if f not in failing]
+    one = lines[:1]
+    # warm-up, and check one result per input line
+    _, out = run_cli(lines)
+    if len(out) != len(lines):
+        raise SystemExit(f"{len(lines)} formulas in, {len(out)} lines out")
+    big, small, api = [], [], []
+    for r in range(args.runs):
+        big.append(run_cli(lines)[0])
+        small.append(run_cli(one)[0])
+        api.append(run_api(lines))
+        progress(f"round {r + 1}/{args.runs}")
+    progress_done()
+    mb, ms, ma = median(big), median(small), median(api)
+    n = len(lines)
+    gross = n / mb
+    net = n / (mb - ms)
+    rate_api = n / ma
+    rows = [
+        [f"CLI, {n} formulas on stdin", fmt_s(mb), f"{gross:.0f}", fmt_s(mb / n)],
+        ["CLI, 1 formula (start-up)", fmt_s(ms), "—", "—"],
+        ["CLI, net of start-up", fmt_s(mb - ms), f"{net:.0f}", fmt_s((mb - ms) / n)],
+        [f"API in-process, {n} × mcalc.api.diff(…).text", fmt_s(ma), f"{rate_api:.0f}", fmt_s(ma / n)],
+    ]
+    print(table(["run", "median wall", "formulas/s", "per formula"], rows,
+                title=f"Throughput: `mcalc diff - --wrt x --format text`, {n} formulas "
+                      f"({len(TEMPLATES)} templates), {args.runs} interleaved runs"))
+    print(f"\nsample: {lines[6]!r} → {out[6]!r}")
+    path = write_json("throughput", {
+        "n": args.n, "n_run": len(lines), "left_out_failing": failing, "runs": args.runs, "command": CMD, "templates": TEMPLATES,
+        "times_s": {"cli_n": big, "cli_1": small, "api_n": api},
+        "median_s": {"cli_n": mb, "cli_1": ms, "api_n": ma},
+        "formulas_per_s": {"gross": gross, "net_of_startup": net, "api_in_process": rate_api},
+        "sample_outputs": dict(zip(lines[:len(TEMPLATES)], out[:len(TEMPLATES)])),
+    })
+    print(f"wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
