@@ -15,7 +15,7 @@ from . import limits
 from .errors import LimitError
 from .nodes import (SCALAR, HCat, Add, Commutation, Delta, Det, Diag, Dim, Div, Elementwise, EPow, HadDiv,
                     Hadamard, Identity, Inverse, Kron, LogDet, Mul, Neg, Node, Norm, Num, Ones, Power,
-                    Shape, Size, Sum, Sym, Trace, Transpose, Unit, Vec, Zero, children, map_children)
+                    Shape, Size, Sum, Sym, Trace, Transpose, Unit, Vec, Zero, children, map_children, walk)
 from .shapes import dim_product
 
 ONE = Fraction(1)
@@ -885,8 +885,8 @@ def tidy(n: Node) -> Node:
     """simplify, then factor: what a person would write. Small results are also tried fully
     expanded (σ∘(1-y) - y∘(1-σ) = σ - y), and the shorter form wins."""
     a = factor(simplify(n))
-    if size(a) > 300:
-        return a
+    if size(a) > 300 or not any(isinstance(m, (Hadamard, HadDiv, Diag, Elementwise)) for m in walk(a)):
+        return a                       # expansion pays off only around elementwise functions
     b = factor(simplify(expand(a)))
     return b if size(b) < 0.75 * size(a) else a
 
