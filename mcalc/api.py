@@ -115,12 +115,20 @@ def refold(result: Node, values: dict[str, Node], canon) -> tuple[Node, list[tup
     folded: dict[str, Node] = {}
     order = list(values)
 
+    memo: dict[int, tuple[Node, Node]] = {}
+
     def fold(n: Node) -> Node:
+        name = table.get(n)            # first: a binding's own value may have been folded before it was named
+        if name is not None:
+            return Sym(name, shape=n.shape)
+        hit = memo.get(id(n))
+        if hit is not None and hit[0] is n:
+            return hit[1]
         m = map_children(n, fold)
         name = table.get(m)
-        if name is not None:
-            return Sym(name, shape=m.shape)
-        return m
+        out = Sym(name, shape=m.shape) if name is not None else m
+        memo[id(n)] = (n, out)
+        return out
 
     for name in order:
         c = canon(values[name])
@@ -132,20 +140,28 @@ def refold(result: Node, values: dict[str, Node], canon) -> tuple[Node, list[tup
         table[f] = name
     out = fold(result)
     # a small binding used once reads better inlined: 2 aᵀ (t a + b)
+    from collections import Counter
+    inside = {name: Counter(m for m in walk_syms(v) if m in folded) for name, v in folded.items()}
+    at_top = Counter(m for m in walk_syms(out) if m in folded)
+
     def reachable() -> set[str]:
-        seen, todo = set(), [m for m in walk_syms(out) if m in folded]
+        seen, todo = set(), [m for m, c in at_top.items() if c]
         while todo:
             m = todo.pop()
-            if m not in seen:
+            if m not in seen and m in folded:
                 seen.add(m)
-                todo.extend(x for x in walk_syms(folded[m]) if x in folded)
+                todo.extend(inside[m])
         return seen
 
     for name in reversed(order):
+        if name not in folded:
+            continue
         live = reachable()
-        uses = walk_syms(out).count(name) + sum(walk_syms(folded[k]).count(name) for k in live if k != name)
-        if name in folded and uses == 1 and size_of(folded[name]) < 8:
+        uses = at_top[name] + sum(inside[k][name] for k in live if k != name)
+        if uses == 1 and at_top[name] == 1 and size_of(folded[name]) < 8:
             out = unfold(out, name, folded[name])
+            at_top.update(inside[name])
+            at_top[name] = 0
             del folded[name]
     used: list[str] = []
 
