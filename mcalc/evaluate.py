@@ -56,6 +56,10 @@ class Evaluator(Renderer):
     def _render_Sym(self, n):
         return self.env[n.name]
 
+    def _render_Delta(self, n):
+        """A differential dX evaluates to the direction given as env['dX']."""
+        return self.env["d" + n.name]
+
     def _render_Size(self, n):
         return np.full((1, 1), float(self.dim(n.name)))
 
