@@ -728,6 +728,17 @@ def simplify(n: Node, memo: dict | None = None) -> Node:
     hit = memo.get(n)
     if hit is not None:
         return hit
+    if isinstance(n, Add):                 # a + b + c + … parsed left-nested: one add, one sort
+        terms, stack = [], list(reversed(n.args))
+        while stack:
+            t = stack.pop()
+            if isinstance(t, Add) and t not in memo:
+                stack.extend(reversed(t.args))
+            else:
+                terms.append(simplify(t, memo))
+        out = add(*terms)
+        memo[n] = out
+        return out
     kids = [simplify(c, memo) for c in children(n)]
     r = REWRITES.get(type(n))
     if r is None:
