@@ -246,6 +246,8 @@ ATOM = 100
 def precedence(n: Node) -> int:
     if isinstance(n, Num) and (n.value < 0 or n.value.denominator != 1):
         return PRECEDENCE[Div] if n.value >= 0 else PRECEDENCE[Neg]
+    if isinstance(n, Mul) and n.args and isinstance(n.args[0], Num) and n.args[0].value < 0:
+        return PRECEDENCE[Neg]           # it prints with a leading minus
     return PRECEDENCE.get(type(n), ATOM)
 
 

@@ -101,7 +101,11 @@ class Unifier:
         while isinstance(d, Var) and d.id in self.parent:
             d = self.parent[d.id]
         if isinstance(d, Prod):
-            factors = [self.find(f) for f in d.factors]
+            factors = [f for f in (self.find(f) for f in d.factors) if f != 1]
+            if not factors:
+                return 1
+            if len(factors) == 1:
+                return factors[0]          # n·1 is n
             if all(not isinstance(f, (Var, Prod)) for f in factors):
                 return dim_product(factors)
             return Prod(factors)
@@ -119,13 +123,33 @@ class Unifier:
         if isinstance(b, Var):
             self.parent[b.id] = a
             return True
-        if isinstance(a, Prod) and isinstance(b, Prod) and len(a.factors) == len(b.factors):
-            if self.prod_key(a) == self.prod_key(b):
-                return True
-            return all(self.unify(x, y) for x, y in zip(a.factors, b.factors))
         if isinstance(a, Prod) or isinstance(b, Prod):
-            return self.prod_key(a) == self.prod_key(b)
+            return self.unify_products(self.factors(a), self.factors(b))
         return a == b
+
+    def factors(self, d) -> list:
+        d = self.find(d)
+        if isinstance(d, Prod):
+            return [x for f in d.factors for x in self.factors(f)]
+        if isinstance(d, str) and "*" in d:
+            return [int(p) if p.isdigit() else p for p in d.split("*")]
+        return [d]
+
+    def unify_products(self, a: list, b: list) -> bool:
+        """m·n = m·? binds ? to n: cancel the known factors both sides share, then match the rest."""
+        a, b = list(a), list(b)
+        for f in list(a):
+            if not isinstance(f, Var) and f in b:
+                a.remove(f)
+                b.remove(f)
+        if not a and not b:
+            return True
+        for one, other in ((a, b), (b, a)):
+            if len(one) == 1 and isinstance(one[0], Var):
+                return self.unify(one[0], Prod(other) if len(other) > 1 else (other[0] if other else 1))
+        if len(a) == len(b):
+            return all(self.unify(x, y) for x, y in zip(a, b))
+        return False
 
     def prod_key(self, d):
         d = self.find(d)

@@ -221,6 +221,8 @@ def mul(*factors: Node) -> Node:
         nonlocal coef, zero_shape
         if isinstance(f, Zero):
             zero_shape = True
+            if not is_scalar(f):
+                chain.append(f)            # it still decides the product's shape
         elif isinstance(f, Num):
             coef *= f.value
         elif isinstance(f, Neg):

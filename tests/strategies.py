@@ -144,15 +144,13 @@ class FormulaGen:
         else:
             kind = "scalar" if shape == S else "vector" if shape[1] == 1 else "matrix"
             pool = self.pools[kind]
-            if not pool:
-                s = self.rng.choice(same) if same else None
-                if s is None:       # out of names: reuse any symbol of this kind... or a number
-                    return Piece("2", ATOM)
-            else:
+            if pool:
                 name, others = pool.pop()
-                s = Symbol(name, others, shape,
-                           symmetric=kind == "matrix" and shape[0] == shape[1] and self.chance(0.25))
-                self.symbols[name] = s
+            else:           # out of names: a numbered one
+                name, others = {"scalar": "s", "vector": "v", "matrix": "M"}[kind] + f"_{len(self.symbols)}", ()
+            s = Symbol(name, others, shape,
+                       symmetric=kind == "matrix" and shape[0] == shape[1] and self.chance(0.25))
+            self.symbols[name] = s
         spelling = self.rng.choice((s.name,) + s.spellings) if s.spellings else s.name
         return Piece(spelling, ATOM, frozenset({s.name}))
 
@@ -679,6 +677,43 @@ class Outcome:
         return "\n".join(lines)
 
 
+def innermost(e: BaseException) -> str:
+    """Where an exception was raised: the innermost frame inside mcalc (or the last one)."""
+    import traceback
+    frames = traceback.extract_tb(e.__traceback__)
+    ours = [f for f in frames if "/mcalc/" in f.filename.replace("\\", "/")] or frames
+    if not ours:
+        return "?"
+    f = ours[-1]
+    path = f.filename.replace("\\", "/")
+    path = path[path.rfind("/mcalc/") + 1:] if "/mcalc/" in path else path.rsplit("/", 1)[-1]
+    return f"{path}:{f.lineno} in {f.name}"
+
+
+def signature(category: str, message: str) -> str:
+    """One line per distinct kind of failure, the formula-specific text left out."""
+    head, _, where = message.partition("  @ ")
+    if category == "wrong":
+        return "[wrong] the derivative differs from finite differences"
+    if category == "hang":
+        return "[hang] no answer in time"
+    m = re.search(r"(does not parse back|parses back with shape|render_text gives)", head)
+    tag = ""
+    if m and m.group(1) == "render_text gives":
+        return "[round-trip] the re-parsed tree differs"
+    if m:
+        text = head[:m.start()]
+        if re.search(r"⊗ I\b|\bI ⊗", text):
+            tag = " (I inside a Kronecker product)"
+        elif re.search(r"\b0\b", text):
+            tag = " (a literal 0)"
+        head = head[m.start():]
+    if category == "fuzz":
+        head = re.sub(r"\(MCALC_DEBUG.*", "", head)
+    words = re.sub(r"'[^']*'|\([^()]*\)", "…", head).split()
+    return f"[{category}] {' '.join(words[:7])}{tag}" + (f" @ {where}" if where else "")
+
+
 def render_program(t) -> str:
     from mcalc.render.text import render_text
     return "".join(f"{name} = {render_text(v)}; " for name, v in t.bindings) + render_text(t.body)
@@ -700,13 +735,15 @@ def free_dims_ok(rshape, tshape, known) -> bool:
     return True
 
 
-def check_formula(fm: Formula, layouts=LAYOUTS, trials: int = 2, seconds: float = 60.0) -> Outcome:
-    """For each layout: api.diff succeeds (or raises DiffError: unsupported); the result
-    verifies numerically when verification is conclusive; its text parses back with the
-    same declarations to the result's shape (2-index results). Once: the input's text
-    round-trips through render_text."""
-    import traceback
+CHECKS = ("round-trip", "verify", "re-parse")
 
+
+def check_formula(fm: Formula, layouts=LAYOUTS, trials: int = 2, seconds: float = 60.0,
+                  checks=CHECKS) -> Outcome:
+    """For each layout: api.diff succeeds (or raises DiffError: unsupported); "verify": the
+    result agrees with finite differences when verification is conclusive; "re-parse": its
+    text parses back with the same declarations to the result's shape (2-index results).
+    Once, "round-trip": the input's text round-trips through render_text."""
     import mcalc.api as api
     from mcalc.errors import DiffError, McalcError
     from mcalc.verify import verify
@@ -714,9 +751,7 @@ def check_formula(fm: Formula, layouts=LAYOUTS, trials: int = 2, seconds: float 
     out = Outcome(fm)
 
     def bug(cat, layout, e):
-        tb = traceback.format_exception(e)
-        where = "".join(tb[-3:]).strip().replace("\n", " | ") if not isinstance(e, McalcError) else ""
-        out.problems.append((cat, layout, f"{type(e).__name__}: {str(e)[:300]}" + (f"  @ {where[-400:]}" if where else "")))
+        out.problems.append((cat, layout, f"{type(e).__name__}: {str(e)[:300]}  @ {innermost(e)}"))
 
     try:
         with time_limit(seconds):
@@ -727,12 +762,15 @@ def check_formula(fm: Formula, layouts=LAYOUTS, trials: int = 2, seconds: float 
                 out.problems.append(("refused", "-", f"the generated formula does not type: {type(e).__name__}: {e}"))
                 return out
             try:
-                text = render_program(t)
-                t2 = api.typed(text, where=list(fm.decls))
-                if t2.body != t.body or tuple(t2.bindings) != tuple(t.bindings):
-                    out.problems.append(("round-trip", "-", f"render_text gives {text!r}, which parses to a different tree"))
+                if "round-trip" in checks:
+                    text = render_program(t)
+                    t2 = api.typed(text, where=list(fm.decls))
+                    if t2.body != t.body or tuple(t2.bindings) != tuple(t.bindings):
+                        out.problems.append(("round-trip", "-", f"render_text gives {text!r}, which parses to a different tree"))
             except Exception as e:  # noqa: BLE001
                 bug("round-trip", "-", e)
+            if "verify" not in checks and "re-parse" not in checks:
+                return out
             for layout in layouts:
                 try:
                     r = api.diff(fm.text, fm.wrt, where=fm.where_arg, layout=layout)
@@ -747,13 +785,15 @@ def check_formula(fm: Formula, layouts=LAYOUTS, trials: int = 2, seconds: float 
                     continue
                 out.diffs += 1
                 try:
-                    v = verify(r, trials=trials)
-                    if v.conclusive and not v.ok:
+                    v = verify(r, trials=trials) if "verify" in checks else None
+                    if v is None:
+                        pass
+                    elif v.conclusive and not v.ok:
                         out.problems.append(("wrong", layout, f"{r.text}  (shape {r.shape}; max relative error "
                                                               f"{v.max_rel_error:.3g} on sizes {v.sizes})"))
                 except Exception as e:  # noqa: BLE001
                     bug("verify-crash", layout, e)
-                if r.tensor is None:
+                if r.tensor is None and "re-parse" in checks:
                     try:
                         t3 = api.typed(r.text, where=list(fm.decls))
                         known = {str(d) for info in r.symbols.values() for d in info.shape}
@@ -770,8 +810,40 @@ def check_formula(fm: Formula, layouts=LAYOUTS, trials: int = 2, seconds: float 
 
 
 def cli_runner():
-    from typer.testing import CliRunner
-    return CliRunner()
+    """typer's CliRunner, building the click command of an app once rather than per invoke
+    (that is half the cost of a fuzz input)."""
+    import typer.testing as tt
+
+    class Runner(tt.CliRunner):
+        commands: dict = {}
+
+        def invoke(self, app, *args, **kwargs):
+            cmd = self.commands.get(id(app))
+            if cmd is None:
+                cmd = self.commands[id(app)] = tt._get_command(app)
+            build, tt._get_command = tt._get_command, lambda _app: cmd
+            try:
+                return super().invoke(app, *args, **kwargs)
+            finally:
+                tt._get_command = build
+
+    return Runner()
+
+
+def debug_location(runner, argv, seconds) -> str:
+    """Where an internal error (exit 3) comes from: run again with MCALC_DEBUG=1."""
+    from mcalc.cli import app
+    try:
+        with time_limit(seconds):
+            r = runner.invoke(app, argv, env={"MCALC_DEBUG": "1"})
+    except Hang:
+        return ""
+    frames = re.findall(r'File "([^"]*)", line (\d+), in (\S+)', r.stderr)
+    ours = [f for f in frames if "/mcalc/" in f[0]] or frames
+    if not ours:
+        return ""
+    path, line, fn = ours[-1]
+    return f"  @ {path[path.rfind('/mcalc/') + 1:] if '/mcalc/' in path else path}:{line} in {fn}"
 
 
 def check_cli(args: list[str], runner=None, seconds: float = 10.0) -> str | None:
@@ -791,11 +863,9 @@ def check_cli(args: list[str], runner=None, seconds: float = 10.0) -> str | None
     took = time.monotonic() - start
     exc = result.exception
     if exc is not None and not isinstance(exc, SystemExit):
-        import traceback
-        tb = "".join(traceback.format_exception(exc)).strip().splitlines()
-        return f"exception {type(exc).__name__}: {str(exc)[:200]} @ {' | '.join(tb[-3:])}"
+        return f"exception {type(exc).__name__}: {str(exc)[:200]}  @ {innermost(exc)}"
     if result.exit_code not in (0, 1, 2):
-        return f"exit {result.exit_code}: {result.stderr.strip()[:300]}"
+        return f"exit {result.exit_code}: {result.stderr.strip()[:300]}" + debug_location(runner, argv, seconds)
     if "Traceback (most recent call last)" in result.output:
         return "traceback in the output"
     if took > seconds:

@@ -35,7 +35,6 @@ RUNNER = cli_runner()
 
 
 def assert_cli_ok(args):
-    note(repr(args))
     problem = check_cli(args, RUNNER, seconds=SECONDS)
     assert problem is None, f"mcalc {' '.join(repr(a[:400]) for a in args)}\n  {problem}"
     return problem
@@ -56,6 +55,7 @@ def error_lines_ok(args):
 @given(fuzz_inputs())
 def test_cli_fuzz(args):
     """Grammar-aware mutations, random text, Unicode, control characters, odd options."""
+    note(repr(args))
     assert_cli_ok(args)
 
 
@@ -69,6 +69,7 @@ LANGUAGE = st.sampled_from(list("xyzAXBW tn^'*@+-/.()[]{}|‖,;:=_0123456789\n×
 def test_cli_token_soup(text, command):
     args = [command, text] + (["--wrt", "x"] if command == "diff" else []) + \
         (["--format", "text"] if command != "latex" else [])
+    note(repr(args))
     assert_cli_ok(args)
 
 
@@ -77,12 +78,14 @@ def test_cli_token_soup(text, command):
 def test_cli_unicode(text, command):
     """Any code point, surrogates and control characters included."""
     args = [command, text, "--format", "text"] + (["--wrt", "x"] if command == "diff" else [])
+    note(repr(args))
     assert_cli_ok(args)
 
 
 @settings(max_examples=300, **SETTINGS)
 @given(fuzz_inputs())
 def test_errors_are_short(args):
+    note(repr(args))
     error_lines_ok(args)
 
 

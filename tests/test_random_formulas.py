@@ -1,16 +1,17 @@
 """Property test over random well-typed formulas (tests/strategies.py, issue 7).
 
-For every generated formula, in all three layouts:
-- `api.diff` succeeds, or raises DiffError (an unsupported operation: counted, and it must
-  stay rare, see the last test); any other error on a well-typed formula is a bug;
+For every generated formula, in all three layouts, `api.diff` succeeds or raises DiffError
+(an unsupported operation: counted, and it must stay rare, see the last test); any other
+error on a well-typed formula is a bug. Then, in separate tests (hypothesis stops a test at
+its first failure, so one kind of bug must not hide another):
 - the result agrees with central finite differences (`mcalc.verify`, 2 random draws)
-  whenever random data could be drawn (conclusive);
+  whenever random data could be drawn (conclusive): 2,000 formulas;
 - the result's text parses back with the same declarations to the result's shape
-  (except order-3/4 results, which print index notation);
-and once per formula: the input re-parses from `render_text` to an equal tree.
+  (except order-3/4 results, which print index notation): 600 formulas;
+- the input re-parses from `render_text` to an equal tree: 1,000 formulas.
 
-CI runs 2,000 formulas, derandomized (the same ones every run). A failure prints the
-formula as an `mcalc diff` command line with the layout and what went wrong.
+Derandomized: the same formulas every run. A failure prints the formula as an `mcalc diff`
+command line, with the layout and what went wrong.
 """
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from collections import Counter
 
 from hypothesis import HealthCheck, Phase, given, note, settings
 
+import mcalc.api  # noqa: F401  (sets mcalc's recursion limit before hypothesis runs)
 from strategies import LAYOUTS, check_formula, formulas
 
 TALLY: Counter = Counter()      # formulas, layouts tried, unsupported (DiffError) over the run
@@ -27,39 +29,71 @@ SETTINGS = dict(deadline=None, derandomize=True, database=None, print_blob=False
                 suppress_health_check=list(HealthCheck))
 
 
-def run(fm):
+def run(fm, checks):
     note(str(fm))
-    out = check_formula(fm, seconds=30)
-    TALLY["formulas"] += 1
-    TALLY["layouts"] += len(LAYOUTS)
-    TALLY["unsupported"] += len(out.unsupported)
-    assert out.ok, out.report()
+    out = check_formula(fm, seconds=30, checks=checks)
+    if "verify" in checks:
+        TALLY["formulas"] += 1
+        TALLY["layouts"] += len(LAYOUTS)
+        TALLY["unsupported"] += len(out.unsupported)
+    failed = {c for c, _, _ in out.problems}
+    report = out.report()
+    # one assertion per kind of failure, each on its own line, so that hypothesis tells
+    # the kinds apart (it shrinks each one it meets to its own minimal example)
+    assert "wrong" not in failed, "a wrong derivative:\n" + report
+    assert "crash" not in failed, "an internal error in api.diff:\n" + report
+    assert "verify-crash" not in failed, "an internal error in verify:\n" + report
+    assert "refused" not in failed, "a well-typed formula refused:\n" + report
+    assert "hang" not in failed, "no answer in time:\n" + report
+    assert "re-parse" not in failed, "a result that does not parse back:\n" + report
+    assert "round-trip" not in failed, "the input does not round-trip through render_text:\n" + report
+    assert out.ok, report
+
+
+# ---- the derivative agrees with finite differences (2,000 formulas) -------------------------
+VERIFY = ("verify",)
 
 
 @settings(max_examples=800, **SETTINGS)
-@given(formulas(kind="scalar", max_depth=3))
+@given(formulas(kind="scalar", max_depth=4))
 def test_scalar_functions(fm):
-    run(fm)
+    """Gradients of scalar functions, the common case."""
+    run(fm, checks=VERIFY)
 
 
 @settings(max_examples=450, **SETTINGS)
-@given(formulas(kind="tensor-or-vector", max_depth=2))
+@given(formulas(kind="tensor-or-vector", max_depth=3))
 def test_vector_and_matrix_functions(fm):
     """Jacobians, row-vector functions, and order-3/4 results (vector or matrix by matrix)."""
-    run(fm)
+    run(fm, checks=VERIFY)
 
 
 @settings(max_examples=400, **SETTINGS)
-@given(formulas(bindings=2, max_depth=2))
+@given(formulas(bindings=2, max_depth=3))
 def test_bindings(fm):
     """`h = ...; g = ...; f = ...`: the chain rule through bound names."""
-    run(fm)
+    run(fm, checks=VERIFY)
 
 
 @settings(max_examples=350, **SETTINGS)
-@given(formulas(max_depth=3))
+@given(formulas(max_depth=4))
 def test_any_formula(fm):
-    run(fm)
+    run(fm, checks=VERIFY)
+
+
+# ---- texts parse back (separate tests, so that one kind of bug does not hide another) --------
+@settings(max_examples=600, **SETTINGS)
+@given(formulas(max_depth=4))
+def test_results_parse_back(fm):
+    """The result's text, in each layout, parses back to the result's shape."""
+    run(fm, checks=("re-parse",))
+
+
+@settings(max_examples=1000, **SETTINGS)
+@given(formulas(max_depth=5))
+def test_input_round_trip(fm):
+    """render_text of the typed input re-parses to an equal tree (bindings included)."""
+    run(fm, checks=("round-trip",))
 
 
 def test_unsupported_is_rare():

@@ -207,6 +207,9 @@ def derive_var(t, wrt: str, layout: str, order: int, flatten: bool):
         D = add(*[mul(half, t) for t in terms_of(D) + terms_of(transpose(D))])
         notes.append(f"{var} is symmetric: this is the gradient on symmetric matrices, sym(G) = (G + Gᵀ)/2 "
                      f"of the unconstrained gradient G (not G + Gᵀ − G∘I; Srinivasan & Panda, arXiv:1911.06491)")
+    if info.symmetric and kind(f.shape) != "scalar" and order == 1:
+        notes.append(f"{var} is declared symmetric; this derivative of a non-scalar treats its entries as "
+                     f"independent (the symmetric projection is defined here for gradients of scalars)")
     D = tidy(D)
     if transposed:
         D = tidy(transpose(D))

@@ -71,7 +71,7 @@ class TextRenderer(Renderer):
         out = []
         for i, (negative, term) in enumerate(signed_terms(n)):
             level = P[Add] + 1 if (negative or i) else P[Add]
-            text = self.parenthesize(term, level) if negative else self.parenthesize(term, P[Add])
+            text = self.parenthesize(term, level)     # a + (b + c) keeps its brackets
             if i == 0:
                 out.append(f"-{self.parenthesize(term, P[Mul])}" if negative else text)
             else:
