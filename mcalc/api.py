@@ -5,11 +5,10 @@ from __future__ import annotations
 import re
 import sys
 from dataclasses import dataclass, field
-from typing import Sequence
 
-from .errors import DiffError, McalcError, Span, UsageError
-from .nodes import SCALAR, Delta, Node, Num, Sym, children, map_children
-from .parse import canonical_name, parse_program
+from .errors import McalcError, UsageError
+from .nodes import SCALAR, Node, Sym, children, map_children
+from .parse import parse_program
 from .shapes import SymbolInfo, Typed, fmt_shape, infer
 
 LAYOUTS = ("mixed", "numerator", "denominator")

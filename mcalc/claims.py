@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .api import LAYOUTS, Result, diff, inline, typed
+from .api import LAYOUTS, Result, diff, inline
 from .errors import InternalError, McalcError, ShapeError, Span, UsageError
-from .nodes import Node, Sym, walk
+from .nodes import Node, Sym
 from .parse import Decl, Program, parse_program
 from .shapes import fmt_shape, infer
 
@@ -153,7 +153,6 @@ def check(expr: str, wrt: str, claim: str, where=None, layout: str = "mixed", or
 
 
 def inline_result(r: Result):
-    from .api import inline as _inline
     from .simplify import simplify
     values: dict[str, Node] = {}
     memo: dict = {}
@@ -271,7 +270,7 @@ def junit_xml(outcomes: list[Outcome], suite: str) -> str:
     from xml.sax.saxutils import escape, quoteattr
     failures = sum(1 for o in outcomes if o.result is not None and not o.ok)
     errors = sum(1 for o in outcomes if o.result is None)
-    rows = [f'<?xml version="1.0" encoding="UTF-8"?>',
+    rows = ['<?xml version="1.0" encoding="UTF-8"?>',
             f'<testsuites><testsuite name={quoteattr(suite)} tests="{len(outcomes)}" failures="{failures}" '
             f'errors="{errors}">']
     for o in outcomes:

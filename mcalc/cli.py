@@ -118,7 +118,7 @@ def guarded(f):
             raise
         except McalcError as e:
             fail(e)
-        except RecursionError as e:
+        except RecursionError:
             fail(McalcError("the formula is too deeply nested"))
         except KeyboardInterrupt:
             raise typer.Exit(130)
@@ -383,7 +383,6 @@ def rules(layout: LayoutOpt = Layout.mixed, format: Fmt = None, standalone: Stan
                                "differentials": [{"node": c, "identity": d} for c, d in diffs]},
                               ensure_ascii=False, indent=2))
     elif fmt is Format.latex:
-        from .render.latex import render_latex
         from .steps import identity_latex
         lines = [f"\\text{{{r.name}}} &: \\frac{{\\partial}}{{\\partial {r.wrt}}}\\left({latex_of(r.formula)}\\right) = {r.result.latex}"
                  for r in rows]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .nodes import Node, Size
+from .nodes import Node
 from .render.base import Renderer
 
 

@@ -381,7 +381,7 @@ def check_size(text: str) -> None:
     if len(text) > limits.MAX_INPUT_CHARS:
         raise LimitError(f"input is {len(text):,} characters; the limit is {limits.MAX_INPUT_CHARS:,}",
                          Span(limits.MAX_INPUT_CHARS, len(text)))
-    depth = worst = 0
+    depth = 0
     for i, c in enumerate(text):
         if c in "({[":
             depth += 1

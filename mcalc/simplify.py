@@ -8,14 +8,13 @@ Each constructor preserves shape and returns its input unchanged when nothing ap
 from __future__ import annotations
 
 from fractions import Fraction
-from functools import lru_cache
 from typing import Callable
 
 from . import limits
 from .errors import LimitError
 from .nodes import (SCALAR, HCat, Add, Commutation, Delta, Det, Diag, Dim, Div, Elementwise, EPow, HadDiv,
                     Hadamard, Identity, Inverse, Kron, LogDet, Mul, Neg, Node, Norm, Num, Ones, Power,
-                    Shape, Size, Sum, Sym, Trace, Transpose, Unit, Vec, Zero, children, map_children, walk)
+                    Shape, Size, Sum, Sym, Trace, Transpose, Vec, Zero, children, map_children, walk)
 from .shapes import dim_product
 
 ONE = Fraction(1)
@@ -319,8 +318,7 @@ def split_chain(chain: list[Node]):
     cuts = [t for t in range(len(dims)) if dims[t] == 1]
     if len(cuts) < 2 or (cuts[0] == 0 and cuts[-1] == len(chain)) and len(cuts) == 2:
         return None
-    pieces, rest = [], []
-    prev = 0
+    pieces = []
     # segments between consecutive cuts are scalars
     keep = [True] * len(chain)
     for a, b in zip(cuts, cuts[1:]):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .nodes import SCALAR, Node, Sym
+from .nodes import SCALAR, Node
 from .shapes import fmt_shape
 
 
@@ -52,7 +52,6 @@ def tex_name(name: str) -> str:
 def differential_steps(result) -> list[Step]:
     from .deriv.engine import Differentiator
     from .deriv.rules import DIFF_RULES
-    from .render.latex import render_latex
     from .simplify import simplify
     f = result.function
     var = result.wrt
@@ -145,7 +144,6 @@ def chain_rule_steps(result) -> list[Step] | None:
     if f_shape != SCALAR:
         return None
     from .deriv.engine import free_names
-    from .api import inline
     var = result.wrt
     # the first bound vector that depends on x directly
     candidates = [(name, v) for name, v in t.bindings if var in free_names(v) and kind(v.shape) == "vector"]
@@ -157,7 +155,6 @@ def chain_rule_steps(result) -> list[Step] | None:
         J = diff(program_source(t, upto=y), var, layout="mixed")
     except Exception:  # noqa: BLE001 - a step we cannot show falls back to the differential method
         return None
-    from .render.latex import render_latex
     ytex, xtex = tex_name(y), tex_name(var)
     steps = [show(f"∇_{y} f", rf"\nabla_{{{ytex}}} f", g.node, "step 1: gradient with respect to the intermediate",
                   g.shape)]

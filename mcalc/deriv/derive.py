@@ -5,7 +5,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 from ..errors import DiffError, UsageError
-from ..nodes import SCALAR, Delta, Node, Num, Sym, map_children
+from ..nodes import SCALAR, Delta, Node, map_children
 from ..simplify import add, mul, num, simplify, tidy, transpose, vec
 from .engine import Differentiator, Linear, adjoint, jac
 
@@ -264,7 +264,7 @@ def index_strings(f: Node, var: str, xshape, fd, order: int = 1):
 
 
 def second_derivative(f, var, xshape, layout, flatten, notes):
-    from ..api import kind, result_shape
+    from ..api import kind
     fk, xk = kind(f.shape, True), kind(xshape)
     if fk != "scalar":
         raise DiffError("second derivatives of vector- or matrix-valued functions are not supported; "

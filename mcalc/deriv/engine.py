@@ -8,15 +8,14 @@ Layouts are applied once, at the end, by `arrange`.
 """
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Callable
 
 from .. import limits
 from ..errors import DiffError, LimitError
-from ..nodes import (SCALAR, Add, Commutation, Delta, Diag, HadDiv, Hadamard, Identity, Kron, Mul, Node,
-                     Num, Ones, Sum, Sym, Trace, Transpose, Vec, children, map_children)
+from ..nodes import (Add, Commutation, Delta, Diag, HadDiv, Hadamard, Kron, Mul, Node,
+                     Sum, Sym, Trace, Transpose, Vec, children)
 from ..simplify import (add, hadamard_factors, diag, epow, hadamard, haddiv, identity, is_column, is_row, is_scalar, kron, mul,
-                        numel, ones, simplify, sum_, trace, transpose, vec, zero)
+                        numel, ones, simplify, trace, transpose, vec, zero)
 from .rules import DIFF_RULES
 
 

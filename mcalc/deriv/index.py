@@ -7,10 +7,9 @@ chain two factors: P_ia Q_aj → (P Q)_ij."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from itertools import count
 
 from ..errors import DiffError
-from ..nodes import (Add, Delta, Diag, HadDiv, Hadamard, Inverse, Mul, Node, Sym, Trace, Transpose)
+from ..nodes import (Delta, Node, Sym, Transpose)
 from ..simplify import expand, is_scalar, mul, simplify, transpose
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import keyword
 from fractions import Fraction
 
-from ..nodes import SCALAR, Mul, Node, Sym, Transpose, children, walk
+from ..nodes import SCALAR, Node, Sym, Transpose, children, walk
 from .base import Renderer
 
 HELPERS = '''import numpy as _np

@@ -36,7 +36,6 @@ def question(r) -> str:
 
 
 def result_renderable(r, v=None, steps=None):
-    from .latex import render_latex_result
     parts = []
     head = Text()
     head.append(question(r), style="bold cyan")
