@@ -51,16 +51,20 @@ def fmt_shape(shape) -> str:
 
 
 def dim_product(dims) -> Dim:
-    """Product of resolved dims: ints multiply, names join with '*'."""
+    """Product of resolved dims: ints multiply, names join with '*' in sorted order (m*p = p*m)."""
     num, names = 1, []
     for d in dims:
         if isinstance(d, int):
             num *= d
         else:
-            names.extend(str(d).split("*"))
+            for part in str(d).split("*"):
+                if part.isdigit():
+                    num *= int(part)
+                else:
+                    names.append(part)
     if not names:
         return num
-    return "*".join(([str(num)] if num != 1 else []) + names)
+    return "*".join(([str(num)] if num != 1 else []) + sorted(names))
 
 
 @dataclass
@@ -147,6 +151,16 @@ class Unifier:
         for one, other in ((a, b), (b, a)):
             if len(one) == 1 and isinstance(one[0], Var):
                 return self.unify(one[0], Prod(other) if len(other) > 1 else (other[0] if other else 1))
+            unknown = [f for f in one if isinstance(f, Var)]
+            if len(unknown) == 1 and all(isinstance(f, int) for f in one + other if f is not unknown[0]):
+                known = 1                  # ?·4 = 16 gives ? = 4
+                for f in one:
+                    known *= 1 if f is unknown[0] else f
+                total = 1
+                for f in other:
+                    total *= f
+                if known and total % known == 0:
+                    return self.unify(unknown[0], total // known)
         if len(a) == len(b):
             return all(self.unify(x, y) for x, y in zip(a, b))
         return False

@@ -271,8 +271,10 @@ def mul(*factors: Node) -> Node:
     for base, e in exps.items():
         if e == 0:
             continue
-        if isinstance(base, (Num,)):
-            coef *= base.value ** e
+        if isinstance(base, Num) and e.denominator == 1:
+            coef *= base.value ** int(e)
+            continue
+        if isinstance(base, Num) and base.value == 1:
             continue
         scal.append(base if e == 1 else Power(base, e, shape=SCALAR))
     scal.sort(key=lambda s: (isinstance(s, Power) and s.exp < 0, key(s)))
@@ -555,6 +557,8 @@ def epow(x: Node, e) -> Node:
         return x
     if e == 0:
         return ones(x.shape)
+    if is_zero(x) and e > 0:
+        return x
     if isinstance(x, EPow) and (e.denominator == 1 and x.exp.denominator == 1):
         return epow(x.arg, x.exp * e)
     if isinstance(x, Ones):
@@ -562,7 +566,14 @@ def epow(x: Node, e) -> Node:
     return EPow(x, e, shape=x.shape)
 
 
+AT_ZERO = {"sin": 0, "tan": 0, "sinh": 0, "tanh": 0, "sqrt": 0, "abs": 0, "relu": 0, "step": 0,
+           "exp": 1, "cos": 1, "cosh": 1, "sigmoid": Fraction(1, 2)}
+
+
 def elementwise(fn: str, x: Node) -> Node:
+    if is_zero(x) and fn in AT_ZERO:           # tanh(0) = 0, exp(0) = 1: no stray literal 0 in results
+        v = AT_ZERO[fn]
+        return zero(x.shape) if v == 0 else mul(num(v), ones(x.shape))
     return Elementwise(fn, x, shape=x.shape)
 
 

@@ -229,9 +229,10 @@ def unvec(g: Node, shape, where: Node) -> Node:
         if len(chain) == 2 and isinstance(chain[0], Kron) and isinstance(chain[1], Vec):
             Qt, P = chain[0].left, chain[0].right          # (Qᵀ ⊗ P) vec(M) = vec(P M Q)
             return mul(*scal, unvec(Vec(mul(P, chain[1].arg, transpose(Qt)), shape=g.shape), shape, where))
-    if isinstance(g, Kron) and is_column(g.left) and is_column(g.right):
-        return mul(g.right, transpose(g.left))             # vec(a bᵀ) = b ⊗ a
-    if g.shape[0] == shape[0] and shape[1] == 1:
+    if isinstance(g, Kron) and is_column(g.left) and is_column(g.right) and \
+            (g.right.shape[0], g.left.shape[0]) == tuple(shape):
+        return mul(g.right, transpose(g.left))             # vec(a bᵀ) = b ⊗ a, a bᵀ of X's shape
+    if tuple(g.shape) == tuple(shape):
         return g
     raise DiffError("cannot write the gradient through vec(...) as a matrix", where.span)
 

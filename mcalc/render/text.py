@@ -106,11 +106,11 @@ class TextRenderer(Renderer):
             first = i == 0 and not parts
             if isinstance(a, Mul) and first:
                 parts.append(self.render(a))
-            elif isinstance(a, Norm) and not first:
-                parts.append(f"({self.render(a)})")   # x ||y|| inside a norm would read as closing bars
             else:
                 level = P[Mul] if first else P[Mul] + 1
-                parts.append(self.parenthesize(a, level))
+                text = self.parenthesize(a, level)
+                # x ||y|| inside a norm would read as closing bars
+                parts.append(f"({text})" if not first and text.startswith("||") else text)
         text = " ".join(parts)
         return text.replace("- ", "-", 1) if text.startswith("- ") else text
 
