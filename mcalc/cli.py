@@ -157,7 +157,7 @@ def run_diff(expr: str, wrt: list[str], where, layout: Layout, order: int, flatt
             if verify:
                 from .verify import verify as check_numerically
                 v = check_numerically(r)
-                if not v.ok:
+                if v.conclusive and not v.ok:
                     status = 1
             outputs.append((r, v))
     for r, v in outputs:
@@ -194,7 +194,9 @@ def write_result(r, v, fmt: Format, steps: bool, env, standalone: bool, style: S
     elif fmt is Format.numpy:
         typer.echo(r.numpy, nl=False)
     emit_notes(r.notes, fmt)
-    if v is not None:
+    if v is not None and not v.conclusive:
+        typer.echo("not verified: no valid random data could be drawn for this formula", err=True)
+    elif v is not None:
         word = "verified" if v.ok else "FAILED verification"
         typer.echo(f"{word}: max relative error {v.max_rel_error:.1e} against finite differences "
                    f"({v.trials} random draws)", err=True)

@@ -574,6 +574,8 @@ def elementwise(fn: str, x: Node) -> Node:
     if is_zero(x) and fn in AT_ZERO:           # tanh(0) = 0, exp(0) = 1: no stray literal 0 in results
         v = AT_ZERO[fn]
         return zero(x.shape) if v == 0 else mul(num(v), ones(x.shape))
+    if is_zero(x) and fn == "softplus":        # softplus(0) = log 2
+        return mul(Elementwise("log", Num(Fraction(2), shape=SCALAR), shape=SCALAR), ones(x.shape))
     return Elementwise(fn, x, shape=x.shape)
 
 

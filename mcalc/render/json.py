@@ -32,6 +32,7 @@ def result_json(result, verification=None, steps=None) -> dict:
         out["flattened"] = result.flat_text
     if verification is not None:
         out["verified"] = bool(verification.ok)
+        out["verification_conclusive"] = bool(verification.conclusive)
         out["max_rel_error"] = verification.max_rel_error
     if steps is not None:
         out["steps"] = steps
