@@ -47,6 +47,7 @@ def typed_claim(claim: str, result: Result):
         raise e.with_source(claim)
     decls = [Decl(name, info.shape, info.symmetric, Span(0, 0))
              for name, info in t.symbols.items() if info.kind == "symbol"]
+    decls += [Decl(name, shape, False, Span(0, 0)) for name, shape in unit_names(result).items()]
     for d in own.decls:
         decls.append(d)
     program = Program(tuple(decls), t.program.bindings + own.bindings, own.body, claim)
@@ -54,17 +55,39 @@ def typed_claim(claim: str, result: Result):
         tc = infer(program)
     except McalcError as e:
         raise e.with_source(claim)
-    unknown = [n for n, info in tc.symbols.items() if info.kind == "symbol" and n not in t.symbols]
+    unknown = [n for n, info in tc.symbols.items()
+               if info.kind == "symbol" and n not in t.symbols and n not in unit_names(result)]
     if unknown:
         raise ShapeError(f"the claim uses {', '.join(unknown)}, which the formula does not", None).with_source(claim)
     return tc
 
 
-def numeric_equal(a_nodes, b_nodes, typed_prog, trials=3, seed=7, tol=1e-6):
-    """Evaluate two results (bindings, node) on the same random data; the largest relative gap."""
+def unit_names(result: Result) -> dict[str, tuple]:
+    """An entry derivative (--wrt X[i,j]) is written with unit vectors e_i, e_j: the claim may use them."""
+    if not result.entry or result.stack:
+        return {}
+    return {f"e_{i}": (d, 1) for i, d in zip(result.entry, result.var_shape)}
+
+
+def with_units(node: Node, result: Result) -> Node:
+    from .nodes import Unit, map_children
+    names = unit_names(result)
+    if not names:
+        return node
+
+    def sub(n):
+        if isinstance(n, Sym) and n.name in names:
+            return Unit(n.name[2:], shape=names[n.name], span=n.span)
+        return map_children(n, sub)
+    return sub(node)
+
+
+def numeric_equal(a_nodes, b_nodes, typed_prog, trials=3, seed=7, tol=1e-6, indices=()):
+    """Evaluate two results (bindings, node) on the same random data; the largest relative gap.
+    `indices` are (name, dimension) of free entry indices (--wrt X[i,j]): each draw picks them."""
     import numpy as np
     from .evaluate import evaluate
-    from .verify import pick_sizes, sample
+    from .verify import dim_value, pick_sizes, sample
     rng = np.random.default_rng(seed)
     worst = 0.0
     for _ in range(trials):
@@ -73,6 +96,11 @@ def numeric_equal(a_nodes, b_nodes, typed_prog, trials=3, seed=7, tol=1e-6):
             env = sample(typed_prog, rng, sizes, [typed_prog.body])
             try:
                 with np.errstate(all="raise"):
+                    # a derivative w.r.t. a bound name may mention it: give it its bound value
+                    for name, value in typed_prog.bindings:
+                        env[name] = evaluate(value, env, sizes)
+                    for name, d in indices:
+                        env["_index_" + name] = int(rng.integers(dim_value(d, sizes)))
                     va = value_of(a_nodes, env, sizes, evaluate)
                     vb = value_of(b_nodes, env, sizes, evaluate)
                 break
@@ -111,13 +139,14 @@ def check(expr: str, wrt: str, claim: str, where=None, layout: str = "mixed", or
                             f"differences (relative error {v.max_rel_error:.1e}); this is a bug, please report it")
     tc = typed_claim(claim, correct)
     claim_node, _ = inline(tc)
-    claim_node = simplify(claim_node)
+    claim_node = simplify(with_units(claim_node, correct))
     want_node, _ = inline_result(correct)
     shape_ok = squeeze(tc.body.shape) == squeeze(correct.shape)
     base_prog = correct.typed
+    indices = tuple(zip(correct.entry, correct.var_shape)) if correct.entry and not correct.stack else ()
     if shape_ok:
         exact = tidy(claim_node) == tidy(want_node)
-        err = 0.0 if exact else numeric_equal(([], claim_node), ([], want_node), base_prog)
+        err = 0.0 if exact else numeric_equal(([], claim_node), ([], want_node), base_prog, indices=indices)
         if exact or err < 1e-6:
             return CheckResult(True, claim, tc.body.shape, correct, exact=exact, max_rel_error=err,
                                message="the claim is the derivative" + (" (same canonical form)" if exact else
@@ -133,13 +162,13 @@ def check(expr: str, wrt: str, claim: str, where=None, layout: str = "mixed", or
         if squeeze(alt.shape) != squeeze(tc.body.shape):
             continue
         alt_node, _ = inline_result(alt)
-        if numeric_equal(([], claim_node), ([], alt_node), base_prog) < 1e-6:
+        if numeric_equal(([], claim_node), ([], alt_node), base_prog, indices=indices) < 1e-6:
             other = lay
             break
     transposed = False
     if other is None and not shape_ok and len(correct.shape) == 2 and \
             squeeze(tc.body.shape) == squeeze(tuple(reversed(correct.shape))):
-        transposed = numeric_equal(([], claim_node), ([], transpose(want_node)), base_prog) < 1e-6
+        transposed = numeric_equal(([], claim_node), ([], transpose(want_node)), base_prog, indices=indices) < 1e-6
     if not shape_ok:
         msg = (f"the claim has shape {fmt_shape(tc.body.shape)} but the {layout}-layout derivative has shape "
                f"{fmt_shape(correct.shape)}")

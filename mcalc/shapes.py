@@ -484,6 +484,9 @@ def infer(program: Program) -> Typed:
             raise ShapeError(f"{b.name} is used before it is bound", b.span)
         I.bound[b.name] = shape
     I.visit(program.body)
+    for name in I.declared:               # declared but unused: a variable all the same (∂f/∂y = 0)
+        if name not in I.bound and name not in I.symbols:
+            I.symbol_shape(Sym(name, span=I.declared[name].span))
     resolve_deferred(I)
     names = name_dims(I)
     return build_typed(I, names)
@@ -539,6 +542,7 @@ def build_typed(I: Inference, names: dict[int, str]) -> Typed:
     def rebuild(n: Node) -> Node:
         from .nodes import map_children
         shape = resolve(I.shapes[id(n)])
+        dims.update(d for d in shape if isinstance(d, str))   # also sizes no symbol carries (ones s)
         m = map_children(n, rebuild)
         if isinstance(m, Sym):
             if m.name not in I.bound and m.name not in I.declared and m.name in I.dim_names:
