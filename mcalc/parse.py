@@ -136,10 +136,13 @@ class Build(Transformer):
 
     def symbol(self, meta, tok):
         name = canonical_name(str(tok))
-        if name == "I":
-            return Identity(span=tok_span(tok))
-        if name in ("ones", "𝟏"):
-            return Ones(span=tok_span(tok))
+        base, _, sub = name.partition("_")
+        if base == "I":
+            return Identity(span=tok_span(tok)) if not sub else \
+                Identity(shape=(d := dim_value(sub, tok_span(tok)), d), span=tok_span(tok))
+        if base in ("ones", "𝟏"):
+            return Ones(span=tok_span(tok)) if not sub else \
+                Ones(shape=(dim_value(sub, tok_span(tok)), 1), span=tok_span(tok))
         return Sym(name, span=tok_span(tok))
 
     def add(self, meta, a, b):

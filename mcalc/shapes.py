@@ -9,7 +9,7 @@ from . import limits
 from .errors import LimitError, ShapeError
 from .nodes import (SCALAR, HCat, Add, Commutation, Delta, Det, Diag, Dim, Div, Elementwise, EPow, HadDiv,
                     Hadamard, Identity, Inverse, Kron, LogDet, Mul, Neg, Node, Norm, Num, Ones,
-                    Power, Shape, Size, Sum, Sym, Trace, Transpose, Unit, Vec, Zero)
+                    Power, Shape, Size, Sum, Sym, Trace, Transpose, Unit, Vec, Zero, walk)
 from .parse import Decl, Program, is_greek
 
 
@@ -211,6 +211,9 @@ class Inference:
                 raise ShapeError(f"{d.name} is declared symmetric but is {fmt_shape(dims)}, not square",
                                  d.span).with_source(d.source or program.source)
             self.declared[d.name] = d
+        for root in [b.value for b in program.bindings] + [program.body]:   # I_n, ones_m name a size too
+            self.dim_names.update(x for m in walk(root) if isinstance(m, (Identity, Ones)) and m.shape
+                                  for x in m.shape if isinstance(x, str))
 
     # -- helpers used by the rules
     def text(self, n: Node) -> str:

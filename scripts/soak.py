@@ -11,7 +11,8 @@ and machine; fuzz inputs likewise (random_fuzz, "fuzz-<seed>-<i>"). The work is 
     N formulas, K wrong, U unsupported
     F fuzz inputs, T tracebacks
 
-K counts formulas failing any check (a wrong derivative, an error other than DiffError,
+K counts formulas failing any check (a wrong derivative — one that disagrees with finite
+differences at every step tried, see strategies.step_sensitive —, an error other than DiffError,
 a result that does not parse back, an input that does not round-trip, a hang); U counts
 formulas where some layout raised DiffError; T counts fuzz inputs that ended with exit 3,
 an exception, a traceback or no answer in time. The first failing inputs, with details,
@@ -45,8 +46,8 @@ def formula_task(job):
         fm = strategies.random_formula(random.Random(f"formula-{seed}-{i}"), max_depth=max_depth)
         out = strategies.check_formula(fm, seconds=seconds)
     except BaseException as e:  # noqa: BLE001 - the checker itself must not stop the soak
-        return i, str(fm), 0, [("checker", "-", f"{type(e).__name__}: {e}")]
-    return i, str(fm), len(out.unsupported), out.problems
+        return i, str(fm), 0, 0, [("checker", "-", f"{type(e).__name__}: {e}")]
+    return i, str(fm), len(out.unsupported), len(out.noisy), out.problems
 
 
 def fuzz_task(job):
@@ -72,7 +73,8 @@ def main(argv=None) -> int:
     ap.add_argument("--max-depth", type=int, default=4, help="nesting budget of generated formulas")
     ap.add_argument("--timeout", type=float, default=60.0, help="seconds per formula or fuzz input before it counts as a hang")
     ap.add_argument("--failures", default="soak-failures.txt", help="where the first failing inputs go")
-    ap.add_argument("--keep", type=int, default=40, help="how many failing inputs of each kind to keep in full")
+    ap.add_argument("--keep", type=int, default=40, help="how many failing formulas and fuzz inputs to keep in full")
+    ap.add_argument("--per-signature", type=int, default=5, help="inputs kept for each distinct failure signature")
     args = ap.parse_args(argv)
 
     import mcalc.api  # noqa: F401  (load the engine before forking the workers)
@@ -80,8 +82,8 @@ def main(argv=None) -> int:
     start = time.monotonic()
     kept_formulas, kept_fuzz = [], []
     sigs: Counter = Counter()
-    examples: dict[str, str] = {}
-    wrong = unsupported = tracebacks = 0
+    examples: dict[str, list] = {}     # signature → its first few inputs
+    wrong = unsupported = tracebacks = fd_noise = 0
     by_category: Counter = Counter()
 
     def progress(done, total, what):
@@ -91,16 +93,18 @@ def main(argv=None) -> int:
     ctx = mp.get_context("fork") if hasattr(os, "fork") else mp.get_context()
     with ctx.Pool(args.workers, maxtasksperchild=2000) as pool:
         jobs = ((args.seed, i, args.max_depth, args.timeout) for i in range(args.formulas))
-        for done, (i, text, uns, problems) in enumerate(pool.imap_unordered(formula_task, jobs, chunksize=8), 1):
+        for done, (i, text, uns, noisy, problems) in enumerate(pool.imap_unordered(formula_task, jobs, chunksize=8), 1):
             unsupported += bool(uns)
+            fd_noise += noisy
             if problems:
                 wrong += 1
                 cats = sorted({c for c, _, _ in problems})
                 by_category.update(cats)
                 for c, layout, msg in problems:
                     s = strategies.signature(c, msg)
-                    if s not in examples:
-                        examples[s] = f"{text}\n    layout {layout}: {msg[:1500]}"
+                    ex = examples.setdefault(s, [])
+                    if len(ex) < args.per_signature and not any(e.startswith(text + "\n") for e in ex):
+                        ex.append(f"{text}\n    layout {layout}: {msg[:1500]}")
                     sigs[s] += 1
                 if len(kept_formulas) < args.keep:
                     kept_formulas.append(f"formula #{i} (seed {args.seed!r}): {text}\n" +
@@ -111,8 +115,8 @@ def main(argv=None) -> int:
             if problem:
                 tracebacks += 1
                 s = strategies.signature("fuzz", problem)
-                if s not in examples:
-                    examples[s] = f"mcalc {' '.join(repr(a[:300]) for a in cli_args)}\n    {problem[:1500]}"
+                if len(examples.setdefault(s, [])) < args.per_signature:
+                    examples[s].append(f"mcalc {' '.join(repr(a[:300]) for a in cli_args)}\n    {problem[:1500]}")
                 sigs[s] += 1
                 if len(kept_fuzz) < args.keep:
                     kept_fuzz.append(f"fuzz #{i} (seed {args.seed!r}): {cli_args!r}\n  {problem}")
@@ -124,11 +128,14 @@ def main(argv=None) -> int:
                  f"({elapsed:.0f} s, {args.workers} workers)\n")
         fh.write(f"# {args.formulas} formulas, {wrong} wrong, {unsupported} unsupported; "
                  f"{args.fuzz} fuzz inputs, {tracebacks} tracebacks\n\n")
-        fh.write("## distinct failure signatures (count, then the first input)\n\n")
+        fh.write("## distinct failure signatures (count, then the first inputs)\n\n")
         for s, n in sigs.most_common():
-            fh.write(f"{n:6d}  {s}\n        {examples[s]}\n\n")
+            fh.write(f"{n:6d}  {s}\n" + "".join(f"        {e}\n" for e in examples[s]) + "\n")
         fh.write("## first failing formulas\n\n" + "\n\n".join(kept_formulas) + "\n\n")
         fh.write("## first failing fuzz inputs\n\n" + "\n\n".join(kept_fuzz) + "\n")
+    if fd_noise:
+        print(f"{fd_noise} derivatives disagreed with finite differences at the default step only "
+              "(agree at another step: not counted as wrong)", file=sys.stderr)
     if by_category:
         print("failing checks: " + ", ".join(f"{c} {n}" for c, n in by_category.most_common()), file=sys.stderr)
     print(f"({elapsed:.0f} s; details in {args.failures})", file=sys.stderr)

@@ -361,6 +361,8 @@ class FormulaGen:
             (2, lambda: self.matmul(self.transpose(k), self.call("kron", self.vector(n, e), self.vector(m, e)))),
             # vec(M) for M: m×n stacks the columns of M, as x ⊗ y = vec(y xᵀ)
             (2, lambda: self.matmul(self.transpose(k), self.call("vec", self.matrix(m, n, e)))),
+            # M: n×m has as many entries (n·m = m·n), laid out differently: well typed too
+            (1, lambda: self.matmul(self.transpose(k), self.call("vec", self.matrix(n, m, e)))),
             (1, lambda: self.call("tr", self.call("kron", self.square(e, n), self.square(e, m)))),
         ])()
 
@@ -372,22 +374,31 @@ class FormulaGen:
 
     # ---- domains ----------------------------------------------------------------------
     def positive_scalar(self, e: int) -> Piece:
-        """Positive whatever the data: a denominator."""
+        """Positive whatever the data, and not tiny: a denominator. (1/sigmoid(u) grows like
+        exp(-u): a denominator sigmoid(x^3) makes values so large that finite differences
+        cannot check the derivative in double precision.)"""
         return self.pick([
             (2, self.number),
-            (2, lambda: self.call("exp", self.bounded_scalar(e))),
-            (1, lambda: self.call("sigmoid", self.scalar(e))),
+            (2, lambda: self.call("exp", self.gentle(S, e))),
+            (1, lambda: self.call("sigmoid", self.gentle(S, e))),
             (2, lambda: self.paren(self.binop(Piece("1", ATOM), "+", self.power(self.scalar(e), "2")))),
             (1, lambda: Piece(self.rng.choice([d for d in self.dims if not d.isdigit()] or ["2"]), ATOM)),
         ])()
 
     def positive(self, shape: tuple, e: int) -> Piece:
-        """Positive entries whatever the data: an elementwise denominator."""
+        """Positive entries whatever the data, and not tiny: an elementwise denominator."""
         return self.pick([
-            (3, lambda: self.call("exp", self.bounded(shape, e))),
-            (1, lambda: self.call("sigmoid", self.expr(shape, e))),
+            (3, lambda: self.call("exp", self.gentle(shape, e))),
+            (1, lambda: self.call("sigmoid", self.gentle(shape, e))),
             (1, lambda: self.paren(self.binop(Piece("ones" if shape[1] == 1 else "ones ones^T", PROD), "+",
                                               self.epow(self.expr(shape, e), "2")))),
+        ])()
+
+    def gentle(self, shape: tuple, e: int) -> Piece:
+        """Entries in [-1, 1] or of a symbol's size (|x| < 4 or so)."""
+        return self.pick([
+            (3, lambda: self.call(self.rng.choice(BOUNDED), self.expr(shape, e))),
+            (1, lambda: self.symbol(shape, allow_bound=False)),
         ])()
 
     def bounded_scalar(self, e: int) -> Piece:
@@ -665,6 +676,7 @@ class Outcome:
     formula: Formula
     diffs: int = 0
     unsupported: list = field(default_factory=list)    # (layout, message)
+    noisy: list = field(default_factory=list)          # (layout, error): finite differences too coarse
     problems: list = field(default_factory=list)       # (category, layout, message): bugs
 
     @property
@@ -714,9 +726,66 @@ def signature(category: str, message: str) -> str:
     return f"[{category}] {' '.join(words[:7])}{tag}" + (f" @ {where}" if where else "")
 
 
+def step_sensitive(r, trials: int, steps=(1e-7, 1e-8, 1e-5, 1e-4)) -> bool:
+    """True when mcalc.verify's disagreement is finite-difference error, not a wrong result:
+    with some other step it agrees. (An oscillating function of a large argument, such as
+    cos(tr((X .* X)^3)), defeats the default step; a wrong result disagrees at every step.)"""
+    from mcalc import verify as V
+    fns = [f for f in (getattr(V, "numeric_tensor", None), getattr(V, "symmetric_gradient", None))
+           if f is not None and f.__defaults__ and isinstance(f.__defaults__[-1], float)]
+    if not fns:
+        return False
+    saved = [f.__defaults__ for f in fns]
+    try:
+        for h in steps:
+            for f, d in zip(fns, saved):
+                f.__defaults__ = d[:-1] + (h,)
+            v = V.verify(r, trials=trials)
+            if v.conclusive and v.ok:
+                return True
+        return False
+    finally:
+        for f, d in zip(fns, saved):
+            f.__defaults__ = d
+
+
 def render_program(t) -> str:
     from mcalc.render.text import render_text
     return "".join(f"{name} = {render_text(v)}; " for name, v in t.bindings) + render_text(t.body)
+
+
+def spec_shape(fshape, xshape, layout: str) -> tuple:
+    """SPEC §2's table: the shape of ∂f/∂x (written here from the table, independently of
+    mcalc.api.result_shape)."""
+    def dims(shape, function):
+        if tuple(shape) == S:
+            return "scalar", ()
+        if shape[1] == 1:
+            return "vector", (shape[0],)
+        if shape[0] == 1 and function:
+            return "vector", (shape[1],)
+        return "matrix", tuple(shape)
+    fk, F = dims(fshape, True)
+    xk, X = dims(xshape, False)
+    if fk == "scalar" and xk == "scalar":
+        return S
+    if layout == "numerator":
+        if fk == "scalar":
+            return (1,) + X if xk == "vector" else (X[1], X[0])
+        if xk == "scalar":
+            return F + (1,) if fk == "vector" else F
+        return F + X
+    if layout == "denominator":
+        if fk == "scalar":
+            return X + (1,) if xk == "vector" else X
+        if xk == "scalar":
+            return (1,) + F if fk == "vector" else (F[1], F[0])
+        return X + F
+    if fk == "scalar":
+        return X + (1,) if xk == "vector" else X
+    if xk == "scalar":
+        return F + (1,) if fk == "vector" else F
+    return F + X
 
 
 def free_dims_ok(rshape, tshape, known) -> bool:
@@ -740,10 +809,12 @@ CHECKS = ("round-trip", "verify", "re-parse")
 
 def check_formula(fm: Formula, layouts=LAYOUTS, trials: int = 2, seconds: float = 60.0,
                   checks=CHECKS) -> Outcome:
-    """For each layout: api.diff succeeds (or raises DiffError: unsupported); "verify": the
-    result agrees with finite differences when verification is conclusive; "re-parse": its
-    text parses back with the same declarations to the result's shape (2-index results).
-    Once, "round-trip": the input's text round-trips through render_text."""
+    """For each layout: api.diff succeeds (or raises DiffError: unsupported) and its result
+    has SPEC §2's shape (`.shape` and the tree's own shape); "verify": the result agrees
+    with finite differences when verification is conclusive (at verify's step, or at
+    another: see step_sensitive); "re-parse": its text parses back with the same
+    declarations to the result's shape (2-index results). Once, "round-trip": the input's
+    text round-trips through render_text. Problems are (category, layout, message)."""
     import mcalc.api as api
     from mcalc.errors import DiffError, McalcError
     from mcalc.verify import verify
@@ -785,9 +856,20 @@ def check_formula(fm: Formula, layouts=LAYOUTS, trials: int = 2, seconds: float 
                     continue
                 out.diffs += 1
                 try:
+                    want = spec_shape(r.function.shape, r.var_shape, layout)
+                    node_shape = None if r.tensor is not None else tuple(r.node.shape)
+                    if tuple(map(str, r.shape)) != tuple(map(str, want)) or \
+                            node_shape is not None and tuple(map(str, node_shape)) != tuple(map(str, want)):
+                        out.problems.append(("shape", layout, f"{r.text}: shape {r.shape} (its tree: {node_shape}), "
+                                                              f"SPEC §2 says {want}"))
+                except Exception as e:  # noqa: BLE001
+                    bug("shape", layout, e)
+                try:
                     v = verify(r, trials=trials) if "verify" in checks else None
                     if v is None:
                         pass
+                    elif v.conclusive and not v.ok and step_sensitive(r, trials):
+                        out.noisy.append((layout, v.max_rel_error))
                     elif v.conclusive and not v.ok:
                         out.problems.append(("wrong", layout, f"{r.text}  (shape {r.shape}; max relative error "
                                                               f"{v.max_rel_error:.3g} on sizes {v.sizes})"))

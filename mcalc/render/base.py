@@ -7,6 +7,8 @@ from ..nodes import ATOM, Mul, Node, Num, Power, precedence
 
 
 class Renderer:
+    in_kron = 0        # > 0 while rendering an operand of ⊗, where I and ones cannot infer their size
+
     def render(self, node: Node):
         for cls in type(node).__mro__:
             method = getattr(self, f"_render_{cls.__name__}", None)
@@ -16,6 +18,20 @@ class Renderer:
 
     def wrap(self, text):
         return f"({text})"
+
+    def kron_operands(self, n):
+        """Render both sides of A ⊗ B with constants sized (I_n, ones_m): n·m alone cannot say n."""
+        self.in_kron += 1
+        try:
+            return self.render_kron(n)
+        finally:
+            self.in_kron -= 1
+
+    def size_of(self, d) -> str | None:
+        """The subscript a constant of dimension d carries inside ⊗ (a name or a number), or None."""
+        if self.in_kron and (isinstance(d, int) or (isinstance(d, str) and d.isalnum() and d[0].isalpha())):
+            return str(d)
+        return None
 
     def parenthesize(self, child: Node, level: int, strict: bool = False):
         """Render child, bracketed if it binds more weakly than `level` (or equally, if strict)."""

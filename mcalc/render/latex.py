@@ -121,12 +121,16 @@ class LatexRenderer(Renderer):
         return number(n.value)
 
     def _render_Identity(self, n):
-        return "I"
+        d = self.size_of(n.shape[0]) if n.shape else None
+        return f"I_{{{d}}}" if d else "I"
 
     def _render_Ones(self, n):
+        rows, cols = (self.size_of(n.shape[0]), self.size_of(n.shape[1])) if n.shape else (None, None)
+        col = r"\mathbf{1}" + (f"_{{{rows}}}" if rows else "")
+        row = r"\mathbf{1}" + (f"_{{{cols}}}" if cols else "") + r"^{\top}"
         if n.shape and n.shape[1] != 1:
-            return r"\mathbf{1}^{\top}" if n.shape[0] == 1 else r"\mathbf{1}\mathbf{1}^{\top}"
-        return r"\mathbf{1}"
+            return row if n.shape[0] == 1 else col + row
+        return col
 
     def _render_Zero(self, n):
         return "0"
@@ -213,6 +217,9 @@ class LatexRenderer(Renderer):
         return self.infix(n, r"\oslash")
 
     def _render_Kron(self, n):
+        return self.kron_operands(n)
+
+    def render_kron(self, n):
         return self.infix(n, r"\otimes")
 
     def call(self, name, n):

@@ -36,6 +36,8 @@ def decimal_text(v) -> str:
 
 
 class TextRenderer(Renderer):
+    ones_symbol = "ones"
+
     def _render_Sym(self, n):
         return n.name
 
@@ -48,12 +50,18 @@ class TextRenderer(Renderer):
         return fmt_fraction(n.value)
 
     def _render_Identity(self, n):
-        return "I"
+        d = self.size_of(n.shape[0]) if n.shape else None
+        return f"I_{d}" if d else "I"
 
     def _render_Ones(self, n):
+        one = self.ones_symbol
+        if n.shape and (self.size_of(n.shape[0]) or self.size_of(n.shape[1])):
+            col = f"{one}_{self.size_of(n.shape[0])}"
+            row = f"{one}_{self.size_of(n.shape[1])}^T"
+            return col if n.shape[1] == 1 else row if n.shape[0] == 1 else f"{col} {row}"
         if n.shape and n.shape[1] != 1:
-            return "ones^T" if n.shape[0] == 1 else "ones ones^T"
-        return "ones"
+            return f"{one}^T" if n.shape[0] == 1 else f"{one} {one}^T"
+        return one
 
     def _render_Zero(self, n):
         return "0"
@@ -144,6 +152,9 @@ class TextRenderer(Renderer):
         return f"{self.parenthesize(n.left, P[Hadamard])} ./ {self.parenthesize(n.right, P[Hadamard] + 1)}"
 
     def _render_Kron(self, n):
+        return self.kron_operands(n)
+
+    def render_kron(self, n):
         return f"{self.parenthesize(n.left, P[Kron])} ⊗ {self.parenthesize(n.right, P[Kron] + 1)}"
 
     def _render_HCat(self, n):

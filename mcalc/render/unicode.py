@@ -7,8 +7,16 @@ from .text import TextRenderer
 SUPER = str.maketrans("0123456789-+()/T", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺⁽⁾ᐟᵀ")
 
 
+SUB = dict(zip("0123456789aehijklmnoprstuvx", "₀₁₂₃₄₅₆₇₈₉ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ"))
+
+
 def sup(text: str) -> str:
     return text.translate(SUPER)
+
+
+def sub(text: str) -> str:
+    """A subscript: Unicode subscript letters where they all exist, else _text."""
+    return "".join(SUB[c] for c in text) if all(c in SUB for c in text) else "_" + text
 
 
 def greek(name: str) -> str:
@@ -22,10 +30,16 @@ class UnicodeRenderer(TextRenderer):
     def _render_Sym(self, n):
         return greek(n.name)
 
+    def _render_Identity(self, n):
+        d = self.size_of(n.shape[0]) if n.shape else None
+        return f"I{sub(d)}" if d else "I"
+
     def _render_Ones(self, n):
+        rows, cols = (self.size_of(n.shape[0]), self.size_of(n.shape[1])) if n.shape else (None, None)
+        col, row = "𝟏" + (sub(rows) if rows else ""), "𝟏" + (sub(cols) if cols else "") + "ᵀ"
         if n.shape and n.shape[1] != 1:
-            return "𝟏ᵀ" if n.shape[0] == 1 else "𝟏𝟏ᵀ"
-        return "𝟏"
+            return row if n.shape[0] == 1 else col + row
+        return col
 
     def _render_Delta(self, n):
         return f"d{greek(n.name)}"
@@ -55,7 +69,7 @@ class UnicodeRenderer(TextRenderer):
     def _render_HadDiv(self, n):
         return f"{self.parenthesize(n.left, 30)} ⊘ {self.parenthesize(n.right, 31)}"
 
-    def _render_Kron(self, n):
+    def render_kron(self, n):
         return f"{self.parenthesize(n.left, 30)} ⊗ {self.parenthesize(n.right, 31)}"
 
     def _render_Norm(self, n):

@@ -1,0 +1,108 @@
+"""Bugs the soak and the fuzzer found (#7), one test each, so that they stay fixed."""
+from dataclasses import replace
+
+import pytest
+from typer.testing import CliRunner
+
+import mcalc
+from mcalc.api import diff, typed
+from mcalc.cli import app
+from mcalc.nodes import Identity, Ones, Transpose
+from mcalc.parse import parse_program
+from mcalc.verify import verify
+
+runner = CliRunner()
+
+
+def cli(*args):
+    r = runner.invoke(app, list(args))
+    assert r.exception is None or isinstance(r.exception, SystemExit), r.exception
+    return r.exit_code, r.output
+
+
+# ---- constants inside ⊗ carry their size (the one wrong result of the 50k soak) -----------
+def test_kron_with_ones_result_says_the_sizes_and_parses_back_with_its_shape():
+    where = "x: R^n; y: R^m; z: R^n"
+    r = diff("(x ⊗ y)^T kron(z, ones)", "z", where=where)
+    assert r.text == "(I_n ⊗ ones_m^T) (x ⊗ y)"
+    assert typed(r.text, where).body.shape == r.shape == ("n", 1)
+    assert verify(r).ok
+
+
+def test_kron_result_with_integer_sizes_parses_back():
+    where = "x: R^3; y: R^2; z: R^3"
+    r = diff("(x ⊗ y)^T kron(z, ones)", "z", where=where)
+    assert "I_3" in r.text and "ones_2" in r.text
+    assert typed(r.text, where).body.shape == (3, 1)
+
+
+def test_sized_constants_parse_and_infer():
+    assert typed("I_n x").body.shape == ("n", 1)
+    assert typed("ones_3^T x").symbols["x"].shape == (3, 1)
+    assert typed("I_n ⊗ A", "A: R^(m×m)").body.shape == ("m*n", "m*n")
+    body = parse_program("I_n + ones_m ones_n^T").body
+    assert isinstance(body.args[0], Identity) and body.args[0].shape == ("n", "n")
+    assert isinstance(body.args[1].args[0], Ones) and body.args[1].args[0].shape == ("m", 1)
+
+
+def test_a_sized_identity_disagreeing_with_a_declaration_is_a_shape_error():
+    code, out = cli("shape", "x: R^m; I_n x")
+    assert code == 2 and "inner dimensions n and m differ" in out
+
+
+def test_a_zero_sized_identity_is_refused_with_a_caret():
+    code, out = cli("shape", "I_0")
+    assert code == 2 and "^^^" in out
+
+
+def test_sized_constants_outside_kron_print_plainly_and_in_latex_with_a_subscript():
+    assert diff("x^T x", "x").text == "2 x"
+    r = diff("X B", "X", flatten=True)
+    assert r.text == "B^T ⊗ I_n"
+    assert r.latex == r"B^{\top} \otimes I_{n}"
+
+
+# ---- exit-3 tracebacks the fuzzer found ------------------------------------------------
+def test_verify_with_a_size_only_a_constant_carries():
+    code, out = cli("diff", "ones s", "--wrt", "s", "--verify")
+    assert code == 0 and "verified" in out
+
+
+def test_check_with_respect_to_a_bound_name():
+    assert cli("check", "k = t; f = k k", "--wrt", "k", "--claim", "2 k")[0] == 0
+    assert cli("check", "k = t; f = k k", "--wrt", "k", "--claim", "2 t")[0] == 0
+    assert cli("check", "k = t; f = k k", "--wrt", "k", "--claim", "3 k")[0] == 1
+
+
+def test_check_with_respect_to_an_entry_and_claims_with_unit_vectors():
+    expr = "x: R^n; A x"
+    assert cli("check", expr, "--wrt", "A[i,j]", "--claim", "2 A x", "--layout", "numerator")[0] == 1
+    assert cli("check", expr, "--wrt", "A[i,j]", "--claim", "e_i x^T e_j")[0] == 0
+    assert cli("check", expr, "--wrt", "A[i,j]", "--claim", "e_i")[0] == 1
+    assert cli("check", "x: R^n; x^T x", "--wrt", "x[i]", "--claim", "2 x^T e_i")[0] == 0
+
+
+# ---- a declared variable the formula does not use -------------------------------------
+@pytest.mark.parametrize("layout, shape", [("mixed", ("n", 1)), ("numerator", (1, "n")),
+                                           ("denominator", ("n", 1))])
+def test_declared_but_unused_variable_has_a_zero_derivative_of_its_shape(layout, shape):
+    r = diff("x^T x", "y", where="y: R^n", layout=layout)
+    assert r.text == "0" and r.shape == shape
+    assert verify(r).ok
+
+
+def test_undeclared_unknown_variable_is_still_an_error_with_the_hint():
+    code, out = cli("diff", "x^T x", "--wrt", "y")
+    assert code == 2 and "declare it with --where" in out
+
+
+# ---- verify compares shapes, not just sizes --------------------------------------------
+def test_verify_rejects_a_transposed_gradient_of_the_same_size():
+    r = diff("a^T x", "x")
+    assert verify(r).ok
+    wrong = replace(r, node=Transpose(r.node, shape=(r.shape[1], r.shape[0])))
+    assert not verify(wrong).ok
+
+
+def test_api_check_reports_an_entry_claim():
+    assert mcalc.check("x: R^n; A x", "A[i,j]", "x^T e_j e_i").ok
