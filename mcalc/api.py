@@ -6,6 +6,7 @@ import re
 import sys
 from dataclasses import dataclass, field
 
+from . import limits
 from .errors import McalcError, UsageError
 from .nodes import SCALAR, Node, Sym, children, map_children
 from .parse import parse_program
@@ -283,10 +284,12 @@ class ShapeResult:
         return shape_json(self)
 
 
+@limits.budgeted
 def shape(expr: str, where=None) -> ShapeResult:
     return ShapeResult(expr, typed(expr, where))
 
 
+@limits.budgeted
 def latex(expr: str, where=None) -> str:
     from .render.latex import render_latex
     t = typed(expr, where)
@@ -320,6 +323,7 @@ def diff(expr: str, wrt, where=None, layout: str = "mixed", order: int = 1,
     return results if len(results) > 1 else results[0]
 
 
+@limits.budgeted
 def diff_one(expr: str, wrt: str, where, layout: str, order: int, flatten: bool, stack: bool) -> Result:
     from .deriv.derive import derive
     if layout not in LAYOUTS:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from . import limits
 from .api import LAYOUTS, Result, diff, inline
 from .errors import InternalError, McalcError, ShapeError, Span, UsageError
 from .nodes import Node, Sym
@@ -124,6 +125,7 @@ def value_of(pair, env, sizes, evaluate):
     return evaluate(node, env, sizes)
 
 
+@limits.budgeted
 def check(expr: str, wrt: str, claim: str, where=None, layout: str = "mixed", order: int = 1,
           flatten: bool = False) -> CheckResult:
     """Decide whether `claim` is the derivative of `expr` with respect to `wrt`."""

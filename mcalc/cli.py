@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from . import __version__
+from . import __version__, limits
 from .errors import McalcError, UsageError
 
 app = typer.Typer(pretty_exceptions_enable=False, no_args_is_help=True, add_completion=False,
@@ -122,6 +122,10 @@ def guarded(f):
             fail(McalcError("the formula is too deeply nested"))
         except KeyboardInterrupt:
             raise typer.Exit(130)
+        except BrokenPipeError:          # `mcalc ... | head -1`: the reader has what it wanted
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())     # so that the flush at exit cannot fail again
+            raise typer.Exit(0)
         except Exception as e:  # noqa: BLE001 - the one place that turns bugs into exit 3
             internal(e)
     return run
@@ -165,6 +169,7 @@ def run_diff(expr: str, wrt: list[str], where, layout: Layout, order: int, flatt
     return status
 
 
+@limits.budgeted
 def write_result(r, v, fmt: Format, steps: bool, env, standalone: bool, style: Style, many: bool) -> None:
     step_list = None
     if steps:
@@ -302,7 +307,13 @@ def formula_args(argv: list[str]) -> list[str]:
 def run() -> None:
     import gc
     gc.set_threshold(100_000, 50, 100)    # a short-lived process: collect cycles rarely
-    app(args=formula_args(sys.argv[1:]), prog_name="mcalc")
+    try:
+        app(args=formula_args(sys.argv[1:]), prog_name="mcalc")
+    finally:
+        try:
+            sys.stdout.flush()
+        except BrokenPipeError:          # the reader left before the last buffered output
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 @app.command(context_settings=FORMULA_ARGS)

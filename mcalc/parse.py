@@ -128,6 +128,15 @@ class Build(Transformer):
     def __init__(self, source: str = ""):
         super().__init__()
         self.source = source
+        self.grouped: set[int] = set()      # ids of bracketed sums, which a + b + c must not flatten
+
+    def group(self, meta, x):
+        self.grouped.add(id(x))
+        return x
+
+    def terms(self, a):
+        """a + b + c is one sum of three terms (so a long sum is not a deep tree); a + (b + c) is two."""
+        return a.args if isinstance(a, Add) and id(a) not in self.grouped else (a,)
 
     def number(self, meta, tok):
         value = parse_number(tok)
@@ -137,19 +146,24 @@ class Build(Transformer):
     def symbol(self, meta, tok):
         name = canonical_name(str(tok))
         base, _, sub = name.partition("_")
-        if base == "I":
-            return Identity(span=tok_span(tok)) if not sub else \
-                Identity(shape=(d := dim_value(sub, tok_span(tok)), d), span=tok_span(tok))
-        if base in ("ones", "𝟏"):
-            return Ones(span=tok_span(tok)) if not sub else \
-                Ones(shape=(dim_value(sub, tok_span(tok)), 1), span=tok_span(tok))
+        if base in ("I", "ones") and sub:          # I_n, I_3, ones_m: a constant of a given size
+            if not re.fullmatch(r"\d+|[A-Za-z][A-Za-z0-9]*", sub):
+                raise ParseError(f"the size of {base} must be a dimension name or a number, not {sub}",
+                                 tok_span(tok), f"write {base}_n or {base}_3")
+            d = dim_value(sub, tok_span(tok))
+            return Identity(shape=(d, d), span=tok_span(tok)) if base == "I" else \
+                Ones(shape=(d, 1), span=tok_span(tok))
+        if name == "I":
+            return Identity(span=tok_span(tok))
+        if name in ("ones", "𝟏"):
+            return Ones(span=tok_span(tok))
         return Sym(name, span=tok_span(tok))
 
     def add(self, meta, a, b):
-        return Add((a, b), span=span_of(meta))
+        return Add(self.terms(a) + (b,), span=span_of(meta))
 
     def sub(self, meta, a, b):
-        return Add((a, Neg(b, span=b.span)), span=span_of(meta))
+        return Add(self.terms(a) + (Neg(b, span=b.span),), span=span_of(meta))
 
     def neg(self, meta, a):
         return Neg(a, span=span_of(meta))
@@ -397,14 +411,21 @@ def check_size(text: str) -> None:
         raise ParseError(f"control character {text[bad]!r} in the input", Span(bad, bad + 1))
 
 
+SUMS = ("add", "sub")
+
+
 def tree_depth(tree) -> int:
+    """Nesting depth; the left operand of a + b - c continues the same sum, not a deeper level."""
     best, stack = 0, [(tree, 1)]
     while stack:
         t, d = stack.pop()
         best = max(best, d)
         if d > limits.MAX_DEPTH:
             return d
-        stack.extend((c, d + 1) for c in t.children if isinstance(c, Tree))
+        for i, c in enumerate(t.children):
+            if isinstance(c, Tree):
+                chain = i == 0 and t.data in SUMS and c.data in SUMS
+                stack.append((c, d if chain else d + 1))
     return best
 
 

@@ -150,6 +150,7 @@ def split_scalars(n: Node) -> tuple[list[Node], Node]:
 
 # ---- sums -----------------------------------------------------------------------------
 def add(*terms: Node) -> Node:
+    limits.tick()
     flat: list[Node] = []
     for t in terms:
         if isinstance(t, Add):
@@ -211,6 +212,7 @@ def sub(a: Node, b: Node) -> Node:
 
 # ---- products -------------------------------------------------------------------------
 def mul(*factors: Node) -> Node:
+    limits.tick()
     coef = Fraction(1)
     exps: dict[Node, Fraction] = {}
     chain: list[Node] = []
@@ -741,6 +743,7 @@ def simplify(n: Node, memo: dict | None = None) -> Node:
     hit = memo.get(n)
     if hit is not None:
         return hit
+    limits.tick()
     if isinstance(n, Add):                 # a + b + c + … parsed left-nested: one add, one sort
         terms, stack = [], list(reversed(n.args))
         while stack:
@@ -770,6 +773,7 @@ def factor(n: Node, memo: dict | None = None) -> Node:
     hit = memo.get(n)
     if hit is not None:
         return hit
+    limits.tick()
     m = map_children(n, lambda c: factor(c, memo))
     if isinstance(m, Add):
         m = factor_sum(m)
@@ -922,6 +926,7 @@ def expand(n: Node, memo: dict | None = None) -> Node:
     hit = memo.get(n)
     if hit is not None:
         return hit
+    limits.tick()
     m = map_children(n, lambda c: expand(c, memo))
     if isinstance(m, Mul):
         terms = [[]]

@@ -106,3 +106,9 @@ def test_verify_rejects_a_transposed_gradient_of_the_same_size():
 
 def test_api_check_reports_an_entry_claim():
     assert mcalc.check("x: R^n; A x", "A[i,j]", "x^T e_j e_i").ok
+
+
+def test_a_sized_constant_takes_a_name_or_a_number_only():
+    code, out = cli("shape", "I_{n+1} x")
+    assert code == 2 and "dimension name or a number" in out and "^^^" in out
+    assert typed("I_{n} x").body.shape == ("n", 1)

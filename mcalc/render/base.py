@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
+from ..limits import tick
 from ..nodes import ATOM, Mul, Node, Num, Power, precedence
 
 
@@ -10,6 +11,7 @@ class Renderer:
     in_kron = 0        # > 0 while rendering an operand of ⊗, where I and ones cannot infer their size
 
     def render(self, node: Node):
+        tick()
         for cls in type(node).__mro__:
             method = getattr(self, f"_render_{cls.__name__}", None)
             if method is not None:

@@ -1,7 +1,7 @@
 """Text in the input language: what it prints parses back to an equal tree."""
 from __future__ import annotations
 
-from ..nodes import PRECEDENCE, Add, Hadamard, Kron, Mul, Neg, Node, Norm, Num, Size, Sym, Transpose
+from ..nodes import PRECEDENCE, Add, Hadamard, Kron, Mul, Neg, Node, Num, Size, Sym, Transpose
 from .base import Renderer, fmt_fraction, leading_number, split_product
 
 P = PRECEDENCE
