@@ -3,13 +3,13 @@ data of random sizes (non-square, non-symmetric wherever the shapes allow, so th
 transposition mistake shows)."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from . import limits
 from .api import LAYOUTS, Result, diff, inline
 from .errors import InternalError, McalcError, ShapeError, Span, UsageError
 from .nodes import Node, Sym
-from .parse import Decl, Program, parse_program
+from .parse import Binding, Decl, Program, parse_program
 from .shapes import fmt_shape, infer
 
 
@@ -51,16 +51,48 @@ def typed_claim(claim: str, result: Result):
     decls += [Decl(name, shape, False, Span(0, 0)) for name, shape in unit_names(result).items()]
     for d in own.decls:
         decls.append(d)
-    program = Program(tuple(decls), t.program.bindings + own.bindings, own.body, claim)
+    bindings = t.program.bindings + local_bindings(own, set(t.symbols))
+    own = replace(own, body=rename(own.body, {b.name: b.name + "′" for b in own.bindings if b.name in t.symbols}))
+    # First as the derivative's shape, so that sizes the claim leaves open (a bare I, ones
+    # or 0) take the derivative's; a claim of another shape is typed on its own.
+    expected = Program(tuple(decls) + (Decl("_claim", result.shape, False, Span(0, 0)),),
+                       bindings + (Binding("_claim", own.body, Span(0, len(claim))),),
+                       Sym("_claim", span=Span(0, len(claim))), claim)
     try:
-        tc = infer(program)
-    except McalcError as e:
-        raise e.with_source(claim)
+        tc = infer(expected)
+    except McalcError:
+        try:
+            tc = infer(Program(tuple(decls), bindings, own.body, claim))
+        except McalcError as e:
+            raise e.with_source(claim)
     unknown = [n for n, info in tc.symbols.items()
                if info.kind == "symbol" and n not in t.symbols and n not in unit_names(result)]
     if unknown:
         raise ShapeError(f"the claim uses {', '.join(unknown)}, which the formula does not", None).with_source(claim)
     return tc
+
+
+def rename(node: Node, names: dict[str, str]) -> Node:
+    from .nodes import map_children
+    if not names:
+        return node
+
+    def sub(n):
+        return replace(n, name=names[n.name]) if isinstance(n, Sym) and n.name in names else map_children(n, sub)
+    return sub(node)
+
+
+def local_bindings(own: Program, taken: set[str]) -> tuple:
+    """The claim's bindings are its own: one that reuses a name of the formula (mcalc's own text
+    `h = tanh(W x); …` for a formula that binds h) is renamed h′ in the claim."""
+    names: dict[str, str] = {}
+    out = []
+    for b in own.bindings:
+        value = rename(b.value, dict(names))
+        if b.name in taken:
+            names[b.name] = b.name + "′"
+        out.append(Binding(names.get(b.name, b.name), value, b.span))
+    return tuple(out)
 
 
 def unit_names(result: Result) -> dict[str, tuple]:
@@ -94,7 +126,7 @@ def numeric_equal(a_nodes, b_nodes, typed_prog, trials=3, seed=7, tol=1e-6, indi
     for _ in range(trials):
         sizes = pick_sizes(typed_prog.dims, rng)
         for attempt in range(20):
-            env = sample(typed_prog, rng, sizes, [typed_prog.body])
+            env = sample(typed_prog, rng, sizes, [typed_prog.body] + [v for _, v in typed_prog.bindings])
             try:
                 with np.errstate(all="raise"):
                     # a derivative w.r.t. a bound name may mention it: give it its bound value

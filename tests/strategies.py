@@ -807,13 +807,30 @@ def free_dims_ok(rshape, tshape, known) -> bool:
 CHECKS = ("round-trip", "verify", "re-parse")
 
 
+def text_gap(r) -> float:
+    """The result's text, typed in its formula's context like a claim of `mcalc check`, against
+    the result's tree, on the same random data: the largest relative gap (0 for an equal tree)."""
+    from mcalc.api import inline
+    from mcalc.claims import inline_result, numeric_equal, typed_claim
+    tc = typed_claim(r.text, r)
+    if tuple(map(str, tc.body.shape)) != tuple(map(str, r.shape)):
+        return float("inf")
+    from mcalc.simplify import simplify, tidy
+    node, _ = inline(tc)
+    want, _ = inline_result(r)
+    if tidy(simplify(node)) == tidy(want):
+        return 0.0
+    return numeric_equal(([], node), ([], want), r.typed, trials=2)
+
+
 def check_formula(fm: Formula, layouts=LAYOUTS, trials: int = 2, seconds: float = 60.0,
                   checks=CHECKS) -> Outcome:
     """For each layout: api.diff succeeds (or raises DiffError: unsupported) and its result
     has SPEC §2's shape (`.shape` and the tree's own shape); "verify": the result agrees
     with finite differences when verification is conclusive (at verify's step, or at
     another: see step_sensitive); "re-parse": its text parses back with the same
-    declarations to the result's shape (2-index results). Once, "round-trip": the input's
+    declarations to the result's shape, and, typed in the formula's context, to the same
+    derivative: an equal tree or equal values on random data (2-index results). Once, "round-trip": the input's
     text round-trips through render_text. Problems are (category, layout, message)."""
     import mcalc.api as api
     from mcalc.errors import DiffError, McalcError
@@ -882,6 +899,11 @@ def check_formula(fm: Formula, layouts=LAYOUTS, trials: int = 2, seconds: float 
                         if not free_dims_ok(r.shape, t3.body.shape, known):
                             out.problems.append(("re-parse", layout, f"{r.text!r} parses back with shape "
                                                                      f"{t3.body.shape}, the result says {r.shape}"))
+                        else:
+                            gap = text_gap(r)
+                            if not gap < 1e-6:
+                                out.problems.append(("re-parse", layout, f"{r.text!r} parses back to a different "
+                                                                         f"derivative (relative gap {gap:.3g})"))
                     except McalcError as e:
                         out.problems.append(("re-parse", layout, f"{r.text!r} does not parse back: {type(e).__name__}: {e}"))
                     except Exception as e:  # noqa: BLE001

@@ -112,3 +112,28 @@ def test_a_sized_constant_takes_a_name_or_a_number_only():
     code, out = cli("shape", "I_{n+1} x")
     assert code == 2 and "dimension name or a number" in out and "^^^" in out
     assert typed("I_{n} x").body.shape == ("n", 1)
+
+
+# ---- check accepts mcalc's own text as a claim --------------------------------------------
+@pytest.mark.parametrize("expr, wrt, claim", [
+    ("x", "x", "I"),                       # a bare I took a fresh size and was 'the wrong shape'
+    ("x^T x", "x", "2 x + 0"),
+    ("A x", "x", "A + 0"),
+])
+def test_a_claim_with_open_sizes_takes_the_derivative_s(expr, wrt, claim):
+    assert mcalc.check(expr, wrt, claim).ok
+
+
+def test_a_wrong_claim_with_open_sizes_is_still_wrong():
+    assert not mcalc.check("x", "x", "2 I").ok
+    r = mcalc.check("A x", "x", "I")
+    assert not r.ok and "shape" in r.message
+
+
+def test_the_engine_s_text_with_bindings_is_a_valid_claim():
+    f = "h = tanh(W1 x + b1); y = W2 h + b2; ||y - t||^2"
+    text = diff(f, "W1").text
+    assert text.startswith("h = ")
+    assert mcalc.check(f, "W1", text).ok                  # the claim's h is its own, not 'bound twice'
+    assert not mcalc.check(f, "W1", "h = tanh(W1 x); 2 (W2^T (W2 h + b2 - t) .* (ones - h.^2)) x^T").ok
+    assert mcalc.check(f, "W1", "2 (W2^T (y - t) .* (ones - h.^2)) x^T").ok   # the formula's h and y
