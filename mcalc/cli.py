@@ -307,13 +307,22 @@ def formula_args(argv: list[str]) -> list[str]:
 def run() -> None:
     import gc
     gc.set_threshold(100_000, 50, 100)    # a short-lived process: collect cycles rarely
+    code = 0
     try:
         app(args=formula_args(sys.argv[1:]), prog_name="mcalc")
+    except SystemExit as e:
+        code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
+        if not isinstance(e.code, (int, type(None))):
+            print(e.code, file=sys.stderr)
     finally:
-        try:
-            sys.stdout.flush()
-        except BrokenPipeError:          # the reader left before the last buffered output
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except BrokenPipeError:      # the reader left before the last buffered output
+                os.dup2(os.open(os.devnull, os.O_WRONLY), stream.fileno())
+    # Everything is written: skip the interpreter's teardown (freeing every module and
+    # object costs a one-liner about 20 ms; there is nothing left to clean up).
+    os._exit(code)
 
 
 @app.command(context_settings=FORMULA_ARGS)
