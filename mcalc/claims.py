@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, replace
 
 from . import limits
 from .api import LAYOUTS, Result, diff, inline
-from .errors import InternalError, McalcError, ShapeError, Span, UsageError
+from .errors import InternalError, LimitError, McalcError, ShapeError, Span, UsageError
 from .nodes import Node, Sym
 from .parse import Binding, Decl, Program, parse_program
 from .shapes import fmt_shape, infer
@@ -50,6 +50,11 @@ def typed_claim(claim: str, result: Result):
              for name, info in t.symbols.items() if info.kind == "symbol"]
     decls += [Decl(name, shape, False, Span(0, 0)) for name, shape in unit_names(result).items()]
     for d in own.decls:
+        info = t.symbols.get(d.name)
+        if info is not None and info.kind == "symbol" and d.symmetric != info.symmetric:
+            said, other = ("symmetric", "not symmetric") if d.symmetric else ("not symmetric", "symmetric")
+            raise ShapeError(f"the claim declares {d.name} {said}, the formula {other}",
+                             d.span, "declare it the same way in the formula (or --where)").with_source(claim)
         decls.append(d)
     bindings = t.program.bindings + local_bindings(own, set(t.symbols))
     own = replace(own, body=rename(own.body, {b.name: b.name + "′" for b in own.bindings if b.name in t.symbols}))
@@ -120,11 +125,14 @@ def numeric_equal(a_nodes, b_nodes, typed_prog, trials=3, seed=7, tol=1e-6, indi
     `indices` are (name, dimension) of free entry indices (--wrt X[i,j]): each draw picks them."""
     import numpy as np
     from .evaluate import evaluate
-    from .verify import dim_value, pick_sizes, sample
+    from .verify import dim_value, pick_sizes, sample, too_large
     rng = np.random.default_rng(seed)
     worst = 0.0
     for _ in range(trials):
         sizes = pick_sizes(typed_prog.dims, rng)
+        too_big = too_large(typed_prog, None, None, sizes)
+        if too_big:
+            raise LimitError(f"cannot compare the claim on random data: {too_big}")
         for attempt in range(20):
             env = sample(typed_prog, rng, sizes, [typed_prog.body] + [v for _, v in typed_prog.bindings])
             try:
@@ -166,6 +174,12 @@ def check(expr: str, wrt: str, claim: str, where=None, layout: str = "mixed", or
     correct = diff(expr, wrt, where=where, layout=layout, order=order, flatten=flatten)
     if isinstance(correct, list):
         raise UsageError("check takes one variable")
+    notes = []
+    if correct.tensor is not None and not flatten:       # the language has no 3- or 4-index arrays
+        flatten, indices = True, len(correct.tensor[0]) + len(correct.tensor[1])
+        correct = diff(expr, wrt, where=where, layout=layout, order=order, flatten=True)
+        notes.append(f"a {indices}-index derivative is checked in its flattened form, the matrix --flatten "
+                     f"prints: {correct.text}")
     from .verify import verify
     v = verify(correct, trials=2)
     if v.conclusive and not v.ok:
@@ -182,7 +196,7 @@ def check(expr: str, wrt: str, claim: str, where=None, layout: str = "mixed", or
         exact = tidy(claim_node) == tidy(want_node)
         err = 0.0 if exact else numeric_equal(([], claim_node), ([], want_node), base_prog, indices=indices)
         if exact or err < 1e-6:
-            return CheckResult(True, claim, tc.body.shape, correct, exact=exact, max_rel_error=err,
+            return CheckResult(True, claim, tc.body.shape, correct, exact=exact, max_rel_error=err, notes=notes,
                                message="the claim is the derivative" + (" (same canonical form)" if exact else
                                                                          " (equal on random data)"))
         difference = render_text(tidy(expand(add(claim_node, neg(want_node)))))
@@ -212,7 +226,7 @@ def check(expr: str, wrt: str, claim: str, where=None, layout: str = "mixed", or
         msg += f"; this is the {other}-layout derivative"
     elif transposed:
         msg += "; it is the transpose of the derivative"
-    return CheckResult(False, claim, tc.body.shape, correct, difference, other, msg)
+    return CheckResult(False, claim, tc.body.shape, correct, difference, other, msg, notes=notes)
 
 
 def inline_result(r: Result):

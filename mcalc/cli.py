@@ -200,7 +200,7 @@ def write_result(r, v, fmt: Format, steps: bool, env, standalone: bool, style: S
         typer.echo(r.numpy, nl=False)
     emit_notes(r.notes, fmt)
     if v is not None and not v.conclusive:
-        typer.echo("not verified: no valid random data could be drawn for this formula", err=True)
+        typer.echo(f"not verified: {v.reason}", err=True)
     elif v is not None:
         word = "verified" if v.ok else "FAILED verification"
         typer.echo(f"{word}: max relative error {v.max_rel_error:.1e} against finite differences "
@@ -304,9 +304,49 @@ def formula_args(argv: list[str]) -> list[str]:
     return out + (["--"] + formulas if formulas else [])
 
 
+class PipeSafe:
+    """A raw file descriptor whose writes cannot fail on a closed pipe: `mcalc check … | head -1`
+    still finishes its work and exits 0, 1 or 2 as it would have, the rest of the output dropped."""
+
+    def __init__(self, fd: int):
+        import io
+        self.raw = io.FileIO(fd, "w", closefd=False)
+        self.closed_pipe = False
+
+    def stream(self, like):
+        import io
+        raw = self
+
+        class Raw(io.RawIOBase):
+            def writable(self):
+                return True
+
+            def write(self, b):
+                return raw.write(b)
+
+            def isatty(self):
+                return raw.raw.isatty()
+
+            def fileno(self):
+                return raw.raw.fileno()
+
+        return io.TextIOWrapper(io.BufferedWriter(Raw()), encoding=like.encoding, errors=like.errors,
+                                line_buffering=like.line_buffering)
+
+    def write(self, b) -> int:
+        if not self.closed_pipe:
+            try:
+                return self.raw.write(b)
+            except BrokenPipeError:
+                self.closed_pipe = True
+        return len(b)
+
+
 def run() -> None:
     import gc
     gc.set_threshold(100_000, 50, 100)    # a short-lived process: collect cycles rarely
+    sys.stdout = PipeSafe(sys.stdout.fileno()).stream(sys.stdout)
+    sys.stderr = PipeSafe(sys.stderr.fileno()).stream(sys.stderr)
     code = 0
     try:
         app(args=formula_args(sys.argv[1:]), prog_name="mcalc")
@@ -356,6 +396,8 @@ def check(expr: Annotated[str, typer.Argument(help="The formula (or - for standa
         typer.echo(f"derivative ({r.correct.layout} layout): {r.correct.text}")
         if not r.ok and r.difference:
             typer.echo(f"claim - derivative: {r.difference}")
+    if fmt is not Format.json:
+        emit_notes(r.notes, fmt)
     raise typer.Exit(0 if r.ok else 1)
 
 

@@ -11,6 +11,7 @@ MAX_NUMBER_CHARS = 60        # digits in one numeric literal
 MAX_NUMBER_EXP10 = 300       # |e| in 1e±e
 MAX_DIM = 10_000_000         # an integer dimension
 MAX_RESULT_NODES = 200_000   # size of a derivative before simplification gives up
+MAX_VERIFY_ENTRIES = 1_000_000  # random numbers drawn by --verify/check (the variable: 1/100 of it)
 MAX_SECONDS = 20.0           # wall-clock work on one formula (parse, derivative, simplification, text)
 
 # ---- the time budget ---------------------------------------------------------------------

@@ -173,7 +173,7 @@ class Build(Transformer):
                 and re.fullmatch(r"[a-z]{3,}[0-9]*", a.name) and a.name not in GREEK:
             raise ParseError(f"unknown function {a.name}", a.span,
                              f"see `mcalc --help`; for a product write {a.name} (...) with a space")
-        return Mul((a, b), span=span_of(meta))
+        return Mul((a, b), span=span_of(meta))     # binary: x^T A x x is (x^T A x) x, a scalar times x
 
     def div(self, meta, a, b):
         return Div(a, b, span=span_of(meta))
@@ -411,11 +411,11 @@ def check_size(text: str) -> None:
         raise ParseError(f"control character {text[bad]!r} in the input", Span(bad, bad + 1))
 
 
-SUMS = ("add", "sub")
+CHAINS = {"add": "sum", "sub": "sum"}
 
 
 def tree_depth(tree) -> int:
-    """Nesting depth; the left operand of a + b - c continues the same sum, not a deeper level."""
+    """Nesting depth; the left operand of a + b - c continues the same sum."""
     best, stack = 0, [(tree, 1)]
     while stack:
         t, d = stack.pop()
@@ -424,8 +424,9 @@ def tree_depth(tree) -> int:
             return d
         for i, c in enumerate(t.children):
             if isinstance(c, Tree):
-                chain = i == 0 and t.data in SUMS and c.data in SUMS
-                stack.append((c, d if chain else d + 1))
+                # brackets are counted by check_size; a sum a + b + c is one level
+                flat = c.data == "group" or (i == 0 and CHAINS.get(t.data, 0) == CHAINS.get(c.data))
+                stack.append((c, d if flat else d + 1))
     return best
 
 

@@ -202,7 +202,8 @@ class Inference:
         self.dim_names: set[str] = set()
         for d in program.decls:
             dims = tuple(d.dims) if d.dims else SCALAR
-            self.dim_names.update(x for x in dims if isinstance(x, str))
+            # R^(m*n) names m and n too, so that no guessed size is called m or n
+            self.dim_names.update(p for x in dims if isinstance(x, str) for p in x.split("*") if not p.isdigit())
             if d.name in self.declared and tuple(self.declared[d.name].dims or SCALAR) != dims:
                 old = self.declared[d.name]
                 raise ShapeError(f"{d.name} is declared twice: {fmt_shape(old.dims or SCALAR)} and {fmt_shape(dims)}",

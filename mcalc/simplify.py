@@ -735,6 +735,8 @@ REWRITES: dict[type, Callable[..., Node]] = {
     Norm: lambda n, a: norm(a, n.kind),
     HCat: lambda n, *a: hcat(*a),
     Elementwise: lambda n, a: elementwise(n.fn, a),
+    Identity: lambda n: identity(n.shape[0]),          # I_1 and a 1×1 ones are the number 1
+    Ones: lambda n: ones(n.shape),
 }
 
 

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import limits
 from .evaluate import evaluate
 from .nodes import (Det, Elementwise, EPow, Inverse, LogDet, Node, Power, Sym, walk)
 from .shapes import Typed
@@ -97,6 +98,7 @@ def numeric_tensor(fn, x0: np.ndarray, xshape, fshape, h=1e-6) -> np.ndarray:
     base = f_axes(fn(x0), fshape)
     T = np.zeros(base.shape + xaxes)
     for idx in np.ndindex(*xaxes) if xaxes else [()]:
+        limits.tick()
         full = (idx + (0,)) if len(idx) == 1 else (idx if idx else (0, 0))
         step = h * max(1.0, abs(x0[full]))
 
@@ -151,6 +153,7 @@ class Verification:
     trials: int
     sizes: list[dict]
     conclusive: bool = True     # False when no valid random data could be drawn
+    reason: str = "no valid random data could be drawn for this formula"
 
 
 def result_value(result, env, sizes) -> np.ndarray:
@@ -166,6 +169,21 @@ def result_value(result, env, sizes) -> np.ndarray:
     return value
 
 
+def too_large(t: Typed, var, result, sizes) -> str | None:
+    """Why finite differences on these sizes would take too long (integer sizes such as R^200000
+    are used as given), or None."""
+    entries = {name: int(np.prod([dim_value(d, sizes) for d in info.shape], dtype=float))
+               for name, info in t.free_symbols().items()}
+    if var is not None and entries.get(var, 0) > limits.MAX_VERIFY_ENTRIES // 100:
+        return (f"{var} has {entries[var]:,} entries; finite differences take at most "
+                f"{limits.MAX_VERIFY_ENTRIES // 100:,} (limits.MAX_VERIFY_ENTRIES / 100)")
+    if sum(entries.values()) > limits.MAX_VERIFY_ENTRIES:
+        return (f"the random data would have {sum(entries.values()):,} entries; at most "
+                f"{limits.MAX_VERIFY_ENTRIES:,} (limits.MAX_VERIFY_ENTRIES)")
+    return None
+
+
+@limits.budgeted
 def verify(result, trials: int = 3, seed: int = 0, tol: float = 1e-5) -> Verification:
     """Compare the result with finite differences on `trials` random draws of sizes and data."""
     rng = np.random.default_rng(seed)
@@ -174,12 +192,16 @@ def verify(result, trials: int = 3, seed: int = 0, tol: float = 1e-5) -> Verific
     var = result.wrt if not result.joint else None
     if var is not None and var not in t.free_symbols():
         # a bound name as the variable: its value is a formula, so there is nothing to sample
-        return Verification(False, float("nan"), 0, [], conclusive=False)
+        return Verification(False, float("nan"), 0, [], conclusive=False,
+                            reason=f"{var} is bound to a formula, so it has no random values of its own")
     worst = 0.0
     used = []
     for _ in range(trials):
         sizes = pick_sizes(t.dims, rng)
         used.append(sizes)
+        too_big = too_large(t, var, result, sizes)
+        if too_big:
+            return Verification(False, float("nan"), 0, used, conclusive=False, reason=too_big)
         for attempt in range(20):
             env = sample(t, rng, sizes, [f])
             try:
@@ -188,6 +210,9 @@ def verify(result, trials: int = 3, seed: int = 0, tol: float = 1e-5) -> Verific
                 break
             except (FloatingPointError, np.linalg.LinAlgError):
                 continue
+            except MemoryError:
+                return Verification(False, float("nan"), trials, used, conclusive=False,
+                                    reason="the random data does not fit in memory")
         else:
             return Verification(False, float("inf"), trials, used, conclusive=False)
         scale = max(1.0, float(np.max(np.abs(want))) if want.size else 1.0)

@@ -86,6 +86,24 @@ def test_time_bound_stops_the_work_with_an_error_and_the_next_formula_has_its_ow
     assert api.diff("x^T A x", "x").text == "(A + A^T) x"     # the failed budget was released
 
 
+def test_verify_with_sizes_too_large_for_finite_differences_says_so_instead_of_hanging():
+    big = limits.MAX_VERIFY_ENTRIES // 100 + 1
+    r = invoke("diff", "x^T x", "--wrt", "x", "--where", f"x: R^{big}", "--verify", "--format", "text")
+    assert r.exit_code == 0 and r.stdout == "2 x\n"
+    assert "not verified" in r.stderr and "MAX_VERIFY_ENTRIES" in r.stderr
+    r = invoke("diff", "x^T A x", "--wrt", "x", "--where", f"x: R^{limits.MAX_VERIFY_ENTRIES // 100}; "
+               f"A: R^({limits.MAX_VERIFY_ENTRIES // 100}×{limits.MAX_VERIFY_ENTRIES // 100})", "--verify")
+    assert r.exit_code == 0 and "not verified" in r.stderr and "random data would have" in r.stderr
+
+
+def test_check_with_sizes_too_large_to_compare_is_refused():
+    r = invoke("check", "x^T x", "--wrt", "x", "--where", f"x: R^{limits.MAX_VERIFY_ENTRIES + 1}",
+               "--claim", "x + x .* x ./ x", "--format", "text")
+    refused(r, "cannot compare the claim on random data")
+    assert invoke("check", "x^T x", "--wrt", "x", "--where", f"x: R^{limits.MAX_VERIFY_ENTRIES + 1}",
+                  "--claim", "2 x", "--format", "text").exit_code == 0     # same canonical form: no data needed
+
+
 def test_budgets_nest_into_one():
     with limits.budget():
         outer = limits._deadline
@@ -103,7 +121,7 @@ def test_every_bound_is_in_the_readme_with_its_value():
         row = re.search(rf"^\| `{name}` \| ([^|]+) \|", readme, re.M)
         assert row, f"{name} is not in the README's Limits table"
         assert float(row.group(1).strip().replace(",", "")) == value, f"{name}: README says {row.group(1)}"
-    tested = set(CASES) | {"MAX_RESULT_NODES", "MAX_SECONDS"}
+    tested = set(CASES) | {"MAX_RESULT_NODES", "MAX_SECONDS", "MAX_VERIFY_ENTRIES"}
     assert set(bounds) <= tested, f"untested bounds: {set(bounds) - tested}"
 
 

@@ -137,3 +137,80 @@ def test_the_engine_s_text_with_bindings_is_a_valid_claim():
     assert mcalc.check(f, "W1", text).ok                  # the claim's h is its own, not 'bound twice'
     assert not mcalc.check(f, "W1", "h = tanh(W1 x); 2 (W2^T (W2 h + b2 - t) .* (ones - h.^2)) x^T").ok
     assert mcalc.check(f, "W1", "2 (W2^T (y - t) .* (ones - h.^2)) x^T").ok   # the formula's h and y
+
+
+# ---- found by a review of the above (sized constants, check, pipes) -----------------------
+def test_generated_numpy_recovers_a_size_known_only_through_a_product():
+    import numpy as np
+    r = diff("x^T (I_n ⊗ ones_m^T) y", "x")
+    ns: dict = {}
+    exec(compile(r.numpy, "<mcalc>", "exec"), ns)    # our own generated code, not user text
+    x, y = np.array([1.0, 2.0]), np.arange(6.0)
+    assert np.allclose(np.ravel(ns["derivative"](x=x, y=y)), [3.0, 12.0])
+    assert np.isclose(ns["function"](x=x, y=y), 27.0)
+
+
+@pytest.mark.parametrize("expr, where, text", [
+    ("kron(x + ones, y)", "x: R^(m*n)", "(x + (ones_m ⊗ ones_n)) ⊗ I_p"),
+    ("kron(x, y)", "x: R^(m*n)", "(I_m ⊗ I_n) ⊗ y"),
+])
+def test_a_constant_of_a_product_size_inside_kron_is_a_kron_of_sized_constants(expr, where, text):
+    r = diff(expr, "y" if "ones" in expr else "x", where=where)
+    assert r.text == text
+    assert typed(r.text, where + "; y: R^p").body.shape == r.shape
+    assert "None" not in r.text and "None" not in r.latex
+
+
+def test_a_guessed_size_is_not_named_like_a_factor_of_a_declared_product():
+    t = typed("x^T x + y^T y", "x: R^(m*n)")
+    assert t.symbols["y"].shape[0] not in ("m", "n")
+
+
+@pytest.mark.parametrize("expr", ["kron(x, ones_1)", "ones_1 x", "x I_1"])
+def test_one_by_one_constants_are_the_number_one(expr):
+    assert diff(expr, "x").text == "I"
+
+
+@pytest.mark.parametrize("args", [
+    ("A x", "Y", "Y: R^(p×q)", 1, "0"),
+    ("x^T x", "Y", "Y: R^(p×q)", 2, "0"),
+    ("A X B", "X", None, 1, "B^T ⊗ A"),
+])
+def test_check_compares_a_tensor_derivative_in_its_flattened_form(args):
+    expr, wrt, where, order, claim = args
+    r = mcalc.check(expr, wrt, claim, where=where, order=order)
+    assert r.ok and "flattened" in r.notes[0]
+    assert not mcalc.check("A X B", "X", "B ⊗ A").ok
+
+
+def test_a_claim_cannot_change_whether_a_symbol_is_symmetric():
+    code, out = cli("check", "x^T A x", "--wrt", "x", "--claim", "A: R^(n×n) symmetric; (A + A^T) x")
+    assert code == 2 and "symmetric" in out
+    code, _ = cli("check", "x^T A x", "--wrt", "x", "--where", "A: R^(n×n) symmetric",
+                  "--claim", "A: R^(n×n) symmetric; 2 A x")
+    assert code == 0
+
+
+def run_piped(args: list[str], stderr_too: bool = False) -> int:
+    """Run the installed program with its output read by nobody (`| head -0`): its exit code."""
+    import subprocess
+    import sys
+    p = subprocess.Popen([sys.executable, "-m", "mcalc", *args], stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT if stderr_too else subprocess.DEVNULL)
+    p.stdout.close()
+    return p.wait(timeout=60)
+
+
+def test_a_closed_pipe_keeps_the_exit_code(tmp_path):
+    hw = tmp_path / "hw.toml"
+    hw.write_text('[[problem]]\nname = "a"\nexpr = "x^T A x"\nwrt = "x"\nclaim = "2 A x"\n'
+                  '[[problem]]\nname = "b"\nexpr = "x^T x"\nwrt = "x"\nclaim = "2 x"\n', encoding="utf-8")
+    assert run_piped(["check", str(hw), "--format", "text"]) == 1
+    assert run_piped(["check", "x^T A x", "--wrt", "x", "--claim", "2 A x", "--format", "text"]) == 1
+    assert run_piped(["diff", "x^T A x", "--wrt", "q"], stderr_too=True) == 2
+    assert run_piped(["diff", "x^T A x", "--wrt", "x"]) == 0
+
+
+def test_verify_of_a_bound_variable_says_why_it_is_not_verified():
+    code, out = cli("diff", "k = t; f = k k", "--wrt", "k", "--verify", "--format", "text")
+    assert code == 0 and "bound to a formula" in out

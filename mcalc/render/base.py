@@ -29,10 +29,14 @@ class Renderer:
         finally:
             self.in_kron -= 1
 
-    def size_of(self, d) -> str | None:
-        """The subscript a constant of dimension d carries inside ⊗ (a name or a number), or None."""
-        if self.in_kron and (isinstance(d, int) or (isinstance(d, str) and d.isalnum() and d[0].isalpha())):
-            return str(d)
+    def size_parts(self, d) -> list[str] | None:
+        """Inside ⊗, the sizes a constant of dimension d is written with: [n], [3], or [m, n] for
+        m·n (I_(mn) = I_m ⊗ I_n); None outside ⊗ or when a factor is not a plain name."""
+        if not self.in_kron:
+            return None
+        parts = str(d).split("*")
+        if all(p.isdigit() or (p.isalnum() and p[0].isalpha()) for p in parts):
+            return parts
         return None
 
     def parenthesize(self, child: Node, level: int, strict: bool = False):

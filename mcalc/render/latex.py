@@ -120,16 +120,18 @@ class LatexRenderer(Renderer):
     def _render_Num(self, n):
         return number(n.value)
 
+    def sized(self, base: str, d) -> str:
+        parts = self.size_parts(d) if d is not None else None
+        return f"{base}_{{{' '.join(parts)}}}" if parts else base
+
     def _render_Identity(self, n):
-        d = self.size_of(n.shape[0]) if n.shape else None
-        return f"I_{{{d}}}" if d else "I"
+        return self.sized("I", n.shape[0] if n.shape else None)
 
     def _render_Ones(self, n):
-        rows, cols = (self.size_of(n.shape[0]), self.size_of(n.shape[1])) if n.shape else (None, None)
-        col = r"\mathbf{1}" + (f"_{{{rows}}}" if rows else "")
-        row = r"\mathbf{1}" + (f"_{{{cols}}}" if cols else "") + r"^{\top}"
-        if n.shape and n.shape[1] != 1:
-            return row if n.shape[0] == 1 else col + row
+        rows, cols = n.shape if n.shape else (None, 1)
+        col, row = self.sized(r"\mathbf{1}", rows), self.sized(r"\mathbf{1}", cols) + r"^{\top}"
+        if cols != 1:
+            return row if rows == 1 else col + row
         return col
 
     def _render_Zero(self, n):

@@ -237,6 +237,7 @@ def shared_subexpressions(roots: list[Node]) -> list[Node]:
 def prologue(symbols: dict, used_dims: set[str]) -> list[str]:
     lines = []
     known: dict[str, str] = {}
+    products: list[tuple[list[str], str]] = []
     for name, info in symbols.items():
         p = py_name(name)
         shape = info.shape
@@ -251,7 +252,20 @@ def prologue(symbols: dict, used_dims: set[str]) -> list[str]:
         for axis, d in enumerate(shape):
             if isinstance(d, str) and "*" not in d and d not in known:
                 known[d] = f"{p}.shape[{axis}]"
-    dim_lines = [f"    _d_{d} = {known[d]}" for d in sorted(used_dims) if d in known]
+            elif isinstance(d, str):
+                products.append((d.split("*"), f"{p}.shape[{axis}]"))
+    order = [d for d in sorted(used_dims) if d in known]
+    progress = True
+    while progress:                # y: R^(m*n) with n known gives m = y.shape[0] // n
+        progress = False
+        for parts, size in products:
+            unknown = [q for q in parts if not q.isdigit() and q not in known]
+            if len(unknown) == 1:
+                rest = [q if q.isdigit() else f"_d_{q}" for q in parts if q != unknown[0]]
+                known[unknown[0]] = f"{size} // ({' * '.join(rest) or '1'})"
+                order.append(unknown[0])
+                progress = True
+    dim_lines = [f"    _d_{d} = {known[d]}" for d in order if d in used_dims or any(d in q for q, _ in products)]
     return lines + dim_lines
 
 

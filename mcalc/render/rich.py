@@ -65,7 +65,7 @@ def result_renderable(r, v=None, steps=None):
     meta.append(LAYOUT_WORDS[r.layout] + (", flattened (∂vec F/∂(vec X)ᵀ)" if r.flatten else ""))
     parts.append(meta)
     if v is not None and not v.conclusive:
-        parts.append(Text("not verified: no valid random data could be drawn", style="yellow"))
+        parts.append(Text(f"not verified: {v.reason}", style="yellow"))
     elif v is not None:
         parts.append(Text(("✓ verified" if v.ok else "✗ FAILED") +
                           f" against finite differences: max relative error {v.max_rel_error:.1e}",

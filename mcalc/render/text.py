@@ -37,6 +37,7 @@ def decimal_text(v) -> str:
 
 class TextRenderer(Renderer):
     ones_symbol = "ones"
+    transposed = "^T"
 
     def _render_Sym(self, n):
         return n.name
@@ -49,19 +50,27 @@ class TextRenderer(Renderer):
             return decimal_text(n.value)
         return fmt_fraction(n.value)
 
+    def subscript(self, base: str, size: str) -> str:
+        return f"{base}_{size}"
+
+    def sized(self, base: str, d) -> str:
+        """I or ones, with its size inside ⊗: I_n, and (I_m ⊗ I_n) for a product size."""
+        parts = self.size_parts(d) if d is not None else None
+        if not parts:
+            return base
+        items = [self.subscript(base, p) for p in parts]
+        return items[0] if len(items) == 1 else "(" + " ⊗ ".join(items) + ")"
+
     def _render_Identity(self, n):
-        d = self.size_of(n.shape[0]) if n.shape else None
-        return f"I_{d}" if d else "I"
+        return self.sized("I", n.shape[0] if n.shape else None)
 
     def _render_Ones(self, n):
         one = self.ones_symbol
-        if n.shape and (self.size_of(n.shape[0]) or self.size_of(n.shape[1])):
-            col = f"{one}_{self.size_of(n.shape[0])}"
-            row = f"{one}_{self.size_of(n.shape[1])}^T"
-            return col if n.shape[1] == 1 else row if n.shape[0] == 1 else f"{col} {row}"
-        if n.shape and n.shape[1] != 1:
-            return f"{one}^T" if n.shape[0] == 1 else f"{one} {one}^T"
-        return one
+        rows, cols = n.shape if n.shape else (None, 1)
+        col, row = self.sized(one, rows), self.sized(one, cols) + self.transposed
+        if cols != 1:
+            return row if rows == 1 else f"{col} {row}"
+        return col
 
     def _render_Zero(self, n):
         return "0"

@@ -30,16 +30,11 @@ class UnicodeRenderer(TextRenderer):
     def _render_Sym(self, n):
         return greek(n.name)
 
-    def _render_Identity(self, n):
-        d = self.size_of(n.shape[0]) if n.shape else None
-        return f"I{sub(d)}" if d else "I"
+    ones_symbol = "𝟏"
+    transposed = "ᵀ"
 
-    def _render_Ones(self, n):
-        rows, cols = (self.size_of(n.shape[0]), self.size_of(n.shape[1])) if n.shape else (None, None)
-        col, row = "𝟏" + (sub(rows) if rows else ""), "𝟏" + (sub(cols) if cols else "") + "ᵀ"
-        if n.shape and n.shape[1] != 1:
-            return row if n.shape[0] == 1 else col + row
-        return col
+    def subscript(self, base: str, size: str) -> str:
+        return base + sub(size)
 
     def _render_Delta(self, n):
         return f"d{greek(n.name)}"
