@@ -342,24 +342,35 @@ class PipeSafe:
         return len(b)
 
 
+def main(argv: list[str]) -> int:
+    """Run one command line; its exit code."""
+    try:
+        app(args=formula_args(argv), prog_name="mcalc")
+    except SystemExit as e:
+        if isinstance(e.code, int) or e.code is None:
+            return e.code or 0
+        print(e.code, file=sys.stderr)
+        return 1
+    return 0
+
+
 def run() -> None:
+    """The console script."""
     import gc
     gc.set_threshold(100_000, 50, 100)    # a short-lived process: collect cycles rarely
-    sys.stdout = PipeSafe(sys.stdout.fileno()).stream(sys.stdout)
-    sys.stderr = PipeSafe(sys.stderr.fileno()).stream(sys.stderr)
-    code = 0
     try:
-        app(args=formula_args(sys.argv[1:]), prog_name="mcalc")
-    except SystemExit as e:
-        code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
-        if not isinstance(e.code, (int, type(None))):
-            print(e.code, file=sys.stderr)
+        sys.stdout = PipeSafe(sys.stdout.fileno()).stream(sys.stdout)
+        sys.stderr = PipeSafe(sys.stderr.fileno()).stream(sys.stderr)
+    except (AttributeError, OSError, ValueError):     # not a real file (embedded, captured): leave it
+        pass
+    try:
+        code = main(sys.argv[1:])
     finally:
         for stream in (sys.stdout, sys.stderr):
             try:
                 stream.flush()
-            except BrokenPipeError:      # the reader left before the last buffered output
-                os.dup2(os.open(os.devnull, os.O_WRONLY), stream.fileno())
+            except (BrokenPipeError, ValueError):
+                pass
     # Everything is written: skip the interpreter's teardown (freeing every module and
     # object costs a one-liner about 20 ms; there is nothing left to clean up).
     os._exit(code)
