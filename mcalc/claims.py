@@ -126,10 +126,16 @@ def numeric_equal(a_nodes, b_nodes, typed_prog, trials=3, seed=7, tol=1e-6, indi
     import numpy as np
     from .evaluate import evaluate
     from .verify import dim_value, pick_sizes, sample, too_large
+    from .nodes import Size, walk
     rng = np.random.default_rng(seed)
     worst = 0.0
+    # sizes the claim leaves open (a bare I inside sum(...)) are drawn like any other
+    dims = set(typed_prog.dims)
+    for _, node in (a_nodes, b_nodes):
+        for n in walk(node):
+            dims.update(d for d in (n.shape or ()) + ((n.name,) if isinstance(n, Size) else ()) if isinstance(d, str))
     for _ in range(trials):
-        sizes = pick_sizes(typed_prog.dims, rng)
+        sizes = pick_sizes(sorted(dims), rng)
         too_big = too_large(typed_prog, None, None, sizes)
         if too_big:
             raise LimitError(f"cannot compare the claim on random data: {too_big}")

@@ -62,6 +62,13 @@ def numel(shape: Shape) -> Dim:
     return dim_product(shape)
 
 
+def size_value(d: Dim) -> Node:
+    """A dimension as a number: 3, n, or m n for m·n."""
+    if isinstance(d, int):
+        return num(d)
+    return mul(*[num(int(p)) if p.isdigit() else Size(p, shape=SCALAR) for p in d.split("*")])
+
+
 class IdentityMemo:
     """A cache keyed on object identity (the node is kept alive with its value): a tree built
     from known subtrees costs only its own new nodes, with no deep equality tests."""
@@ -258,7 +265,17 @@ def mul(*factors: Node) -> Node:
     result_shape = chain_shape(chain) if chain else SCALAR
     if zero_shape or coef == 0:
         return zero(result_shape)
-    chain = simplify_chain(chain)
+    merged: list[Node] = []
+    for c in chain:                      # ones(a×k) ones(k×b) = k ones(a×b): onesᵀ ones is a size
+        if merged and isinstance(c, Ones) and isinstance(merged[-1], Ones):
+            take(size_value(c.shape[0]))
+            both = ones((merged[-1].shape[0], c.shape[1]))
+            merged.pop()
+            if not is_scalar(both):
+                merged.append(both)
+        else:
+            merged.append(c)
+    chain = simplify_chain(merged)
     if chain and result_shape == SCALAR and len(chain) > 1:
         chain = list(canonical_scalar_chain(tuple(chain)).args)
     # 1×1 stretches inside the chain are scalars: a xᵀ y bᵀ = (xᵀ y) a bᵀ
@@ -292,8 +309,6 @@ def mul(*factors: Node) -> Node:
         return Num(ONE, shape=SCALAR)
     if len(args) == 1:
         return args[0]
-    if len(args) == 2 and isinstance(args[1], Identity) and isinstance(args[0], Num) and False:
-        pass
     if any(isinstance(a, Zero) for a in args):
         return zero(result_shape)
     return Mul(tuple(args), shape=result_shape)
@@ -570,12 +585,15 @@ def epow(x: Node, e) -> Node:
 
 AT_ZERO = {"sin": 0, "tan": 0, "sinh": 0, "tanh": 0, "sqrt": 0, "abs": 0, "relu": 0, "step": 0,
            "exp": 1, "cos": 1, "cosh": 1, "sigmoid": Fraction(1, 2)}
+AT_ONE = {"sqrt": 1, "abs": 1, "relu": 1, "step": 1, "log": 0}
 
 
 def elementwise(fn: str, x: Node) -> Node:
     if is_zero(x) and fn in AT_ZERO:           # tanh(0) = 0, exp(0) = 1: no stray literal 0 in results
         v = AT_ZERO[fn]
         return zero(x.shape) if v == 0 else mul(num(v), ones(x.shape))
+    if isinstance(x, Ones) and fn in AT_ONE:     # sqrt(ones) = ones, log(ones) = 0 (C ./ C is ones)
+        return mul(num(AT_ONE[fn]), x) if AT_ONE[fn] else zero(x.shape)
     if is_zero(x) and fn == "softplus":        # softplus(0) = log 2
         return mul(Elementwise("log", Num(Fraction(2), shape=SCALAR), shape=SCALAR), ones(x.shape))
     return Elementwise(fn, x, shape=x.shape)
@@ -606,9 +624,8 @@ def trace(x: Node) -> Node:
     match x:
         case Zero():
             return num(0)
-        case Identity():
-            n = x.shape[0]
-            return num(n) if isinstance(n, int) else Size(n, shape=SCALAR)
+        case Identity() | Ones():              # tr(I_n) = tr(ones_n ones_n^T) = n
+            return size_value(x.shape[0])
         case Add(args=args):
             return add(*[trace(a) for a in args])
         case Transpose(arg=a):
@@ -657,6 +674,10 @@ def sum_(x: Node) -> Node:
     match x:
         case Zero():
             return num(0)
+        case Identity():                 # sum(I_n) = n, sum(ones_m ones_n^T) = m n
+            return size_value(x.shape[0])
+        case Ones():
+            return size_value(numel(x.shape))
         case Add(args=args):
             return add(*[sum_(a) for a in args])
         case Transpose(arg=a):

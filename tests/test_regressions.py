@@ -214,3 +214,26 @@ def test_a_closed_pipe_keeps_the_exit_code(tmp_path):
 def test_verify_of_a_bound_variable_says_why_it_is_not_verified():
     code, out = cli("diff", "k = t; f = k k", "--wrt", "k", "--verify", "--format", "text")
     assert code == 0 and "bound to a formula" in out
+
+
+# ---- the final soak: results whose text left a size open ---------------------------------
+@pytest.mark.parametrize("expr, wrt, where, text", [
+    ("sigmoid(sum(W1 - I))", "W1", "W1: R^(4×4)", "(1 - sigmoid(sum(W1) - 4)) sigmoid(sum(W1) - 4) ones ones^T"),
+    ("U = 3 u + (mu + ones); 2 sin(sum(U) + U^T U)", "mu", "u: R^p; mu: R^p",
+     "U = 3 u + mu + ones; 2 cos(U^T U + 3 sum(u) + sum(mu) + p) (2 U + ones)"),
+    ("tr(sqrt(C ./ C)) x^T x", "x", "C: R^(n×n); x: R^n", "2 n x"),
+    ("sum(x + ones)^2", "x", "x: R^n", "2 (sum(x) + n) ones"),
+])
+def test_constants_of_open_size_fold_to_sizes(expr, wrt, where, text):
+    r = diff(expr, wrt, where=where)
+    assert r.text == text
+    assert verify(r).ok
+    assert mcalc.check(expr, wrt, r.text, where=where).ok
+
+
+def test_a_claim_with_a_size_it_leaves_open_is_not_an_internal_error():
+    r = mcalc.check("sigmoid(sum(W1 - I))", "W1", "(1 - sigmoid(sum(W1) - sum(I))) sigmoid(sum(W1) - sum(I)) ones ones^T",
+                    where="W1: R^(4×4)")
+    assert not r.ok            # sum(I) alone does not say its size: it is drawn at random, not 4
+    assert mcalc.check("sigmoid(sum(W1 - I))", "W1", "(1 - sigmoid(sum(W1) - 4)) sigmoid(sum(W1) - 4) ones ones^T",
+                       where="W1: R^(4×4)").ok
