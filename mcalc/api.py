@@ -90,6 +90,10 @@ def result_shape(fshape, xshape, layout: str, flatten: bool = False) -> tuple:
 # ---- bindings ------------------------------------------------------------------------------
 def inline(t: Typed, keep: frozenset = frozenset()) -> tuple[Node, dict[str, Node]]:
     """The body with every bound name replaced by its formula (except names in keep)."""
+    return inline_bindings(t.bindings, t.body, keep)
+
+
+def inline_bindings(bindings, body: Node, keep: frozenset = frozenset()) -> tuple[Node, dict[str, Node]]:
     values: dict[str, Node] = {}
     memo: dict[Node, Node] = {}
 
@@ -104,9 +108,9 @@ def inline(t: Typed, keep: frozenset = frozenset()) -> tuple[Node, dict[str, Nod
         memo[n] = out
         return out
 
-    for name, value in t.bindings:
+    for name, value in bindings:
         values[name] = sub(value)
-    return sub(t.body), values
+    return sub(body), values
 
 
 def refold(result: Node, values: dict[str, Node], canon) -> tuple[Node, list[tuple[str, Node]]]:

@@ -56,8 +56,9 @@ def typed_claim(claim: str, result: Result):
             raise ShapeError(f"the claim declares {d.name} {said}, the formula {other}",
                              d.span, "declare it the same way in the formula (or --where)").with_source(claim)
         decls.append(d)
-    bindings = t.program.bindings + local_bindings(own, set(t.symbols))
-    own = replace(own, body=rename(own.body, {b.name: b.name + "′" for b in own.bindings if b.name in t.symbols}))
+    own_bindings, renamed = local_bindings(own, set(t.symbols))
+    bindings = t.program.bindings + own_bindings
+    own = replace(own, body=rename(own.body, renamed))
     # First as the derivative's shape, so that sizes the claim leaves open (a bare I, ones
     # or 0) take the derivative's; a claim of another shape is typed on its own.
     expected = Program(tuple(decls) + (Decl("_claim", result.shape, False, Span(0, 0)),),
@@ -87,9 +88,10 @@ def rename(node: Node, names: dict[str, str]) -> Node:
     return sub(node)
 
 
-def local_bindings(own: Program, taken: set[str]) -> tuple:
+def local_bindings(own: Program, taken: set[str]) -> tuple[tuple, dict[str, str]]:
     """The claim's bindings are its own: one that reuses a name of the formula (mcalc's own text
-    `h = tanh(W x); …` for a formula that binds h) is renamed h′ in the claim."""
+    `h = tanh(W x); …` for a formula that binds h) is renamed h′ in the claim. Returns the
+    bindings and the renaming."""
     names: dict[str, str] = {}
     out = []
     for b in own.bindings:
@@ -97,7 +99,7 @@ def local_bindings(own: Program, taken: set[str]) -> tuple:
         if b.name in taken:
             names[b.name] = b.name + "′"
         out.append(Binding(names.get(b.name, b.name), value, b.span))
-    return tuple(out)
+    return tuple(out), names
 
 
 def unit_names(result: Result) -> dict[str, tuple]:
@@ -236,22 +238,10 @@ def check(expr: str, wrt: str, claim: str, where=None, layout: str = "mixed", or
 
 
 def inline_result(r: Result):
+    from .api import inline_bindings
     from .simplify import simplify
-    values: dict[str, Node] = {}
-    memo: dict = {}
-
-    def sub(n):
-        from .nodes import map_children
-        hit = memo.get(n)
-        if hit is not None:
-            return hit
-        out = values[n.name] if isinstance(n, Sym) and n.name in values else map_children(n, sub)
-        memo[n] = out
-        return out
-
-    for name, v in r.bindings:
-        values[name] = sub(v)
-    return simplify(sub(r.node)), values
+    node, values = inline_bindings(r.bindings, r.node)
+    return simplify(node), values
 
 
 def squeeze(shape) -> tuple:

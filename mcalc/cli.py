@@ -57,7 +57,7 @@ def version_callback(value: bool):
 
 
 @app.callback()
-def main(version: Annotated[Optional[bool], typer.Option("--version", callback=version_callback,
+def callback(version: Annotated[Optional[bool], typer.Option("--version", callback=version_callback,
                                                          is_eager=True, help="Show the version.")] = None):
     """mcalc: matrix calculus on the command line."""
 
@@ -342,7 +342,7 @@ class PipeSafe:
         return len(b)
 
 
-def main(argv: list[str]) -> int:
+def run_argv(argv: list[str]) -> int:
     """Run one command line; its exit code."""
     try:
         app(args=formula_args(argv), prog_name="mcalc")
@@ -364,7 +364,7 @@ def run() -> None:
     except (AttributeError, OSError, ValueError):     # not a real file (embedded, captured): leave it
         pass
     try:
-        code = main(sys.argv[1:])
+        code = run_argv(sys.argv[1:])
     finally:
         for stream in (sys.stdout, sys.stderr):
             try:
