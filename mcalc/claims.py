@@ -3,6 +3,7 @@ data of random sizes (non-square, non-symmetric wherever the shapes allow, so th
 transposition mistake shows)."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 
 from . import limits
@@ -56,19 +57,25 @@ def typed_claim(claim: str, result: Result):
             raise ShapeError(f"the claim declares {d.name} {said}, the formula {other}",
                              d.span, "declare it the same way in the formula (or --where)").with_source(claim)
         decls.append(d)
-    own_bindings, renamed = local_bindings(own, set(t.symbols))
+    try:
+        own_bindings, renamed = local_bindings(own, set(t.symbols))
+    except McalcError as e:
+        raise e.with_source(claim)
     bindings = t.program.bindings + own_bindings
     own = replace(own, body=rename(own.body, renamed))
     # First as the derivative's shape, so that sizes the claim leaves open (a bare I, ones
     # or 0) take the derivative's; a claim of another shape is typed on its own.
+    # every size of the formula is a size in the claim too, also one no symbol carries (p in
+    # `tr(I_p ⊗ B)` or in `t ones^T ones`): `p I` is a number times I
+    dims = tuple(sorted({p for d in t.dims for p in str(d).split("*") if not p.isdigit()}))
     expected = Program(tuple(decls) + (Decl("_claim", result.shape, False, Span(0, 0)),),
                        bindings + (Binding("_claim", own.body, Span(0, len(claim))),),
-                       Sym("_claim", span=Span(0, len(claim))), claim)
+                       Sym("_claim", span=Span(0, len(claim))), claim, dims)
     try:
         tc = infer(expected)
     except McalcError:
         try:
-            tc = infer(Program(tuple(decls), bindings, own.body, claim))
+            tc = infer(Program(tuple(decls), bindings, own.body, claim, dims))
         except McalcError as e:
             raise e.with_source(claim)
     unknown = [n for n, info in tc.symbols.items()
@@ -94,7 +101,11 @@ def local_bindings(own: Program, taken: set[str]) -> tuple[tuple, dict[str, str]
     bindings and the renaming."""
     names: dict[str, str] = {}
     out = []
+    seen: set[str] = set()
     for b in own.bindings:
+        if b.name in seen:
+            raise ShapeError(f"{b.name} is bound twice", b.span)
+        seen.add(b.name)
         value = rename(b.value, dict(names))
         if b.name in taken:
             names[b.name] = b.name + "′"
@@ -313,18 +324,23 @@ def load_homework(path: str) -> list[Problem]:
         if layout not in LAYOUTS:
             raise HomeworkError(f"{where_}: unknown layout {layout!r}")
         order = p.get("order", defaults.get("order", 1))
-        if order not in (1, 2):
+        if type(order) is not int or order not in (1, 2):          # not true, not 2.0
             raise HomeworkError(f"{where_}: order must be 1 or 2")
-        where = []
+        flatten = p.get("flatten", defaults.get("flatten", False))
+        if not isinstance(flatten, bool):
+            raise HomeworkError(f"{where_}: flatten must be true or false")
+        lists = []
         for w in (defaults.get("where", []), p.get("where", [])):
             if isinstance(w, str):
-                where.append(w)
-            elif isinstance(w, list) and all(isinstance(x, str) for x in w):
-                where.extend(w)
-            else:
+                w = [w]
+            if not (isinstance(w, list) and all(isinstance(x, str) for x in w)):
                 raise HomeworkError(f"{where_}: 'where' must be a string or a list of strings")
+            lists.append([part for x in w for part in re.split(r"[;\n]", x) if part.strip()])
+        own = {part.split(":")[0].strip() for part in lists[1]}
+        # a problem's own declaration of a name replaces the default one
+        where = [part for part in lists[0] if part.split(":")[0].strip() not in own] + lists[1]
         out.append(Problem(str(p.get("name", f"problem {i + 1}")), p["expr"], p["wrt"], p["claim"], layout,
-                           int(order), where, bool(p.get("flatten", defaults.get("flatten", False))), line))
+                           order, where, flatten, line))
     return out
 
 

@@ -12,7 +12,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 
 from . import limits
 from .errors import LimitError, McalcError, ParseError, Span
-from .nodes import (Add, HCat, Det, Diag, Div, ELEMENTWISE, Elementwise, EPow, HadDiv, Hadamard, Identity,
+from .nodes import (Add, Commutation, HCat, Det, Diag, Div, ELEMENTWISE, Elementwise, EPow, HadDiv, Hadamard, Identity,
                     Inverse, Kron, LogDet, Mul, Neg, Node, Norm, Num, Ones, Power, Sum, Sym,
                     Trace, Transpose, Vec, Zero)
 
@@ -62,6 +62,7 @@ class Program:
     bindings: tuple[Binding, ...]
     body: Node
     source: str
+    dims: tuple[str, ...] = ()      # more dimension names (a claim knows its formula's)
 
 
 def grammar_path() -> Path:
@@ -158,6 +159,13 @@ class Build(Transformer):
         if name in ("ones", "𝟏"):
             return Ones(span=tok_span(tok))
         return Sym(name, span=tok_span(tok))
+
+    def commutation(self, meta, tok):
+        """K_(m,n), the commutation matrix: K vec(A) = vec(Aᵀ) for A m×n."""
+        from .shapes import dim_product
+        m, n = (dim_value(d.strip(), tok_span(tok)) for d in str(tok)[3:-1].split(","))
+        mn = dim_product((m, n))
+        return Commutation(m, n, shape=(mn, mn), span=tok_span(tok))
 
     def add(self, meta, a, b):
         return Add(self.terms(a) + (b,), span=span_of(meta))

@@ -212,6 +212,7 @@ class Inference:
                 raise ShapeError(f"{d.name} is declared symmetric but is {fmt_shape(dims)}, not square",
                                  d.span).with_source(d.source or program.source)
             self.declared[d.name] = d
+        self.dim_names.update(program.dims)
         for root in [b.value for b in program.bindings] + [program.body]:   # I_n, ones_m name a size too
             self.dim_names.update(x for m in walk(root) if isinstance(m, (Identity, Ones)) and m.shape
                                   for x in m.shape if isinstance(x, str))

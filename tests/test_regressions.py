@@ -237,3 +237,69 @@ def test_a_claim_with_a_size_it_leaves_open_is_not_an_internal_error():
     assert not r.ok            # sum(I) alone does not say its size: it is drawn at random, not 4
     assert mcalc.check("sigmoid(sum(W1 - I))", "W1", "(1 - sigmoid(sum(W1) - 4)) sigmoid(sum(W1) - 4) ones ones^T",
                        where="W1: R^(4×4)").ok
+
+
+# ---- second review ----------------------------------------------------------------------
+@pytest.mark.parametrize("expr, wrt, where", [
+    ("t ones^T ones", "t", "t: R"),                       # a size only a constant carries: n
+    ("z^T z sum(I)", "z", "z: R^(m*n)"),
+    ("tr(kron(I_p, B))", "B", "B: R^(n×n)"),              # a size written as a subscript: p I
+    ("tr(kron(I_p, X^T X))", "X", "X: R^(n×m)"),
+    ("sqrt(t) sum(sqrt(ones) ones^T)", "t", "t: R"),
+])
+@pytest.mark.parametrize("layout", ["mixed", "numerator", "denominator"])
+def test_own_text_with_a_size_no_symbol_carries_is_a_valid_claim(expr, wrt, where, layout):
+    r = diff(expr, wrt, where=where, layout=layout)
+    assert verify(r).ok
+    assert mcalc.check(expr, wrt, r.text, where=where, layout=layout).ok
+
+
+def test_generated_numpy_takes_a_size_no_argument_carries_as_a_keyword():
+    import numpy as np
+    r = diff("z^T kron(I_m, ones_n ones_n^T) z", "z", where="z: R^(m*n)")
+    assert "def derivative(z, *, m):" in r.numpy
+    ns: dict = {}
+    exec(compile(r.numpy, "<mcalc>", "exec"), ns)    # our own generated code, not user text
+    z = np.arange(6.0)
+    K = np.kron(np.eye(2), np.ones((3, 3)))
+    assert np.allclose(np.ravel(ns["derivative"](z, m=2)), (K + K.T) @ z)
+    assert np.isclose(ns["function"](z, m=2), z @ K @ z)
+    assert "def derivative(B, *, p):" in diff("tr(kron(I_p, B))", "B", where="B: R^(n×n)").numpy
+
+
+@pytest.mark.parametrize("expr, where, text", [
+    ("X^T", "X: R^(m×n)", "K_(m,n)"),
+    ("X^T X", "X: R^(m×n)", "(X^T ⊗ I_n) K_(m,n) + I_n ⊗ X^T"),
+    ("A X^T", "X: R^(m×n)", "(I_m ⊗ A) K_(m,n)"),
+])
+def test_the_commutation_matrix_prints_as_it_parses(expr, where, text):
+    r = diff(expr, "X", where=where, flatten=True)
+    assert r.text == text
+    assert mcalc.check(expr, "X", r.text, where=where, flatten=True).ok
+    assert mcalc.check(expr, "X", r.text, where=where).ok          # a tensor is checked flattened
+    assert typed("K_(2, 3)").body.shape == (6, 6)
+
+
+def test_homework_problem_where_overrides_the_default_declaration(tmp_path):
+    hw = tmp_path / "hw.toml"
+    hw.write_text('[defaults]\nwhere = ["x: R^n", "A: R^(n×n)"]\n\n'
+                  '[[problem]]\nname = "override"\nexpr = "x^T A x"\nwrt = "x"\n'
+                  'where = "x: R^m; A: R^(m×m) symmetric"\nclaim = "2 A x"\n\n'
+                  '[[problem]]\nname = "default"\nexpr = "x^T A x"\nwrt = "x"\nclaim = "A x + A^T x"\n',
+                  encoding="utf-8")
+    code, out = cli("check", str(hw), "--format", "text")
+    assert code == 0, out
+
+
+@pytest.mark.parametrize("line, words", [("order = true", "order"), ("order = 2.0", "order"),
+                                         ('flatten = "yes"', "flatten")])
+def test_homework_values_of_the_wrong_type_are_a_malformed_file(tmp_path, line, words):
+    hw = tmp_path / "hw.toml"
+    hw.write_text(f'[[problem]]\nexpr = "x"\nwrt = "x"\nclaim = "I"\n{line}\n', encoding="utf-8")
+    code, out = cli("check", str(hw), "--format", "text")
+    assert code == 2 and words in out
+
+
+def test_a_claim_binding_a_name_twice_is_named_as_written():
+    code, out = cli("check", "h = X x; L = h^T h", "--wrt", "x", "--claim", "h = X^T h; h = 2 h; h")
+    assert code == 2 and "h is bound twice" in out and "′" not in out

@@ -236,8 +236,6 @@ def shared_subexpressions(roots: list[Node]) -> list[Node]:
 
 def prologue(symbols: dict, used_dims: set[str]) -> list[str]:
     lines = []
-    known: dict[str, str] = {}
-    products: list[tuple[list[str], str]] = []
     for name, info in symbols.items():
         p = py_name(name)
         shape = info.shape
@@ -249,24 +247,43 @@ def prologue(symbols: dict, used_dims: set[str]) -> list[str]:
             lines.append(f"    {p} = _np.asarray({p}, dtype=float).reshape({dim_code(shape[0]) if isinstance(shape[0], int) else -1}, "
                          f"{dim_code(shape[1]) if isinstance(shape[1], int) else -1})" if all(isinstance(d, int) for d in shape)
                          else f"    {p} = _np.atleast_2d(_np.asarray({p}, dtype=float))")
-        for axis, d in enumerate(shape):
+    sources, _ = dim_sources(symbols, used_dims)
+    return lines + [f"    _d_{d} = {code}" for d, code in sources]
+
+
+def dim_sources(symbols: dict, used_dims: set[str]) -> tuple[list[tuple[str, str]], list[str]]:
+    """How the generated code learns each size it uses, in order: from an argument's shape,
+    from a product (y: R^(m*n) with n known gives m = y.shape[0] // n), or, for a size no
+    argument carries (p in tr(I_p ⊗ B)), from a keyword argument. Returns the (size, code)
+    pairs and those keyword arguments."""
+    known: dict[str, str] = {}
+    products: list[tuple[list[str], str]] = []
+    for name, info in symbols.items():
+        for axis, d in enumerate(info.shape):
             if isinstance(d, str) and "*" not in d and d not in known:
-                known[d] = f"{p}.shape[{axis}]"
+                known[d] = f"{py_name(name)}.shape[{axis}]"
             elif isinstance(d, str):
-                products.append((d.split("*"), f"{p}.shape[{axis}]"))
-    order = [d for d in sorted(used_dims) if d in known]
-    progress = True
-    while progress:                # y: R^(m*n) with n known gives m = y.shape[0] // n
-        progress = False
-        for parts, size in products:
-            unknown = [q for q in parts if not q.isdigit() and q not in known]
-            if len(unknown) == 1:
-                rest = [q if q.isdigit() else f"_d_{q}" for q in parts if q != unknown[0]]
-                known[unknown[0]] = f"{size} // ({' * '.join(rest) or '1'})"
-                order.append(unknown[0])
-                progress = True
-    dim_lines = [f"    _d_{d} = {known[d]}" for d in order if d in used_dims or any(d in q for q, _ in products)]
-    return lines + dim_lines
+                products.append((d.split("*"), f"{py_name(name)}.shape[{axis}]"))
+    needed = {q for d in used_dims for q in str(d).split("*") if not q.isdigit()}
+    order = [d for d in sorted(known) if d in needed]
+    params: list[str] = []
+    while True:
+        progress = True
+        while progress:
+            progress = False
+            for parts, size in products:
+                unknown = [q for q in parts if not q.isdigit() and q not in known]
+                if len(unknown) == 1:
+                    rest = [q if q.isdigit() else f"_d_{q}" for q in parts if q != unknown[0]]
+                    known[unknown[0]] = f"{size} // ({' * '.join(rest) or '1'})"
+                    order.append(unknown[0])
+                    progress = True
+        missing = sorted(needed - set(known))
+        if not missing:
+            return [(d, known[d]) for d in order], params
+        known[missing[0]] = f"int({py_name(missing[0])})"
+        order.append(missing[0])
+        params.append(missing[0])
 
 
 def needed_dims(nodes: list[Node], symbols) -> set[str]:
@@ -317,9 +334,10 @@ def body_lines(bindings, result: Node, final: str) -> list[str]:
 def render_numpy(result) -> str:
     t = result.typed
     symbols = t.free_symbols()
-    args = ", ".join(py_name(s) for s in symbols)
     raw_bindings = list(t.bindings)
     dims = needed_dims([v for _, v in raw_bindings] + [t.body, result.node] + [v for _, v in result.bindings], symbols)
+    _, params = dim_sources(symbols, dims)
+    args = ", ".join([py_name(s) for s in symbols] + (["*"] + [py_name(d) for d in params] if params else []))
     pro = prologue(symbols, dims)
     fshape = t.body.shape
     if fshape == SCALAR:

@@ -82,7 +82,7 @@ class TextRenderer(Renderer):
         return f"e_{n.index}"
 
     def _render_Commutation(self, n):
-        return f"K_{n.m}{n.n}"
+        return f"K_({n.m},{n.n})"
 
     def _render_Add(self, n):
         out = []
