@@ -303,3 +303,11 @@ def test_homework_values_of_the_wrong_type_are_a_malformed_file(tmp_path, line, 
 def test_a_claim_binding_a_name_twice_is_named_as_written():
     code, out = cli("check", "h = X x; L = h^T h", "--wrt", "x", "--claim", "h = X^T h; h = 2 h; h")
     assert code == 2 and "h is bound twice" in out and "′" not in out
+
+
+def test_generated_numpy_defines_a_size_a_product_needs_even_if_nothing_else_uses_it():
+    import numpy as np
+    r = diff("sum(y)", "y", where="x: R^n; y: R^(m*n)")
+    ns: dict = {}
+    exec(compile(r.numpy, "<mcalc>", "exec"), ns)    # our own generated code, not user text
+    assert np.allclose(np.ravel(ns["derivative"](y=np.arange(6.0), x=np.ones(2))), np.ones(6))

@@ -265,7 +265,7 @@ def dim_sources(symbols: dict, used_dims: set[str]) -> tuple[list[tuple[str, str
             elif isinstance(d, str):
                 products.append((d.split("*"), f"{py_name(name)}.shape[{axis}]"))
     needed = {q for d in used_dims for q in str(d).split("*") if not q.isdigit()}
-    order = [d for d in sorted(known) if d in needed]
+    order = [d for d in sorted(known) if d in needed or any(d in parts for parts, _ in products)]
     params: list[str] = []
     while True:
         progress = True
