@@ -196,8 +196,10 @@ def verify(result, trials: int = 3, seed: int = 0, tol: float = 1e-5) -> Verific
                             reason=f"{var} is bound to a formula, so it has no random values of its own")
     worst = 0.0
     used = []
+    # a numbered entry (x[3]) needs sizes that have it
+    lowest = max([2] + [int(ix) for ix in result.entry or () if ix.isdigit()])
     for _ in range(trials):
-        sizes = pick_sizes(t.dims, rng)
+        sizes = pick_sizes(t.dims, rng, lo=lowest, hi=max(5, lowest + 3))
         used.append(sizes)
         too_big = too_large(t, var, result, sizes)
         if too_big:
@@ -255,8 +257,9 @@ def compare(result, f, var, env, sizes):
         positions = entry_positions(result.var_shape, sizes)
         if result.stack:
             got = np.vstack([result_value(result, with_indices(env, result.entry, p), sizes) for p in positions])
-        else:
-            pick = positions[len(positions) // 2]
+        else:                           # one entry: the numbered one, or one in the middle
+            s = [dim_value(d, sizes) for d in result.var_shape]
+            pick = tuple(int(ix) - 1 if ix.isdigit() else s[axis] // 2 for axis, ix in enumerate(result.entry))
             got = result_value(result, with_indices(env, result.entry, pick), sizes)
             positions = [pick]
         blocks = []

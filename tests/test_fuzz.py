@@ -137,6 +137,9 @@ FOUND = [
     ["diff", "x x^T P P^T (2 y)", "--wrt", "P", "--where", "x: R^n; P: R^(n×n); y: R^n", "--verify", "--format", "text"],
     ["diff", "V = P^T; f = sigmoid(z - V y)", "--wrt", "z", "--where", "P: R^(m×m); z: R^m; y: R^m", "--verify",
      "--format", "text"],
+    ["check", "R: ℝ^(2×2); x^T A x", "--wrt", "x[0]", "--claim", "R : ℝ ^ ( 2 × 2 ) / x ^T A x", "--layout",
+     "numerator", "--format", "text"],                                  # an entry numbered from 0
+    ["diff", "x: R^3; x^T A x", "--wrt", "x[2]", "--verify", "--format", "text"],
 ]
 
 

@@ -311,3 +311,23 @@ def test_generated_numpy_defines_a_size_a_product_needs_even_if_nothing_else_use
     ns: dict = {}
     exec(compile(r.numpy, "<mcalc>", "exec"), ns)    # our own generated code, not user text
     assert np.allclose(np.ravel(ns["derivative"](y=np.arange(6.0), x=np.ones(2))), np.ones(6))
+
+
+# ---- a second soak seed -------------------------------------------------------------------
+@pytest.mark.parametrize("wrt", ["x[1]", "x[2]", "x[3]"])
+def test_verify_of_a_numbered_entry_compares_that_entry(wrt):
+    r = diff("x: R^3; x^T A x", wrt)
+    v = verify(r)
+    assert v.conclusive and v.ok, v.max_rel_error
+    assert verify(diff("x^T A x", "x[5]")).ok           # sizes drawn large enough to have entry 5
+    assert verify(diff("X: R^(2×3); tr(X A)", "X[2,3]")).ok
+    assert verify(diff("tr(X A)", "X[1,j]")).ok
+
+
+@pytest.mark.parametrize("expr, wrt", [("x: R^3; x^T A x", "x[0]"), ("x: R^3; x^T A x", "x[4]"),
+                                       ("x^T A x", "x[0]"), ("X: R^(2×3); tr(X A)", "X[3,1]")])
+def test_an_entry_outside_the_variable_is_refused(expr, wrt):
+    code, out = cli("diff", expr, "--wrt", wrt, "--format", "text")
+    assert code == 2 and "is not an entry" in out and "count from 1" in out
+    code, out = cli("check", expr, "--wrt", wrt, "--claim", "x", "--layout", "numerator", "--format", "text")
+    assert code == 2

@@ -6,6 +6,7 @@ from fractions import Fraction
 
 from ..errors import DiffError, UsageError
 from ..nodes import SCALAR, Delta, Node, map_children
+from ..shapes import fmt_shape
 from ..simplify import add, mul, num, simplify, tidy, transpose, vec
 from .engine import Differentiator, Linear, adjoint, jac
 
@@ -122,6 +123,10 @@ def derive_entry(t, name: str, indices: tuple, order: int):
     if order != 1:
         raise UsageError("a derivative with respect to one entry is of order 1")
     var, info, body, values = variable(t, name)
+    for ix, d in zip(indices, info.shape):
+        if ix.isdigit() and (int(ix) < 1 or isinstance(d, int) and int(ix) > d):
+            raise UsageError(f"{var}[{','.join(indices)}] is not an entry of {var} ({fmt_shape(info.shape)})",
+                             hint=f"entries count from 1: {var}[1{',1' * (len(indices) - 1)}] is the first")
     memo: dict = {}
     f = simplify(body, memo)
     D = partial(f, var, info.shape, indices)
