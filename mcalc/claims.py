@@ -149,7 +149,7 @@ def numeric_equal(a_nodes, b_nodes, typed_prog, trials=3, seed=7, tol=1e-6, indi
             dims.update(d for d in (n.shape or ()) + ((n.name,) if isinstance(n, Size) else ()) if isinstance(d, str))
     for _ in range(trials):
         sizes = pick_sizes(sorted(dims), rng)
-        too_big = too_large(typed_prog, None, None, sizes)
+        too_big = too_large(typed_prog, None, sizes)
         if too_big:
             raise LimitError(f"cannot compare the claim on random data: {too_big}")
         for attempt in range(20):

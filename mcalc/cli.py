@@ -1,6 +1,7 @@
 """The command line: read options, call the API, pick a renderer, write. No mathematics here."""
 from __future__ import annotations
 
+import io
 import json
 import os
 import sys
@@ -304,42 +305,37 @@ def formula_args(argv: list[str]) -> list[str]:
     return out + (["--"] + formulas if formulas else [])
 
 
-class PipeSafe:
-    """A raw file descriptor whose writes cannot fail on a closed pipe: `mcalc check … | head -1`
+class PipeSafe(io.RawIOBase):
+    """A file descriptor whose writes cannot fail on a closed pipe: `mcalc check … | head -1`
     still finishes its work and exits 0, 1 or 2 as it would have, the rest of the output dropped."""
 
     def __init__(self, fd: int):
-        import io
-        self.raw = io.FileIO(fd, "w", closefd=False)
+        super().__init__()
+        self.fd = fd
         self.closed_pipe = False
 
-    def stream(self, like):
-        import io
-        raw = self
+    def writable(self) -> bool:
+        return True
 
-        class Raw(io.RawIOBase):
-            def writable(self):
-                return True
+    def fileno(self) -> int:
+        return self.fd
 
-            def write(self, b):
-                return raw.write(b)
-
-            def isatty(self):
-                return raw.raw.isatty()
-
-            def fileno(self):
-                return raw.raw.fileno()
-
-        return io.TextIOWrapper(io.BufferedWriter(Raw()), encoding=like.encoding, errors=like.errors,
-                                line_buffering=like.line_buffering)
+    def isatty(self) -> bool:
+        return os.isatty(self.fd)
 
     def write(self, b) -> int:
         if not self.closed_pipe:
             try:
-                return self.raw.write(b)
+                return os.write(self.fd, b)
             except BrokenPipeError:
                 self.closed_pipe = True
         return len(b)
+
+
+def pipe_safe(stream):
+    """stream, rewritten over a PipeSafe descriptor with the same encoding and buffering."""
+    return io.TextIOWrapper(io.BufferedWriter(PipeSafe(stream.fileno())), encoding=stream.encoding,
+                            errors=stream.errors, line_buffering=stream.line_buffering)
 
 
 def run_argv(argv: list[str]) -> int:
@@ -359,8 +355,7 @@ def run() -> None:
     import gc
     gc.set_threshold(100_000, 50, 100)    # a short-lived process: collect cycles rarely
     try:
-        sys.stdout = PipeSafe(sys.stdout.fileno()).stream(sys.stdout)
-        sys.stderr = PipeSafe(sys.stderr.fileno()).stream(sys.stderr)
+        sys.stdout, sys.stderr = pipe_safe(sys.stdout), pipe_safe(sys.stderr)
     except (AttributeError, OSError, ValueError):     # not a real file (embedded, captured): leave it
         pass
     try:

@@ -2,6 +2,8 @@
 import time as _time
 from contextlib import contextmanager as _contextmanager
 
+from .errors import LimitError
+
 MAX_INPUT_CHARS = 20_000     # characters of one formula (with its declarations)
 MAX_DEPTH = 200              # nesting of brackets and of the parse tree
 MAX_SYMBOLS = 1_000          # statements, and distinct symbols in one input
@@ -37,7 +39,6 @@ def budget():
 
 def tick() -> None:
     if _time.monotonic() > _deadline:
-        from .errors import LimitError
         raise LimitError(f"gave up after {MAX_SECONDS:g} s of work on one formula (limits.MAX_SECONDS)",
                          hint="split the formula with bindings, or differentiate a smaller part")
 

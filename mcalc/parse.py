@@ -419,7 +419,7 @@ def check_size(text: str) -> None:
         raise ParseError(f"control character {text[bad]!r} in the input", Span(bad, bad + 1))
 
 
-CHAINS = {"add": "sum", "sub": "sum"}
+SUMS = ("add", "sub")
 
 
 def tree_depth(tree) -> int:
@@ -433,7 +433,7 @@ def tree_depth(tree) -> int:
         for i, c in enumerate(t.children):
             if isinstance(c, Tree):
                 # brackets are counted by check_size; a sum a + b + c is one level
-                flat = c.data == "group" or (i == 0 and CHAINS.get(t.data, 0) == CHAINS.get(c.data))
+                flat = c.data == "group" or (i == 0 and t.data in SUMS and c.data in SUMS)
                 stack.append((c, d if flat else d + 1))
     return best
 

@@ -169,7 +169,7 @@ def result_value(result, env, sizes) -> np.ndarray:
     return value
 
 
-def too_large(t: Typed, var, result, sizes) -> str | None:
+def too_large(t: Typed, var, sizes) -> str | None:
     """Why finite differences on these sizes would take too long (integer sizes such as R^200000
     are used as given), or None."""
     entries = {name: int(np.prod([dim_value(d, sizes) for d in info.shape], dtype=float))
@@ -201,7 +201,7 @@ def verify(result, trials: int = 3, seed: int = 0, tol: float = 1e-5) -> Verific
     for _ in range(trials):
         sizes = pick_sizes(t.dims, rng, lo=lowest, hi=max(5, lowest + 3))
         used.append(sizes)
-        too_big = too_large(t, var, result, sizes)
+        too_big = too_large(t, var, sizes)
         if too_big:
             return Verification(False, float("nan"), 0, used, conclusive=False, reason=too_big)
         for attempt in range(20):
