@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
+from fractions import Fraction
 
 from . import limits
 from .api import LAYOUTS, Result, diff, inline
@@ -26,6 +27,7 @@ class CheckResult:
     max_rel_error: float | None = None
     exact: bool = False
     notes: list[str] = field(default_factory=list)
+    sampled: str = ""          # what a numerical verdict was decided on
 
     @property
     def verdict(self) -> str:
@@ -37,7 +39,8 @@ class CheckResult:
                 "correct": self.correct.text, "shape": shape_list(self.correct.shape),
                 "layout": self.correct.layout, "difference": self.difference,
                 "other_layout": self.other_layout, "message": self.message,
-                "exact": self.exact, "max_rel_error": self.max_rel_error, "notes": self.notes}
+                "exact": self.exact, "max_rel_error": self.max_rel_error, "sampled": self.sampled,
+                "notes": self.notes}
 
 
 def typed_claim(claim: str, result: Result):
@@ -133,119 +136,201 @@ def with_units(node: Node, result: Result) -> Node:
     return sub(node)
 
 
-def numeric_equal(a_nodes, b_nodes, typed_prog, trials=3, seed=7, tol=1e-6, indices=()):
-    """Evaluate two results (bindings, node) on the same random data; the largest relative gap.
-    `indices` are (name, dimension) of free entry indices (--wrt X[i,j]): each draw picks them."""
+TOL = 1e-9      # both sides are exact closed forms: a relative gap above rounding is a real one
+
+
+@dataclass
+class Comparison:
+    """Two values compared on random data: the largest relative gap, what was sampled, and,
+    where the first side is not defined at a point where the reference side is, why."""
+    rel_error: float
+    sampled: str = ""
+    undefined: str | None = None
+
+    @property
+    def equal(self) -> bool:
+        return self.undefined is None and self.rel_error <= TOL
+
+
+def rel_gap(va, vb) -> float:
+    """max |a - b| relative to the size of both sides (no absolute floor: 1e-7 A x is not 0)."""
     import numpy as np
-    from .evaluate import evaluate
-    from .verify import dim_value, pick_sizes, sample, too_large
+    if va.size != vb.size:
+        return float("inf")
+    va = va.reshape(vb.shape)
+    if not vb.size:
+        return 0.0
+    scale = max(float(np.max(np.abs(va))), float(np.max(np.abs(vb))))
+    return 0.0 if scale == 0.0 else float(np.max(np.abs(va - vb))) / scale
+
+
+def numeric_equal(a_pair, b_pair, typed_prog, reference=(), trials=3, seed=7, indices=()) -> Comparison:
+    """Evaluate a (bindings, node) against b on the same random data. The data is drawn where b
+    and every `reference` pair (the formula) are defined; a that is not defined there is not b.
+    `indices` are (name, dimension) of free entry indices (--wrt X[i,j]): each draw picks them."""
     from .nodes import Size, walk
-    rng = np.random.default_rng(seed)
-    worst = 0.0
+    from .verify import Sampler, Undefined, value_checked
     # sizes the claim leaves open (a bare I inside sum(...)) are drawn like any other
     dims = set(typed_prog.dims)
-    for _, node in (a_nodes, b_nodes):
+    for _, node in (a_pair, b_pair):
         for n in walk(node):
             dims.update(d for d in (n.shape or ()) + ((n.name,) if isinstance(n, Size) else ()) if isinstance(d, str))
-    for _ in range(trials):
-        sizes = pick_sizes(sorted(dims), rng)
-        too_big = too_large(typed_prog, None, sizes)
-        if too_big:
-            raise LimitError(f"cannot compare the claim on random data: {too_big}")
-        for attempt in range(20):
-            env = sample(typed_prog, rng, sizes, [typed_prog.body] + [v for _, v in typed_prog.bindings])
-            try:
-                with np.errstate(all="raise"):
-                    # a derivative w.r.t. a bound name may mention it: give it its bound value
-                    for name, value in typed_prog.bindings:
-                        env[name] = evaluate(value, env, sizes)
-                    for name, d in indices:
-                        env["_index_" + name] = int(rng.integers(dim_value(d, sizes)))
-                    va = value_of(a_nodes, env, sizes, evaluate)
-                    vb = value_of(b_nodes, env, sizes, evaluate)
-                break
-            except (FloatingPointError, np.linalg.LinAlgError, ZeroDivisionError):
-                continue
-        else:
-            return float("inf")
-        if va.size != vb.size:
-            return float("inf")
-        va = va.reshape(vb.shape)
-        scale = max(1.0, float(np.max(np.abs(vb))) if vb.size else 1.0)
-        worst = max(worst, float(np.max(np.abs(va - vb))) / scale if vb.size else 0.0)
-    return worst
+    sampler = Sampler(typed_prog, list(reference) + [b_pair], seed=seed, dims=tuple(sorted(dims)), indices=indices)
+    worst = 0.0
+    for trial in range(trials):
+        draw = sampler.draw(trial)
+        vb = draw.values[-1]
+        try:
+            va = value_checked(a_pair, draw.env, draw.sizes)
+        except Undefined as u:
+            return Comparison(float("inf"), sampler.describe(trial + 1), u.why)
+        worst = max(worst, rel_gap(va, vb))
+    return Comparison(worst, sampler.describe(trials))
 
 
-def value_of(pair, env, sizes, evaluate):
-    bindings, node = pair
-    env = dict(env)
-    for name, value in bindings:
-        env[name] = evaluate(value, env, sizes)
-    return evaluate(node, env, sizes)
+def derive_typed(t, wrt: str, layout: str, order: int, flatten: bool) -> Result:
+    """The derivative from an already typed formula (no second parse)."""
+    from .deriv.derive import derive
+    try:
+        return derive(t, wrt, layout, order, flatten, False)
+    except McalcError as e:
+        raise e.with_source(t.source)
+
+
+def formula_pair(correct: Result):
+    return ((), correct.function)
 
 
 @limits.budgeted
 def check(expr: str, wrt: str, claim: str, where=None, layout: str = "mixed", order: int = 1,
           flatten: bool = False) -> CheckResult:
-    """Decide whether `claim` is the derivative of `expr` with respect to `wrt`."""
-    from .render.text import render_text
-    from .simplify import add, expand, neg, simplify, tidy, transpose
-    correct = diff(expr, wrt, where=where, layout=layout, order=order, flatten=flatten)
-    if isinstance(correct, list):
+    """Decide whether `claim` is the derivative of `expr` with respect to `wrt`: exactly where
+    canonical forms agree, otherwise on random data (see mcalc.verify.Sampler)."""
+    from .api import split_wrt, typed
+    if layout not in LAYOUTS:
+        raise UsageError(f"unknown layout {layout!r}; choose mixed, numerator or denominator")
+    if order not in (1, 2):
+        raise UsageError(f"--order must be 1 or 2, not {order}")
+    if len(split_wrt(wrt)) != 1:
         raise UsageError("check takes one variable")
+    return check_typed(typed(expr, where), wrt, claim, layout, order, flatten)
+
+
+def check_typed(t, wrt: str, claim: str, layout: str, order: int, flatten: bool) -> CheckResult:
+    correct = derive_typed(t, wrt, layout, order, flatten)
     notes = []
     if correct.tensor is not None and not flatten:       # the language has no 3- or 4-index arrays
         flatten, indices = True, len(correct.tensor[0]) + len(correct.tensor[1])
-        correct = diff(expr, wrt, where=where, layout=layout, order=order, flatten=True)
+        correct = derive_typed(t, wrt, layout, order, True)
         notes.append(f"a {indices}-index derivative is checked in its flattened form, the matrix --flatten "
                      f"prints: {correct.text}")
+    self_check(correct)
+    tc = typed_claim(claim, correct)
+    claim_node, _ = inline(tc)
+    claim_node = simplify_(with_units(claim_node, correct))
+    return decide(t, correct, claim, tc.body.shape, claim_node, layout, order, flatten, notes)
+
+
+def self_check(correct: Result) -> None:
+    """The engine's own derivative against finite differences: a failure is a bug (exit 3)."""
     from .verify import verify
     v = verify(correct, trials=2)
     if v.conclusive and not v.ok:
         raise InternalError(f"the engine's own derivative {correct.text} failed verification against finite "
                             f"differences (relative error {v.max_rel_error:.1e}); this is a bug, please report it")
-    tc = typed_claim(claim, correct)
-    claim_node, _ = inline(tc)
-    claim_node = simplify(with_units(claim_node, correct))
+
+
+def simplify_(node):
+    from .simplify import simplify
+    return simplify(node)
+
+
+def difference_text(a, b) -> str:
+    """a - b in its shortest form."""
+    from .render.text import render_text
+    from .simplify import add, expand, neg, tidy
+    plain = tidy(add(a, neg(b)))
+    expanded = tidy(expand(plain))
+    return min((render_text(plain), render_text(expanded)), key=len)
+
+
+def decide(t, correct: Result, claim: str, claim_shape, claim_node, layout, order, flatten, notes) -> CheckResult:
+    from .simplify import tidy, transpose
     want_node, _ = inline_result(correct)
-    shape_ok = squeeze(tc.body.shape) == squeeze(correct.shape)
+    shape_ok = squeeze(claim_shape) == squeeze(correct.shape)
     base_prog = correct.typed
     indices = tuple(zip(correct.entry, correct.var_shape)) if correct.entry and not correct.stack else ()
+    ref = [formula_pair(correct)]
+
+    def compare(a, b) -> Comparison:
+        return numeric_equal(([], a), ([], b), base_prog, ref, indices=indices)
+
+    def same(node) -> Comparison:
+        return compare(claim_node, node)
+
+    difference = None
     if shape_ok:
         exact = tidy(claim_node) == tidy(want_node)
-        err = 0.0 if exact else numeric_equal(([], claim_node), ([], want_node), base_prog, indices=indices)
-        if exact or err < 1e-6:
-            return CheckResult(True, claim, tc.body.shape, correct, exact=exact, max_rel_error=err, notes=notes,
-                               message="the claim is the derivative" + (" (same canonical form)" if exact else
-                                                                         " (equal on random data)"))
-        difference = render_text(tidy(expand(add(claim_node, neg(want_node)))))
+        cmp = Comparison(0.0) if exact else same(want_node)
+        if cmp.equal:
+            how = "same canonical form" if exact else f"equal on {cmp.sampled}"
+            return CheckResult(True, claim, claim_shape, correct, exact=exact, max_rel_error=cmp.rel_error,
+                               notes=notes, message=f"the claim is the derivative ({how})", sampled=cmp.sampled)
+        difference = difference_text(claim_node, want_node)
+        if cmp.undefined:
+            msg = f"the claim is not defined everywhere the formula is: {cmp.undefined}"
+        else:
+            msg = f"the claim differs from the derivative on random data ({cmp.sampled})"
+        rel = cmp.rel_error
     else:
-        difference = None
+        msg = (f"the claim has shape {fmt_shape(claim_shape)} but the {layout}-layout derivative has shape "
+               f"{fmt_shape(correct.shape)}")
+        rel = None
     other = None
     for lay in LAYOUTS:
         if lay == layout:
             continue
-        alt = diff(expr, wrt, where=where, layout=lay, order=order, flatten=flatten)
-        if squeeze(alt.shape) != squeeze(tc.body.shape):
+        alt = derive_typed(t, correct.wrt, lay, order, flatten) if not correct.entry else None
+        if alt is None or squeeze(alt.shape) != squeeze(claim_shape):
             continue
         alt_node, _ = inline_result(alt)
-        if numeric_equal(([], claim_node), ([], alt_node), base_prog, indices=indices) < 1e-6:
+        if same(alt_node).equal:
             other = lay
             break
     transposed = False
     if other is None and not shape_ok and len(correct.shape) == 2 and \
-            squeeze(tc.body.shape) == squeeze(tuple(reversed(correct.shape))):
-        transposed = numeric_equal(([], claim_node), ([], transpose(want_node)), base_prog, indices=indices) < 1e-6
-    if not shape_ok:
-        msg = (f"the claim has shape {fmt_shape(tc.body.shape)} but the {layout}-layout derivative has shape "
-               f"{fmt_shape(correct.shape)}")
-    else:
-        msg = "the claim differs from the derivative on random data"
+            squeeze(claim_shape) == squeeze(tuple(reversed(correct.shape))):
+        transposed = same(transpose(want_node)).equal
     if other:
         msg += f"; this is the {other}-layout derivative"
     elif transposed:
         msg += "; it is the transpose of the derivative"
-    return CheckResult(False, claim, tc.body.shape, correct, difference, other, msg, notes=notes)
+    if shape_ok:
+        notes = notes + symmetric_notes(correct, claim_node, want_node, compare)
+    return CheckResult(False, claim, claim_shape, correct, difference, other, msg, notes=notes,
+                       max_rel_error=rel)
+
+
+def symmetric_notes(correct: Result, claim_node, want_node, compare) -> list[str]:
+    """For a symmetric variable: name the unconstrained and the Cookbook forms of a wrong claim."""
+    from .nodes import Identity
+    from .simplify import add, hadamard, mul, neg, num, transpose
+    info = correct.typed.symbols.get(correct.wrt)
+    if info is None or not info.symmetric or correct.function.shape != (1, 1) or correct.order != 1:
+        return []
+    X = correct.wrt
+    why = (f"{X} is symmetric, so the gradient is taken on symmetric matrices: sym(G) = (G + Gᵀ)/2 of an "
+           f"unconstrained gradient G")
+    sym_claim = mul(num(Fraction(1, 2)), add(claim_node, transpose(claim_node)))
+    if compare(sym_claim, want_node).equal:
+        return [why + "; the claim is such a G (right for an unconstrained X, which has other directions)"]
+    n = correct.var_shape[0]
+    cookbook = add(mul(num(2), want_node), neg(hadamard(want_node, Identity(shape=(n, n)))))
+    if compare(claim_node, cookbook).equal:
+        return [why + "; the claim is the Cookbook's G + Gᵀ − G∘I, which is not a gradient: its inner product "
+                      "with a symmetric direction counts each off-diagonal entry twice (Srinivasan & Panda, "
+                      "arXiv:1911.06491)"]
+    return [why]
 
 
 def inline_result(r: Result):

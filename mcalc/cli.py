@@ -205,7 +205,7 @@ def write_result(r, v, fmt: Format, steps: bool, env, standalone: bool, style: S
     elif v is not None:
         word = "verified" if v.ok else "FAILED verification"
         typer.echo(f"{word}: max relative error {v.max_rel_error:.1e} against finite differences "
-                   f"({v.trials} random draws)", err=True)
+                   f"({v.sampled or f'{v.trials} random draws'})", err=True)
 
 
 @app.command(context_settings=FORMULA_ARGS)

@@ -1,44 +1,141 @@
-"""Numerical verification: central finite differences on random data of random sizes."""
+"""Numerical verification: central finite differences on random data of random sizes, and the
+random data itself (shared with `check` and `equal`).
+
+Random data is drawn over the widest domain on which the formulas are defined: every symbol
+with both signs first; only where a value is not defined on a draw (log or sqrt of a
+non-positive number, the inverse of a singular matrix, logdet of a matrix with det ≤ 0) are
+the symbols that feed that argument drawn from a restricted domain (positive entries; square
+matrices near I, invertible with det > 0 and not symmetric). Sizes differ from each other on
+the first draw and reach 9; where an argument is undefined for every choice of data (XᵀX with
+fewer rows than columns) other sizes are drawn. Everything is seeded: verdicts are reproducible."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from . import limits
-from .evaluate import evaluate
-from .nodes import (Det, Elementwise, EPow, Inverse, LogDet, Node, Power, Sym, walk)
+from .errors import McalcError
+from .evaluate import Evaluator, evaluate
+from .nodes import (Elementwise, EPow, Inverse, LogDet, Node, Power, Sym, walk)
 from .shapes import Typed
 
+# Elementwise functions defined only for a positive argument (until the operation records of
+# mcalc/ops.py carry this fact).
 POSITIVE_FNS = {"log", "sqrt"}
+COND_MAX = 1e8          # a matrix worse conditioned than this counts as singular
+SIZE_LO, SIZE_HI = 2, 9
+ATTEMPTS = 40           # draws tried for one trial before giving up
+MAX_NODE_ENTRIES = 2_000_000
 
 
-def domains(nodes: list[Node]) -> tuple[set[str], set[str]]:
-    """Symbols that must be positive (under log, sqrt, fractional powers) and square
-    symbols that must be well conditioned with positive determinant (inv, det, logdet)."""
-    positive, spd = set(), set()
-    for root in nodes:
-        for n in walk(root):
-            inside = None
-            if isinstance(n, Elementwise) and n.fn in POSITIVE_FNS:
-                inside = positive
-            elif isinstance(n, (Power, EPow)) and (n.exp.denominator != 1 or n.exp < 0):
-                inside = positive if n.arg.shape == (1, 1) or isinstance(n, EPow) else spd
-            elif isinstance(n, (LogDet, Det, Inverse)) or (isinstance(n, Power) and n.exp < 0):
-                inside = spd
-            if inside is not None:
-                inside.update(m.name for m in walk(n) if isinstance(m, Sym))
-    return positive, spd
+class Undefined(Exception):
+    """The value of `node` is not defined on a draw: its argument needs to be `need`
+    ("positive" entries, or "invertible" with det > 0); `why` says what went wrong."""
+
+    def __init__(self, node: Node, need: str, why: str):
+        super().__init__(why)
+        self.node, self.need, self.why = node, need, why
 
 
-def pick_sizes(dims, rng, lo=2, hi=5) -> dict[str, int]:
-    names = [p for d in dims if isinstance(d, str) for p in d.split("*") if not p.isdigit()]
-    values = list(range(lo, hi + 1))
-    rng.shuffle(values)
-    out = {}
-    for i, name in enumerate(sorted(set(names))):
-        out[name] = values[i] if i < len(values) else int(rng.integers(lo, hi + 1))
-    return out
+class NoValidData(McalcError):
+    """No random data was found on which every value of the formula is defined (exit 2)."""
+
+
+def short_text(node: Node) -> str:
+    from .render.text import render_text
+    s = render_text(node)
+    return s if len(s) <= 40 else s[:39] + "…"
+
+
+class Checked(Evaluator):
+    """The evaluator, refusing (Undefined) where a value is not defined, instead of returning
+    nan, inf, or the inverse of a numerically singular matrix."""
+
+    def render(self, node):
+        try:
+            return super().render(node)
+        except FloatingPointError:
+            raise Undefined(node, "positive", f"{short_text(node)} overflows or divides by zero") from None
+        except np.linalg.LinAlgError:
+            raise Undefined(node, "invertible", f"{short_text(node)} needs an invertible matrix") from None
+
+    def positive(self, n, arg):
+        a = self.render(arg)
+        if not np.all(a > 0):
+            raise Undefined(n, "positive", f"{short_text(n)} needs {short_text(arg)} > 0")
+        return a
+
+    def invertible(self, n, arg, det_positive=False):
+        a = self.render(arg)
+        if a.shape[0] != a.shape[1] or not np.all(np.isfinite(a)) or np.linalg.cond(a) > COND_MAX:
+            raise Undefined(n, "invertible", f"{short_text(arg)} is singular in {short_text(n)}")
+        if det_positive and np.linalg.slogdet(a)[0] <= 0:
+            raise Undefined(n, "invertible", f"{short_text(n)} needs det({short_text(arg)}) > 0")
+        return a
+
+    def _render_Elementwise(self, n):
+        if n.fn in POSITIVE_FNS:
+            self.positive(n, n.arg)
+        return super()._render_Elementwise(n)
+
+    def _render_Inverse(self, n):
+        self.invertible(n, n.arg)
+        return super()._render_Inverse(n)
+
+    def _render_LogDet(self, n):
+        self.invertible(n, n.arg, det_positive=True)
+        return super()._render_LogDet(n)
+
+    def _render_Power(self, n):
+        if n.arg.shape == (1, 1) and n.exp.denominator != 1:
+            self.positive(n, n.arg)
+        elif n.arg.shape != (1, 1) and n.exp < 0:
+            self.invertible(n, n.arg)
+        return super()._render_Power(n)
+
+    def _render_EPow(self, n):
+        if n.exp.denominator != 1:
+            self.positive(n, n.arg)
+        return super()._render_EPow(n)
+
+
+def evaluate_checked(node: Node, env: dict, sizes: dict) -> np.ndarray:
+    """The value of node, or Undefined; never nan or inf."""
+    with np.errstate(all="raise"):
+        v = Checked(env, sizes).render(node)
+    if not np.all(np.isfinite(v)):
+        raise Undefined(node, "positive", f"{short_text(node)} is not finite")
+    return v
+
+
+def value_checked(pair, env, sizes) -> np.ndarray:
+    bindings, node = pair
+    env = dict(env)
+    for name, value in bindings:
+        env[name] = evaluate_checked(value, env, sizes)
+    return evaluate_checked(node, env, sizes)
+
+
+def size_names(dims) -> list[str]:
+    return sorted({p for d in dims if isinstance(d, str) for p in d.split("*") if not p.isdigit()})
+
+
+def pick_sizes(dims, rng, lo=SIZE_LO, hi=SIZE_HI, trial: int | None = None) -> dict[str, int]:
+    """Sizes for one draw. Trial 0: every size differs from every other and the largest is hi;
+    trial 1: every size in the upper half; other trials (and trial None): anything in lo..hi."""
+    names = size_names(dims)
+    if not names:
+        return {}
+    hi = max(hi, lo + len(names) - 1)
+    if trial == 0:
+        values = [hi] + [int(v) for v in rng.choice(np.arange(lo, hi), size=len(names) - 1, replace=False)]
+        rng.shuffle(values)
+    elif trial == 1:
+        values = [int(v) for v in rng.integers(max(lo, (lo + hi) // 2 + 1), hi + 1, size=len(names))]
+    else:
+        values = [int(v) for v in rng.integers(lo, hi + 1, size=len(names))]
+    return dict(zip(names, values))
 
 
 def dim_value(d, sizes) -> int:
@@ -50,26 +147,166 @@ def dim_value(d, sizes) -> int:
     return v
 
 
-def sample(t: Typed, rng, sizes: dict[str, int], nodes: list[Node]) -> dict[str, np.ndarray]:
-    positive, spd = domains(nodes)
-    env = {}
-    for name, info in t.free_symbols().items():
-        shape = tuple(dim_value(d, sizes) for d in info.shape)
-        if name in positive:
-            a = rng.uniform(0.5, 2.0, size=shape)
+def draw_value(info, rng, sizes, how: frozenset) -> np.ndarray:
+    shape = tuple(dim_value(d, sizes) for d in info.shape)
+    square = len(shape) == 2 and shape[0] == shape[1] and shape[0] > 1
+    if "invertible" in how and square:
+        # invertible with det > 0, well conditioned, and NOT symmetric (transposes must show)
+        n = shape[0]
+        if "positive" in how:
+            a = np.eye(n) * n + rng.uniform(0.1, 0.5, size=shape)
         else:
-            a = rng.standard_normal(shape)
-        if name in spd and shape[0] == shape[1]:
-            # well conditioned, positive determinant, and NOT symmetric (transposes must show)
-            n = shape[0]
-            if name in positive:
-                a = np.eye(n) * n + rng.uniform(0.1, 0.5, size=shape)
+            a = np.eye(n) + 0.4 * rng.standard_normal(shape) / np.sqrt(n)
+    elif how:
+        a = rng.uniform(0.5, 2.0, size=shape)
+    else:
+        a = rng.standard_normal(shape)
+    if info.symmetric:
+        a = (a + a.T) / 2
+    return a
+
+
+@dataclass
+class Draw:
+    sizes: dict[str, int]
+    env: dict[str, np.ndarray]
+    values: list[np.ndarray]          # of the programs, in order
+
+
+@dataclass
+class Sampler:
+    """Random data on which every program (bindings, node) has a defined value.
+
+    `restricted` grows as draws fail: a symbol feeding a log's argument becomes positive, a
+    square matrix under an inverse becomes invertible; it is never narrowed back, so a later
+    draw is drawn as the earlier ones were."""
+    typed: Typed
+    programs: list
+    seed: int = 0
+    lo: int = SIZE_LO
+    hi: int = SIZE_HI
+    dims: tuple = ()
+    indices: tuple = ()               # (name, dimension) of free entry indices (--wrt X[i,j])
+    fixed_sizes: dict | None = None   # draw at these sizes only
+    restricted: dict = field(default_factory=dict)
+    used: list = field(default_factory=list)
+
+    def __post_init__(self):
+        self.rng = np.random.default_rng(self.seed)
+        self.bound = dict(self.typed.bindings)
+        for bindings, _ in self.programs:
+            self.bound.update(dict(bindings))
+
+    def symbols_of(self, node: Node) -> set[str]:
+        """The free symbols that feed node (through bound names too)."""
+        free = self.typed.free_symbols()
+        out, seen, todo = set(), set(), [node]
+        while todo:
+            n = todo.pop()
+            for m in walk(n):
+                if isinstance(m, Sym):
+                    if m.name in free:
+                        out.add(m.name)
+                    elif m.name in self.bound and m.name not in seen:
+                        seen.add(m.name)
+                        todo.append(self.bound[m.name])
+        return out
+
+    def restrict(self, u: Undefined) -> bool:
+        """Narrow the domain of the symbols feeding u's argument; False if nothing is left to narrow."""
+        free = self.typed.free_symbols()
+        changed = False
+        for name in sorted(self.symbols_of(u.node)):
+            how = self.restricted.get(name, frozenset())
+            shape = free[name].shape
+            if u.need == "invertible":
+                want = "invertible" if len(shape) == 2 and shape[0] == shape[1] and shape != (1, 1) else \
+                    "positive" if shape == (1, 1) else None
             else:
-                a = np.eye(n) + 0.4 * rng.standard_normal(shape) / np.sqrt(n)
-        if info.symmetric:
-            a = (a + a.T) / 2
-        env[name] = a
-    return env
+                want = "positive"
+            if want is not None and want not in how:
+                self.restricted[name] = how | {want}
+                changed = True
+        return changed
+
+    def too_big(self, sizes) -> bool:
+        seen = set()
+        for _, node in self.programs:
+            for n in walk(node):
+                if n.shape is not None and n.shape not in seen:
+                    seen.add(n.shape)
+                    if dim_value_product(n.shape, sizes) > MAX_NODE_ENTRIES:
+                        return True
+        return False
+
+    def sizes_for(self, trial: int) -> dict[str, int]:
+        if self.fixed_sizes is not None:
+            return self.fixed_sizes
+        hi = self.hi
+        while True:
+            sizes = pick_sizes(tuple(self.typed.dims) + tuple(self.dims), self.rng, self.lo, hi, trial)
+            if hi <= self.lo + 1 or not self.too_big(sizes):
+                return sizes
+            hi -= 1
+
+    def draw(self, trial: int) -> Draw:
+        sizes = self.sizes_for(trial)
+        last = None
+        for attempt in range(ATTEMPTS):
+            too = too_large(self.typed, None, sizes)
+            if too:
+                from .errors import LimitError
+                raise LimitError(f"cannot compare on random data: {too}")
+            env = {name: draw_value(info, self.rng, sizes, self.restricted.get(name, frozenset()))
+                   for name, info in self.typed.free_symbols().items()}
+            for name, d in self.indices:
+                env["_index_" + name] = int(self.rng.integers(dim_value(d, sizes)))
+            try:
+                for name, value in self.typed.bindings:
+                    env[name] = evaluate_checked(value, env, sizes)
+                values = [value_checked(p, env, sizes) for p in self.programs]
+            except Undefined as u:
+                last = u
+                if not self.restrict(u) and attempt % 2:
+                    sizes = self.sizes_for(trial)     # the data cannot help: other sizes
+                continue
+            self.used.append(sizes)
+            return Draw(sizes, env, values)
+        raise NoValidData(f"no random data found on which the formula is defined: {last.why} "
+                          f"on each of {ATTEMPTS} draws",
+                          hint="declare sizes (--where) on which every inverse, log and root is defined")
+
+    def describe(self, n: int) -> str:
+        """What was sampled, for a numerical verdict: `3 random draws, both signs, sizes up to 9`."""
+        parts = [f"{n} random draw{'s' if n != 1 else ''}"]
+        pos = sorted(k for k, v in self.restricted.items() if "positive" in v and "invertible" not in v)
+        inv = sorted(k for k, v in self.restricted.items() if "invertible" in v)
+        free = [k for k in self.typed.free_symbols() if k not in self.restricted]
+        if not self.restricted:
+            parts.append("both signs")
+        else:
+            limits_ = ([f"{', '.join(pos)} > 0"] if pos else []) + \
+                ([f"{', '.join(inv)} invertible with det > 0"] if inv else [])
+            parts.append(("both signs except " if free else "") + " and ".join(limits_))
+        sizes = [v for s in self.used for v in s.values()]
+        if sizes:
+            parts.append(f"sizes up to {max(sizes)}")
+        return ", ".join(parts)
+
+
+def dim_value_product(shape, sizes) -> int:
+    v = 1
+    for d in shape:
+        try:
+            v *= dim_value(d, sizes)
+        except KeyError:
+            return 0
+    return v
+
+
+def sample(t: Typed, rng, sizes: dict[str, int], nodes: list[Node]) -> dict[str, np.ndarray]:
+    """Random data at the given sizes on which every node is defined (see Sampler)."""
+    return Sampler(t, [((), n) for n in nodes], seed=int(rng.integers(2**31)), fixed_sizes=sizes).draw(0).env
 
 
 def f_axes(value: np.ndarray, fshape) -> np.ndarray:
@@ -154,6 +391,7 @@ class Verification:
     sizes: list[dict]
     conclusive: bool = True     # False when no valid random data could be drawn
     reason: str = "no valid random data could be drawn for this formula"
+    sampled: str = ""           # what was drawn: "3 random draws, both signs, sizes up to 9"
 
 
 def result_value(result, env, sizes) -> np.ndarray:
@@ -185,8 +423,8 @@ def too_large(t: Typed, var, sizes) -> str | None:
 
 @limits.budgeted
 def verify(result, trials: int = 3, seed: int = 0, tol: float = 1e-5) -> Verification:
-    """Compare the result with finite differences on `trials` random draws of sizes and data."""
-    rng = np.random.default_rng(seed)
+    """Compare the result with finite differences on `trials` random draws of sizes and data
+    (see Sampler: both signs wherever the formula is defined, sizes that differ and reach 9)."""
     t = result.typed
     f = result.function
     var = result.wrt if not result.joint else None
@@ -194,35 +432,37 @@ def verify(result, trials: int = 3, seed: int = 0, tol: float = 1e-5) -> Verific
         # a bound name as the variable: its value is a formula, so there is nothing to sample
         return Verification(False, float("nan"), 0, [], conclusive=False,
                             reason=f"{var} is bound to a formula, so it has no random values of its own")
-    worst = 0.0
-    used = []
     # a numbered entry (x[3]) needs sizes that have it
-    lowest = max([2] + [int(ix) for ix in result.entry or () if ix.isdigit()])
-    for _ in range(trials):
-        sizes = pick_sizes(t.dims, rng, lo=lowest, hi=max(5, lowest + 3))
-        used.append(sizes)
-        too_big = too_large(t, var, sizes)
+    lowest = max([SIZE_LO] + [int(ix) for ix in result.entry or () if ix.isdigit()])
+    named = tuple((ix, d) for ix, d in zip(result.entry or (), result.var_shape) if not ix.isdigit())
+    sampler = Sampler(t, [((), f), (tuple(result.bindings), result.node)], seed=seed, lo=lowest,
+                      hi=max(SIZE_HI, lowest + 3), indices=named)
+    worst = 0.0
+    for trial in range(trials):
+        try:
+            draw = sampler.draw(trial)
+        except NoValidData as e:
+            return Verification(False, float("nan"), trial, sampler.used, conclusive=False, reason=e.message)
+        except McalcError as e:
+            return Verification(False, float("nan"), trial, sampler.used, conclusive=False, reason=e.message)
+        too_big = too_large(t, var, draw.sizes)
         if too_big:
-            return Verification(False, float("nan"), 0, used, conclusive=False, reason=too_big)
-        for attempt in range(20):
-            env = sample(t, rng, sizes, [f])
-            try:
-                with np.errstate(all="raise"):
-                    got, want = compare(result, f, var, env, sizes)
-                break
-            except (FloatingPointError, np.linalg.LinAlgError):
-                continue
-            except MemoryError:
-                return Verification(False, float("nan"), trials, used, conclusive=False,
-                                    reason="the random data does not fit in memory")
-        else:
-            return Verification(False, float("inf"), trials, used, conclusive=False)
+            return Verification(False, float("nan"), 0, sampler.used, conclusive=False, reason=too_big)
+        try:
+            with np.errstate(all="raise"):
+                got, want = compare(result, f, var, draw.env, draw.sizes)
+        except (FloatingPointError, np.linalg.LinAlgError):
+            # a finite difference stepped out of the domain; this draw decides nothing
+            continue
+        except MemoryError:
+            return Verification(False, float("nan"), trials, sampler.used, conclusive=False,
+                                reason="the random data does not fit in memory")
         scale = max(1.0, float(np.max(np.abs(want))) if want.size else 1.0)
         if got.shape != want.shape:      # a wrong shape of the right size is still wrong
-            return Verification(False, float("inf"), trials, used)
+            return Verification(False, float("inf"), trials, sampler.used)
         err = float(np.max(np.abs(got - want))) / scale if want.size else 0.0
         worst = max(worst, err)
-    return Verification(worst < tol, worst, trials, used)
+    return Verification(worst < tol, worst, trials, sampler.used, sampled=sampler.describe(trials))
 
 
 def entry_positions(xshape, sizes):

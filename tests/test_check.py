@@ -155,3 +155,104 @@ def test_check_catches_a_wrong_rule(wrong_det_rule):
 def test_verify_passes_with_the_right_rule():
     res = runner.invoke(app, ["diff", "det(X)", "--wrt", "X", "--verify", "--format", "text"])
     assert res.exit_code == 0 and "verified" in res.stderr
+
+
+# ---- wrong claims that used to pass (issue 12): domains, tolerance, sizes, undefined draws ----
+LOGISTIC = "-sum(y .* log(sigmoid(X w)) + (ones - y) .* log(ones - sigmoid(X w)))"
+
+
+@pytest.mark.parametrize("expr, wrt, claim, where", [
+    ("sum(sqrt(x .^ 2))", "x", "ones", None),                       # x drawn with both signs
+    ("sum(log(cosh(x)))", "x", "abs(tanh(x))", None),
+    ("sqrt(x^T x)", "x", "abs(x) / sqrt(x^T x)", None),
+    (LOGISTIC, "w", "X^T (sigmoid(abs(X w)) - y)", None),
+    (LOGISTIC, "w", "abs(X)^T (sigmoid(X w) - y)", None),
+    ("sum(log(x .^ 2))", "x", "2 ones ./ abs(x)", None),
+    ("1e-7 x^T A x", "x", "0", None),                                # no absolute tolerance floor
+    ("1e-7 x^T A x", "x", "1e-7 A x", None),
+    ("||X w - y||^2 + 1e-7 ||w||^2", "w", "2 X^T (X w - y)", None),
+    ("x^T x", "x", "2 x + (n - 2) (n - 3) (n - 4) (n - 5) x", None),  # sizes beyond 5
+    ("tr(inv(X'X) X' Omega X inv(X'X))", "Omega", "X inv(X'X) X'", ["X: R^(N×p)", "Omega: R^(N×N)"]),
+    ("sum(log(cosh(x)))", "x", "tanh(x) .* sqrt(x) ./ sqrt(x)", None),  # undefined for x < 0
+])
+def test_wrong_claims_that_used_to_pass_exit_1(expr, wrt, claim, where):
+    args = ["check", "--wrt", wrt, "--claim", claim, "--format", "text"]
+    for w in where or []:
+        args += ["--where", w]
+    res = runner.invoke(app, args + ["--", expr])
+    assert res.exit_code == 1, res.stdout + res.stderr
+
+
+@pytest.mark.parametrize("expr, wrt, claim, where", [
+    (LOGISTIC, "w", "X^T (sigmoid(X w) - y)", None),
+    ("1e-7 x^T A x", "x", "1e-7 A x + 1e-7 A^T x", None),
+    ("||X w - y||^2 + 1e-7 ||w||^2", "w", "2 X^T (X w - y) + 2e-7 w", None),
+    ("tr(inv(X'X) X' Omega X inv(X'X))", "Omega", "X inv(X'X) inv(X'X) X'", ["X: R^(N×p)", "Omega: R^(N×N)"]),
+    ("sum(log(x))", "x", "ones ./ x", None),
+    ("sum(sqrt(x .^ 2))", "x", "x ./ abs(x)", None),
+])
+def test_right_claims_near_those_pass(expr, wrt, claim, where):
+    assert mcalc.check(expr, wrt, claim, where=where).ok
+
+
+def test_a_numerical_acceptance_says_what_was_sampled():
+    r = mcalc.check("x^T A x", "x", "(A + A^T) (abs(x) .* x ./ abs(x))")
+    assert r.ok and not r.exact
+    assert "equal on 3 random draws, both signs, sizes up to 9" in r.message
+    r = mcalc.check("sum(log(x))", "x", "exp(-log(x))")
+    assert r.ok and "x > 0" in r.message
+
+
+def test_sampling_keeps_both_signs_unless_an_argument_needs_one():
+    from mcalc.api import typed
+    from mcalc.verify import Sampler
+    for formula, positive in [("sum(log(cosh(x)))", set()), ("sum(log(x .^ 2))", set()),
+                              ("sqrt(x^T x)", set()), ("sum(log(sigmoid(X w)))", set()),
+                              ("sum(log(x)) + a^T y", {"x"}), ("sum(sqrt(x)) + sum(sin(y))", {"x"})]:
+        t = typed(formula)
+        s = Sampler(t, [((), t.body)])
+        draws = [s.draw(k) for k in range(3)]
+        assert set(s.restricted) == positive, formula
+        for name in t.free_symbols():
+            values = [d.env[name] for d in draws]
+            if name not in positive:
+                assert min(v.min() for v in values) < 0 < max(v.max() for v in values), (formula, name)
+
+
+def test_sizes_differ_on_the_first_draw_reach_9_and_are_reproducible():
+    from mcalc.api import typed
+    from mcalc.verify import Sampler
+    t = typed("a^T A b + c^T B d", where="A: R^(m×n); B: R^(p×q); c: R^p; a: R^m")
+    first = Sampler(t, [((), t.body)], seed=3)
+    sizes = [first.draw(k).sizes for k in range(3)]
+    assert len(set(sizes[0].values())) == len(sizes[0]) and max(sizes[0].values()) == 9
+    again = Sampler(t, [((), t.body)], seed=3)
+    assert [again.draw(k).sizes for k in range(3)] == sizes
+
+
+def test_a_formula_undefined_on_every_draw_is_exit_2_not_3():
+    res = runner.invoke(app, ["check", "logdet(x x^T)", "--wrt", "x", "--claim", "x"])
+    assert res.exit_code == 2
+    assert "no random data" in res.stderr and "x x^T" in res.stderr
+
+
+def test_verify_draws_sizes_on_which_the_inverse_exists():
+    res = runner.invoke(app, ["diff", "tr(inv(X'X) X' Omega X inv(X'X))", "--wrt", "Omega",
+                              "--where", "X: R^(N×p)", "--where", "Omega: R^(N×N)", "--verify", "--format", "text"])
+    assert res.exit_code == 0 and "verified" in res.stderr and "sizes up to 9" in res.stderr
+
+
+def test_a_claim_undefined_where_the_formula_is_defined_is_wrong():
+    r = mcalc.check("sum(log(cosh(x)))", "x", "tanh(x) + log(x) - log(x)")
+    assert r.ok or "not defined" in r.message      # may simplify exactly to tanh(x)
+    r = mcalc.check("sum(log(cosh(x)))", "x", "tanh(x) + 0 sqrt(x)")
+    assert r.ok or "not defined" in r.message
+    r = mcalc.check("sum(log(cosh(x)))", "x", "tanh(x) .* sqrt(x) ./ sqrt(x)")
+    assert not r.ok and "not defined everywhere the formula is" in r.message
+
+
+def test_symmetric_variable_wrong_claims_name_the_unconstrained_and_cookbook_forms():
+    r = mcalc.check("X: R^(n×n) symmetric; tr(A X)", "X", "A^T")
+    assert not r.ok and any("such a G" in n for n in r.notes)
+    r = mcalc.check("X: R^(n×n) symmetric; tr(A X)", "X", "A + A^T - A .* I")
+    assert not r.ok and any("Cookbook" in n for n in r.notes)
