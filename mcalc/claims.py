@@ -164,7 +164,7 @@ def rel_gap(va, vb) -> float:
     return 0.0 if scale == 0.0 else float(np.max(np.abs(va - vb))) / scale
 
 
-def numeric_equal(a_pair, b_pair, typed_prog, reference=(), trials=3, seed=7, indices=()) -> Comparison:
+def compare_numerically(a_pair, b_pair, typed_prog, reference=(), trials=3, seed=7, indices=()) -> Comparison:
     """Evaluate a (bindings, node) against b on the same random data. The data is drawn where b
     and every `reference` pair (the formula) are defined; a that is not defined there is not b.
     `indices` are (name, dimension) of free entry indices (--wrt X[i,j]): each draw picks them."""
@@ -186,6 +186,12 @@ def numeric_equal(a_pair, b_pair, typed_prog, reference=(), trials=3, seed=7, in
             return Comparison(float("inf"), sampler.describe(trial + 1), u.why)
         worst = max(worst, rel_gap(va, vb))
     return Comparison(worst, sampler.describe(trials))
+
+
+def numeric_equal(a_pair, b_pair, typed_prog, trials=3, seed=7, indices=()) -> float:
+    """The largest relative gap of a against b on random data (inf where a is undefined)."""
+    c = compare_numerically(a_pair, b_pair, typed_prog, (), trials, seed, indices)
+    return c.rel_error if c.undefined is None else float("inf")
 
 
 def derive_typed(t, wrt: str, layout: str, order: int, flatten: bool) -> Result:
@@ -263,7 +269,7 @@ def decide(t, correct: Result, claim: str, claim_shape, claim_node, layout, orde
     ref = [formula_pair(correct)]
 
     def compare(a, b) -> Comparison:
-        return numeric_equal(([], a), ([], b), base_prog, ref, indices=indices)
+        return compare_numerically(([], a), ([], b), base_prog, ref, indices=indices)
 
     def same(node) -> Comparison:
         return compare(claim_node, node)
