@@ -180,7 +180,7 @@ class Build(Transformer):
         if isinstance(a, Sym) and a.span and self.source[a.span.end:a.span.end + 1] == "(" \
                 and re.fullmatch(r"[a-z]{3,}[0-9]*", a.name) and a.name not in GREEK:
             raise ParseError(f"unknown function {a.name}", a.span,
-                             f"see `mcalc --help`; for a product write {a.name} (...) with a space")
+                             f"see `mcalc functions`; for a product write {a.name} (...) with a space")
         return Mul((a, b), span=span_of(meta))     # binary: x^T A x x is (x^T A x) x, a scalar times x
 
     def div(self, meta, a, b):
@@ -388,6 +388,7 @@ TOKEN_WORDS = {
     "CIRCUMFLEX": "'^'", "TEE": "'T'", "COMMA": "','", "REALS": "'R'", "INT": "an integer",
     "DIMS": "dimensions", "$END": "the end", "HADAMARD": "'.*'", "KRON": "'⊗'", "AT": "'@'",
     "BAR": "'||'", "ATTR": "'symmetric'", "NORM_SUB": "a norm subscript", "TRANSPOSE": "a transpose",
+    "COMMUTATION": "K_(m,n)",
 }
 
 
@@ -396,7 +397,8 @@ def expected_words(expected) -> str:
                     if not e.startswith("__") and e != "BAR"})
     operand = {"a name", "a number", "'('"}
     if operand <= set(words):
-        words = ["a formula"] + [w for w in words if w not in operand | {"a function", "'{'", "'||'", "'-'", "'+'", "'['"}]
+        words = ["a formula"] + [w for w in words if w not in operand | {"a function", "'{'", "'||'", "'-'", "'+'", "'['",
+                                                                       "K_(m,n)"}]
     if len(words) > 5:
         words = words[:5] + ["…"]
     return ", ".join(words)
@@ -455,8 +457,25 @@ def parse_tree(text: str, start: str):
         raise
 
 
+NUMBER_RUN = re.compile(r"(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?(\.[0-9.]+|[eE][+-]?\d[0-9.]*)+")
+
+
+def malformed_number(text: str, pos: int | None) -> ParseError | None:
+    """A number running into another ("1e-3e4", "2..5"): the grammar's NUMBER refuses it."""
+    m = NUMBER_RUN.match(text, pos or 0) if pos is not None else None
+    if m is None or (pos and (text[pos - 1].isalnum() or text[pos - 1] in "._")):
+        return None
+    return ParseError(f"malformed number {m.group()!r}", Span(m.start(), m.end()),
+                      "a number is 12, 0.5, .5 or 1e-3; write a product with a space: 2 x")
+
+
 def to_parse_error(e: UnexpectedInput, text: str) -> ParseError:
     pos = getattr(e, "pos_in_stream", None)
+    if isinstance(e, UnexpectedToken) and e.token is not None:
+        pos = e.token.start_pos
+    bad = malformed_number(text, pos)
+    if bad is not None:
+        return bad
     if isinstance(e, UnexpectedToken) and e.token is not None:
         tok = e.token
         if tok.type == "DIMS":
