@@ -257,6 +257,7 @@ def symbol_line(name, info) -> str:
 def shape_rich(res, opts: Options, out: Output) -> None:
     from .render.rich import shape_renderable
     out.out(shape_renderable(res))
+    shape_notes(res, out)
 
 
 @presents("ShapeResult", "text")
@@ -264,6 +265,12 @@ def shape_text(res, opts: Options, out: Output) -> None:
     out.out(res.text)
     for name, info in res.symbols.items():
         out.out(symbol_line(name, info))
+    shape_notes(res, out)
+
+
+def shape_notes(res, out: Output) -> None:
+    for n in getattr(res, "notes", ()):
+        out.err(f"note: {n}")
 
 
 @presents("ShapeResult", "json")
