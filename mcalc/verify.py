@@ -242,10 +242,13 @@ class Sampler:
     def sizes_for(self, trial: int) -> dict[str, int]:
         if self.fixed_sizes is not None:
             return self.fixed_sizes
-        hi = self.hi
+        dims = tuple(self.typed.dims) + tuple(self.dims)
+        hi, count = self.hi, len(size_names(dims))
         while True:
-            sizes = pick_sizes(tuple(self.typed.dims) + tuple(self.dims), self.rng, self.lo, hi, trial)
-            if hi <= self.lo + 1 or not self.too_big(sizes):
+            # sizes too large for the formula's biggest array: smaller ones, distinct while they can be
+            scheme = trial if hi >= self.lo + count - 1 else None
+            sizes = pick_sizes(dims, self.rng, self.lo, hi, scheme)
+            if hi <= self.lo or not self.too_big(sizes):
                 return sizes
             hi -= 1
 
@@ -265,6 +268,9 @@ class Sampler:
                 for name, value in self.typed.bindings:
                     env[name] = evaluate_checked(value, env, sizes)
                 values = [value_checked(p, env, sizes) for p in self.programs]
+            except MemoryError:
+                from .errors import LimitError
+                raise LimitError("cannot compare on random data: its values do not fit in memory") from None
             except Undefined as u:
                 last = u
                 if not self.restrict(u) and attempt % 2:
@@ -506,10 +512,11 @@ def compare(result, f, var, env, sizes):
         for p in positions:
             full = p + (0,) if len(p) == 1 else p
             h = 1e-6 * max(1.0, abs(x0[full]))
-            xp, xm = x0.copy(), x0.copy()
-            xp[full] += h
-            xm[full] -= h
-            blocks.append((fn_of(f)(xp) - fn_of(f)(xm)) / (2 * h))
+            E = np.zeros_like(x0)
+            E[full] = 1.0
+            if symmetric_matrix(info):              # the symmetric direction (E + Eᵀ)/2
+                E = (E + E.T) / 2
+            blocks.append((fn_of(f)(x0 + h * E) - fn_of(f)(x0 - h * E)) / (2 * h))
         return got, np.vstack(blocks)
 
     got = result_value(result, env, sizes)
@@ -517,8 +524,8 @@ def compare(result, f, var, env, sizes):
         return got, symmetric_gradient(fn_of(f), x0)
     if result.order == 2:
         from .deriv.derive import gradient_of
-        G = gradient_of(f, var, result.var_shape)
-        T = numeric_tensor(fn_of(G), x0, result.var_shape, G.shape)
+        G = gradient_of(f, var, result.var_shape, symmetric_matrix(info))
+        T = symmetrized(numeric_tensor(fn_of(G), x0, result.var_shape, G.shape), info)
         if T.ndim == 4 and result.flatten:
             p, q = T.shape[2], T.shape[3]
             H = np.transpose(T, (1, 0, 3, 2)).reshape(p * q, p * q)
@@ -526,9 +533,18 @@ def compare(result, f, var, env, sizes):
         if T.ndim == 4:
             return got, T
         return got, T.reshape(got.shape) if T.size == got.size else T
-    T = numeric_tensor(fn_of(f), x0, result.var_shape, f.shape)
+    T = symmetrized(numeric_tensor(fn_of(f), x0, result.var_shape, f.shape), info)
     want = arrange(T, f.shape, result.var_shape, result.layout, result.flatten)
     return got, want
+
+
+def symmetric_matrix(info) -> bool:
+    return bool(info.symmetric) and info.shape[1] != 1 and info.shape[0] == info.shape[1]
+
+
+def symmetrized(T: np.ndarray, info) -> np.ndarray:
+    """The derivative along symmetric directions: the X axes (last two) averaged with their transpose."""
+    return (T + np.swapaxes(T, -1, -2)) / 2 if symmetric_matrix(info) and T.ndim >= 2 else T
 
 
 def compare_joint(result, f, env, sizes):
