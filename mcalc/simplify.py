@@ -10,9 +10,9 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Callable
 
-from . import limits
+from . import limits, ops
 from .errors import LimitError
-from .nodes import (SCALAR, HCat, Add, Commutation, Delta, Det, Diag, Dim, Div, Elementwise, EPow, HadDiv,
+from .nodes import (SCALAR, Call, HCat, Add, Commutation, Delta, Det, Diag, Dim, Div, Elementwise, EPow, HadDiv,
                     Hadamard, Identity, Inverse, Kron, LogDet, Mul, Neg, Node, Norm, Num, Ones, Power,
                     Shape, Size, Sum, Sym, Trace, Transpose, Vec, Zero, children, map_children, walk)
 from .shapes import dim_product
@@ -277,7 +277,12 @@ def mul(*factors: Node) -> Node:
             merged.append(c)
     chain = simplify_chain(merged)
     if chain and result_shape == SCALAR and len(chain) > 1:
-        chain = list(canonical_scalar_chain(tuple(chain)).args)
+        whole = canonical_scalar_chain(tuple(chain))
+        if isinstance(whole, Mul):
+            chain = list(whole.args)
+        else:
+            exps[whole] = exps.get(whole, Fraction(0)) + 1
+            chain = []
     # 1×1 stretches inside the chain are scalars: a xᵀ y bᵀ = (xᵀ y) a bᵀ
     if len(chain) > 1:
         pieces = split_chain(chain)
@@ -320,9 +325,11 @@ def chain_free(f: Mul) -> bool:
 
 
 def canonical_scalar_chain(chain: tuple[Node, ...]) -> Node:
-    """xᵀ A x and its transpose xᵀ Aᵀ x are one number; pick one spelling."""
+    """xᵀ A x and its transpose xᵀ Aᵀ x are one number; pick one spelling. onesᵀ v = sum(v)."""
     if len(chain) == 1:
         return chain[0]
+    if len(chain) == 2 and sum(isinstance(c, Ones) for c in chain) == 1:
+        return sum_(chain[1] if isinstance(chain[0], Ones) else chain[0])
     a = Mul(chain, shape=SCALAR)
     rev = tuple(transpose(c) for c in reversed(chain))
     b = Mul(rev, shape=SCALAR)
@@ -540,7 +547,7 @@ def hadamard(a: Node, b: Node) -> Node:
     return mul(*scalars, core) if scalars else core
 
 
-QUOTIENTS = (("sinh", "cosh", "tanh"), ("sin", "cos", "tan"))
+QUOTIENTS = tuple((op.quotient[0], op.quotient[1], op.name) for op in ops.RECORDS if op.quotient)
 
 
 def epow_parts(n: Node):
@@ -583,20 +590,24 @@ def epow(x: Node, e) -> Node:
     return EPow(x, e, shape=x.shape)
 
 
-AT_ZERO = {"sin": 0, "tan": 0, "sinh": 0, "tanh": 0, "sqrt": 0, "abs": 0, "relu": 0, "step": 0,
-           "exp": 1, "cos": 1, "cosh": 1, "sigmoid": Fraction(1, 2)}
-AT_ONE = {"sqrt": 1, "abs": 1, "relu": 1, "step": 1, "log": 0}
-
-
 def elementwise(fn: str, x: Node) -> Node:
-    if is_zero(x) and fn in AT_ZERO:           # tanh(0) = 0, exp(0) = 1: no stray literal 0 in results
-        v = AT_ZERO[fn]
+    """f(0) and f(1) from f's record: tanh(0) = 0, exp(0) = 1, softplus(0) = log 2 (no stray
+    literal 0 in results); sqrt(ones) = ones, log(ones) = 0 (C ./ C is ones)."""
+    op = ops.lookup(fn)
+    if op.domain == "positive" and op.at_one == 0 and isinstance(x, Call) and x.fn == "softmax":
+        return call("log_softmax", *x.args, shape=x.shape)      # log(softmax(z)) = log_softmax(z)
+    if is_zero(x) and op.at_zero is not None:
+        v = op.at_zero
+        if callable(v):
+            return mul(simplify(v()), ones(x.shape))
         return zero(x.shape) if v == 0 else mul(num(v), ones(x.shape))
-    if isinstance(x, Ones) and fn in AT_ONE:     # sqrt(ones) = ones, log(ones) = 0 (C ./ C is ones)
-        return mul(num(AT_ONE[fn]), x) if AT_ONE[fn] else zero(x.shape)
-    if is_zero(x) and fn == "softplus":        # softplus(0) = log 2
-        return mul(Elementwise("log", Num(Fraction(2), shape=SCALAR), shape=SCALAR), ones(x.shape))
+    if isinstance(x, Ones) and op.at_one is not None:
+        return mul(num(op.at_one), x) if op.at_one else zero(x.shape)
     return Elementwise(fn, x, shape=x.shape)
+
+
+def call(fn: str, *args: Node, shape: Shape) -> Node:
+    return Call(fn, tuple(args), shape=shape)
 
 
 def kron(a: Node, b: Node) -> Node:
@@ -756,6 +767,7 @@ REWRITES: dict[type, Callable[..., Node]] = {
     Norm: lambda n, a: norm(a, n.kind),
     HCat: lambda n, *a: hcat(*a),
     Elementwise: lambda n, a: elementwise(n.fn, a),
+    Call: lambda n, *a: call(n.fn, *a, shape=n.shape),
     Identity: lambda n: identity(n.shape[0]),          # I_1 and a 1×1 ones are the number 1
     Ones: lambda n: ones(n.shape),
 }
