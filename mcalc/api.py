@@ -271,6 +271,10 @@ class ShapeResult:
         return self.typed.body.shape
 
     @property
+    def notes(self) -> tuple[str, ...]:
+        return self.typed.notes
+
+    @property
     def symbols(self) -> dict[str, SymbolInfo]:
         return self.typed.symbols
 
@@ -336,9 +340,11 @@ def diff_one(expr: str, wrt: str, where, layout: str, order: int, flatten: bool,
         raise UsageError(f"--order must be 1 or 2, not {order}")
     t = typed(expr, where)
     try:
-        return derive(t, wrt, layout, order, flatten, stack)
+        r = derive(t, wrt, layout, order, flatten, stack)
     except McalcError as e:
         raise e.with_source(expr)
+    r.notes[:0] = [n for n in t.notes if n not in r.notes]     # how the input was read comes first
+    return r
 
 
 def tensor_from_flat(J, fsizes: tuple, xsizes: tuple, layout: str):
