@@ -48,6 +48,7 @@ class Op:
     helpers: str = ""                          # NumPy source the `numpy` form calls
     note: Callable[[Node], str | None] | None = None       # a note on how an input was read
     node: type | None = None                   # a matrix function with its own node class
+    meant_by: tuple[str, ...] = ()             # names people type for it that are not it (sigma)
 
     @property
     def elementwise(self) -> bool:
@@ -81,6 +82,11 @@ def lookup(name: str) -> Op:
 def function_names() -> list[str]:
     """Every name that is a function call (for the grammar and for did-you-mean)."""
     return sorted(OPS)
+
+
+def meant(name: str) -> str | None:
+    """The function a record says people mean by an unknown name: sigma → sigmoid."""
+    return next((op.name for op in RECORDS if name in op.meant_by), None)
 
 
 def elementwise_names() -> list[str]:
@@ -192,6 +198,7 @@ elementwise("sign", lambda u: Zero(shape=u.shape), "d sign(u) = 0 (away from 0)"
 elementwise("sigmoid", lambda u: had(f("sigmoid", u), minus(ones_like(u), f("sigmoid", u))),
             "d sigmoid(u) = sigmoid(u) .* (1 - sigmoid(u)) .* du",
             r"\sigma({0})", "_sigmoid({0})", lambda np, a: 0.5 * (1.0 + np.tanh(0.5 * a)), unicode="σ",
+            meant_by=("sigma", "logistic", "sigm"),
             at_zero=Fraction(1, 2), helpers="def _sigmoid(a):\n    return 0.5 * (1.0 + _np.tanh(0.5 * a))\n")
 elementwise("softplus", lambda u: f("sigmoid", u), "d softplus(u) = sigmoid(u) .* du",
             r"\operatorname{{softplus}}({0})", "_np.logaddexp(0.0, {0})", lambda np, a: np.logaddexp(0.0, a),
