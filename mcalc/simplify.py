@@ -18,7 +18,8 @@ from . import limits
 from .errors import LimitError
 from .nodes import (SCALAR, HCat, Add, Commutation, Delta, Det, Diag, Dim, Div, Elementwise, EPow, HadDiv,
                     Hadamard, Identity, Inverse, Kron, LogDet, Mul, Neg, Node, Norm, Num, Ones, Power,
-                    Shape, Size, Sum, Sym, Trace, Transpose, Unit, Vec, Zero, children, map_children, walk)
+                    Shape, Size, Sum, Sym, Trace, Transpose, Unit, Vec, Zero, PRECEDENCE, children, map_children,
+                    precedence, walk)
 from .rewrite import normalize, rule
 from .shapes import dim_product
 
@@ -119,25 +120,31 @@ def _key(n: Node) -> tuple:
     if isinstance(n, Commutation):
         return ("K", str(n.m), str(n.n))
     cls = type(n)
-    kids = [key(c) for c in children(n)]
+    kids = list(children(n))
     if cls in INFIX:
-        out = kids[0]
+        level = PRECEDENCE.get(cls, 0)
+        out = grouped(kids[0], level)
         for k in kids[1:]:
-            out = out + (INFIX[cls],) + k
+            out = out + (INFIX[cls],) + grouped(k, level + (cls is not Add))
         return out
     if cls in POSTFIX:
-        return kids[0] + (POSTFIX[cls],)
+        return grouped(kids[0], PRECEDENCE[Transpose]) + (POSTFIX[cls],)
     if cls in (Power, EPow):
-        return kids[0] + (("^" if cls is Power else ".^"), str(n.exp))
+        return grouped(kids[0], PRECEDENCE[Transpose] + (cls is Power)) + (("^" if cls is Power else ".^"), str(n.exp))
     if cls is Neg:
-        return ("-",) + kids[0]
+        return ("-",) + grouped(kids[0], PRECEDENCE[Neg] + 1)
     label = n.fn if isinstance(n, Elementwise) else cls.__name__.lower()
     if isinstance(n, Norm):
-        return ("||",) + kids[0] + ("||", n.kind or "")
+        return ("||",) + key(kids[0]) + ("||", n.kind or "")
     out = (label, "(")
     for k in kids:
-        out = out + k + (",",)
+        out = out + key(k) + (",",)
     return out + (")",)
+
+
+def grouped(child: Node, level: int) -> tuple:
+    """A child's key, bracketed where it binds more weakly than its place (the tree's own precedence)."""
+    return ("(",) + key(child) + (")",) if precedence(child) < level else key(child)
 
 
 key = IdentityMemo(_key)
