@@ -14,15 +14,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import limits
+from . import limits, ops
 from .errors import McalcError
 from .evaluate import Evaluator, evaluate
 from .nodes import (Elementwise, EPow, Inverse, LogDet, Node, Power, Sym, walk)
 from .shapes import Typed
 
-# Elementwise functions defined only for a positive argument (until the operation records of
-# mcalc/ops.py carry this fact).
-POSITIVE_FNS = {"log", "sqrt"}
 COND_MAX = 1e8          # a matrix worse conditioned than this counts as singular
 SIZE_LO, SIZE_HI = 2, 9
 ATTEMPTS = 40           # draws tried for one trial before giving up
@@ -31,7 +28,8 @@ MAX_NODE_ENTRIES = 2_000_000
 
 class Undefined(Exception):
     """The value of `node` is not defined on a draw: its argument needs to be `need`
-    ("positive" entries, or "invertible" with det > 0); `why` says what went wrong."""
+    ("positive" entries, "unit" entries |u| < 1, or "invertible" with det > 0); `why` says
+    what went wrong."""
 
     def __init__(self, node: Node, need: str, why: str):
         super().__init__(why)
@@ -74,9 +72,20 @@ class Checked(Evaluator):
             raise Undefined(n, "invertible", f"{short_text(n)} needs det({short_text(arg)}) > 0")
         return a
 
+    def unit(self, n, arg):
+        a = self.render(arg)
+        if not np.all(np.abs(a) < 1):
+            raise Undefined(n, "unit", f"{short_text(n)} needs |{short_text(arg)}| < 1")
+        return a
+
     def _render_Elementwise(self, n):
-        if n.fn in POSITIVE_FNS:
+        """The domain is the operation record's (ops.py): log needs a positive argument."""
+        op = ops.OPS.get(n.fn)
+        domain = op.domain if op is not None else None
+        if domain == "positive":
             self.positive(n, n.arg)
+        elif domain == "unit":
+            self.unit(n, n.arg)
         return super()._render_Elementwise(n)
 
     def _render_Inverse(self, n):
@@ -157,6 +166,12 @@ def draw_value(info, rng, sizes, how: frozenset) -> np.ndarray:
             a = np.eye(n) * n + rng.uniform(0.1, 0.5, size=shape)
         else:
             a = np.eye(n) + 0.4 * rng.standard_normal(shape) / np.sqrt(n)
+    elif "small" in how:         # |a| < 1 for sums and products of entries too
+        a = rng.uniform(-0.9, 0.9, size=shape) / max(1, int(np.prod(shape)))
+    elif "unit" in how:
+        a = rng.uniform(-0.9, 0.9, size=shape)
+        if "positive" in how:
+            a = np.abs(a) + 0.05
     elif how:
         a = rng.uniform(0.5, 2.0, size=shape)
     else:
@@ -222,6 +237,8 @@ class Sampler:
             if u.need == "invertible":
                 want = "invertible" if len(shape) == 2 and shape[0] == shape[1] and shape != (1, 1) else \
                     "positive" if shape == (1, 1) else None
+            elif u.need == "unit":
+                want = "unit" if "unit" not in how else "small"
             else:
                 want = "positive"
             if want is not None and want not in how:
@@ -285,14 +302,16 @@ class Sampler:
     def describe(self, n: int) -> str:
         """What was sampled, for a numerical verdict: `3 random draws, both signs, sizes up to 9`."""
         parts = [f"{n} random draw{'s' if n != 1 else ''}"]
-        pos = sorted(k for k, v in self.restricted.items() if "positive" in v and "invertible" not in v)
+        pos = sorted(k for k, v in self.restricted.items() if "positive" in v and not v & {"invertible", "unit"})
         inv = sorted(k for k, v in self.restricted.items() if "invertible" in v)
+        unit = sorted(k for k, v in self.restricted.items() if v & {"unit", "small"})
         free = [k for k in self.typed.free_symbols() if k not in self.restricted]
         if not self.restricted:
             parts.append("both signs")
         else:
             limits_ = ([f"{', '.join(pos)} > 0"] if pos else []) + \
-                ([f"{', '.join(inv)} invertible with det > 0"] if inv else [])
+                ([f"{', '.join(inv)} invertible with det > 0"] if inv else []) + \
+                ([", ".join(f"|{u}|" for u in unit) + " < 1"] if unit else [])
             parts.append(("both signs except " if free else "") + " and ".join(limits_))
         sizes = [v for s in self.used for v in s.values()]
         if sizes:
