@@ -12,6 +12,7 @@ import typer
 
 from . import __version__, limits
 from .errors import McalcError, UsageError
+from .layout import LAYOUTS
 
 app = typer.Typer(pretty_exceptions_enable=False, no_args_is_help=True, add_completion=False,
                   rich_markup_mode=None,
@@ -34,10 +35,7 @@ class Format(str, Enum):
     numpy = "numpy"
 
 
-class Layout(str, Enum):
-    mixed = "mixed"
-    numerator = "numerator"
-    denominator = "denominator"
+Layout = Enum("Layout", {name: name for name in LAYOUTS}, type=str)     # mixed, numerator, denominator
 
 
 class Env(str, Enum):

@@ -10,7 +10,8 @@ from .errors import LimitError, ShapeError
 from .nodes import (SCALAR, HCat, Add, Commutation, Delta, Det, Diag, Dim, Div, Elementwise, EPow, HadDiv,
                     Hadamard, Identity, Inverse, Kron, LogDet, Mul, Neg, Node, Norm, Num, Ones,
                     Power, Shape, Size, Sum, Sym, Trace, Transpose, Unit, Vec, Zero, walk)
-from .parse import Decl, Program, is_greek
+from .dims import dim_product
+from .program import Decl, Program, is_greek
 
 
 class Var:
@@ -48,23 +49,6 @@ def fmt_dim(d) -> str:
 
 def fmt_shape(shape) -> str:
     return "×".join(fmt_dim(d) for d in shape)
-
-
-def dim_product(dims) -> Dim:
-    """Product of resolved dims: ints multiply, names join with '*' in sorted order (m*p = p*m)."""
-    num, names = 1, []
-    for d in dims:
-        if isinstance(d, int):
-            num *= d
-        else:
-            for part in str(d).split("*"):
-                if part.isdigit():
-                    num *= int(part)
-                else:
-                    names.append(part)
-    if not names:
-        return num
-    return "*".join(([str(num)] if num != 1 else []) + sorted(names))
 
 
 @dataclass

@@ -64,6 +64,11 @@ def symbol(name: str, bold: bool) -> str:
     return text + (f"_{{{subscript(sub)}}}" if sep else "")
 
 
+def tex_name(name: str) -> str:
+    """A symbol's name in LaTeX, not bold."""
+    return symbol(name, False)
+
+
 def letter(n: Node) -> bool:
     """A symbol or constant, perhaps with superscripts: juxtaposed with a plain space, others with \\,."""
     while isinstance(n, SUPERSCRIPTS):

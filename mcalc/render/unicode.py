@@ -1,7 +1,7 @@
 """Unicode math for the terminal: Aᵀ, X⁻¹, ‖x‖², ⊙, ⊗, λ. For reading, not for re-parsing."""
 from __future__ import annotations
 
-from ..parse import GREEK
+from ..program import GREEK
 from .text import TextRenderer
 
 SUPER = str.maketrans("0123456789-+()/T", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺⁽⁾ᐟᵀ")
