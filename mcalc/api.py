@@ -76,6 +76,8 @@ def diff_one(expr: str, wrt: str, where, layout: str, order: int, flatten: bool,
         raise UsageError(f"--order must be 1 or 2, not {order}")
     t = typed(expr, where)
     try:
-        return derive(t, wrt, layout, order, flatten, stack)
+        r = derive(t, wrt, layout, order, flatten, stack)
     except McalcError as e:
         raise e.with_source(expr)
+    r.notes[:0] = [n for n in t.notes if n not in r.notes]     # how the input was read comes first
+    return r

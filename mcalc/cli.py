@@ -269,6 +269,8 @@ def shape(expr: Annotated[str, typer.Argument(help="The formula, or - for standa
             typer.echo(f"{name}: {fmt_shape(info.shape)}{mark}{' symmetric' if info.symmetric else ''}")
     else:
         raise UsageError(f"shape has no {fmt.value} format; use rich, text or json")
+    if fmt is not Format.json:
+        emit_notes(res.notes, fmt)
 
 
 @app.command(context_settings=FORMULA_ARGS)

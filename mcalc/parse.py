@@ -10,7 +10,7 @@ from pathlib import Path
 from lark import Lark, Token, Transformer, Tree, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
 
-from . import limits
+from . import limits, reading
 from .dims import dim_product
 from .errors import LimitError, McalcError, ParseError, Span
 from .nodes import (Add, Commutation, HCat, Det, Diag, Div, ELEMENTWISE, Elementwise, EPow, HadDiv, Hadamard, Identity,
@@ -83,6 +83,7 @@ class Build(Transformer):
         super().__init__()
         self.source = source
         self.grouped: set[int] = set()      # ids of bracketed sums, which a + b + c must not flatten
+        self.before_bracket: list[Sym] = []  # symbols written directly before '(': calls or products
 
     def group(self, meta, x):
         self.grouped.add(id(x))
@@ -111,7 +112,10 @@ class Build(Transformer):
             return Identity(span=tok_span(tok))
         if name in ("ones", "𝟏"):
             return Ones(span=tok_span(tok))
-        return Sym(name, span=tok_span(tok))
+        sym = Sym(name, span=tok_span(tok))
+        if self.source[tok.end_pos:tok.end_pos + 1] == "(":
+            self.before_bracket.append(sym)
+        return sym
 
     def commutation(self, meta, tok):
         """K_(m,n), the commutation matrix: K vec(A) = vec(Aᵀ) for A m×n."""
@@ -129,10 +133,6 @@ class Build(Transformer):
         return Neg(a, span=span_of(meta))
 
     def matmul(self, meta, a, b):
-        if isinstance(a, Sym) and a.span and self.source[a.span.end:a.span.end + 1] == "(" \
-                and re.fullmatch(r"[a-z]{3,}[0-9]*", a.name) and a.name not in GREEK:
-            raise ParseError(f"unknown function {a.name}", a.span,
-                             f"see `mcalc --help`; for a product write {a.name} (...) with a space")
         return Mul((a, b), span=span_of(meta))     # binary: x^T A x x is (x^T A x) x, a scalar times x
 
     def div(self, meta, a, b):
@@ -215,6 +215,11 @@ class Build(Transformer):
         return dims
 
     def dims_one(self, meta, tok):
+        run_on = re.fullmatch(r"([A-Za-z]|\d+)x([A-Za-z]|\d+)", str(tok))
+        if run_on:                      # R^nxn: not a vector of size 'nxn'
+            m, n = run_on.groups()
+            raise ParseError(f"malformed shape R^{tok}; did you mean R^({m}×{n})?", tok_span(tok),
+                             f"a matrix shape needs brackets: R^({m}×{n}), R^{{{m} x {n}}} or R^({m},{n})")
         return (dim_value(str(tok), tok_span(tok)), 1)
 
     def dims_many(self, meta, tok):
@@ -390,6 +395,11 @@ def tree_depth(tree) -> int:
 
 
 def parse_tree(text: str, start: str):
+    return build(text, start)[0]
+
+
+def build(text: str, start: str):
+    """The statements of text and the Build that made them (it records what reading.py checks)."""
     check_size(text)
     try:
         tree = parser().parse(text, start=start)
@@ -398,8 +408,9 @@ def parse_tree(text: str, start: str):
     if tree_depth(tree) > limits.MAX_DEPTH:
         raise LimitError(f"formula nested more than {limits.MAX_DEPTH} deep (split it with bindings: y = ...; ...)",
                          Span(0, len(text)))
+    builder = Build(text)
     try:
-        return Build(text).transform(tree)
+        return builder.transform(tree), builder
     except VisitError as e:
         if isinstance(e.orig_exc, McalcError):
             raise e.orig_exc from None
@@ -418,9 +429,15 @@ def to_parse_error(e: UnexpectedInput, text: str) -> ParseError:
             pos, end, what = pos, pos + 1, "end of input"
         else:
             pos, end, what = tok.start_pos, tok.end_pos, f"{str(tok)!r}"
+        unbracketed = unbracketed_shape(text, tok.start_pos)
+        if unbracketed:
+            return unbracketed
         return ParseError(f"unexpected {what}; expected {expected_words(e.expected)}", Span(pos, end),
                           hint_for(tok, text))
     if isinstance(e, UnexpectedCharacters):
+        unbracketed = unbracketed_shape(text, e.pos_in_stream)
+        if unbracketed:
+            return unbracketed
         ch = text[e.pos_in_stream] if e.pos_in_stream < len(text) else ""
         allowed = expected_words(e.allowed) if e.allowed else "a formula"
         return ParseError(f"unexpected character {ch!r}; expected {allowed}",
@@ -429,6 +446,19 @@ def to_parse_error(e: UnexpectedInput, text: str) -> ParseError:
         return ParseError(f"unexpected end of input; expected {expected_words(e.expected)}",
                           Span(len(text), len(text) + 1))
     return ParseError("cannot parse the input", Span(pos or 0, (pos or 0) + 1))
+
+
+UNBRACKETED = re.compile(r"(R|ℝ)\^([A-Za-z]\w*|\d+)\s*([x×,])\s*([A-Za-z]\w*|\d+)")
+
+
+def unbracketed_shape(text: str, pos: int) -> ParseError | None:
+    """R^3x3 or R^n×n fails where the second dimension starts: say what was meant."""
+    for m in UNBRACKETED.finditer(text):
+        if m.start(3) <= pos <= m.start(4) or m.end(2) == pos:
+            a, b = m.group(2), m.group(4)
+            return ParseError(f"malformed shape {m.group(0)}; did you mean R^({a}×{b})?", Span(m.start(2), m.end()),
+                              f"a matrix shape needs brackets: R^({a}×{b}), R^{{{a} x {b}}} or R^({a},{b})")
+    return None
 
 
 def hint_for(tok, text: str) -> str | None:
@@ -440,7 +470,7 @@ def hint_for(tok, text: str) -> str | None:
 
 
 def parse_program(text: str, where: list[str] | tuple[str, ...] = ()) -> Program:
-    statements = parse_tree(text, "start")
+    statements, builder = build(text, "start")
     decls: list[Decl] = []
     for w in where:
         try:
@@ -466,7 +496,10 @@ def parse_program(text: str, where: list[str] | tuple[str, ...] = ()) -> Program
             body = st
     if len(bindings) + len(decls) > limits.MAX_SYMBOLS:
         raise LimitError(f"more than {limits.MAX_SYMBOLS} statements", Span(0, len(text)))
-    return Program(tuple(decls), tuple(bindings), body, text)
+    known = {d.name for d in decls} | {b.name for b in bindings}
+    notes = reading.calls(builder.before_bracket, text, known, FUNCTION_NAMES)
+    notes += reading.run_together([b.value for b in bindings] + [body], known, is_greek)
+    return Program(tuple(decls), tuple(bindings), body, text, notes=tuple(notes))
 
 
 def parse_decls(text: str) -> tuple[Decl, ...]:

@@ -54,3 +54,4 @@ class Program:
     body: Node
     source: str
     dims: tuple[str, ...] = ()      # more dimension names (a claim knows its formula's)
+    notes: tuple[str, ...] = ()     # how ambiguous input was read (SPEC §1: never a silent misread)

@@ -86,6 +86,10 @@ class ShapeResult:
         return self.typed.body.shape
 
     @property
+    def notes(self) -> tuple[str, ...]:
+        return self.typed.notes
+
+    @property
     def symbols(self) -> dict[str, SymbolInfo]:
         return self.typed.symbols
 

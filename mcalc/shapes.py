@@ -67,6 +67,7 @@ class Typed:
     bindings: tuple[tuple[str, Node], ...]
     symbols: dict[str, SymbolInfo]
     dims: tuple[str, ...]
+    notes: tuple[str, ...] = ()        # how ambiguous input was read (parse, then inference)
 
     @property
     def source(self) -> str:
@@ -184,6 +185,7 @@ class Inference:
         self.order: list[str] = []
         self.deferred: list[tuple] = []
         self.dim_names: set[str] = set()
+        self.notes: list[str] = []
         for d in program.decls:
             dims = tuple(d.dims) if d.dims else SCALAR
             # R^(m*n) names m and n too, so that no guessed size is called m or n
@@ -197,9 +199,24 @@ class Inference:
                                  d.span).with_source(d.source or program.source)
             self.declared[d.name] = d
         self.dim_names.update(program.dims)
+        self.constants(program)
         for root in [b.value for b in program.bindings] + [program.body]:   # I_n, ones_m name a size too
             self.dim_names.update(x for m in walk(root) if isinstance(m, (Identity, Ones)) and m.shape
                                   for x in m.shape if isinstance(x, str))
+
+    def constants(self, program: Program):
+        """A symbol the formula divides by that no declaration, binding or dimension names
+        (1/N) is a positive constant like a dimension name, not an inferred matrix."""
+        bound = {b.name for b in program.bindings}
+        for root in [b.value for b in program.bindings] + [program.body]:
+            for m in walk(root):
+                if isinstance(m, Div) and isinstance(m.right, Sym):
+                    name = m.right.name
+                    if name in self.declared or name in bound or name in self.dim_names or is_greek(name):
+                        continue
+                    self.dim_names.add(name)
+                    self.notes.append(f"{name} is read as a positive constant (a size no array carries); "
+                                      f"declare {name}: R to make it a scalar variable")
 
     # -- helpers used by the rules
     def text(self, n: Node) -> str:
@@ -552,4 +569,4 @@ def build_typed(I: Inference, names: dict[int, str]) -> Typed:
             symbols[name] = SymbolInfo(name, shape, name not in I.declared, name in symmetric)
     for name, shape in I.bound.items():
         symbols[name] = SymbolInfo(name, resolve(shape), False, kind="bound")
-    return Typed(I.program, body, bindings, symbols, tuple(sorted(dims)))
+    return Typed(I.program, body, bindings, symbols, tuple(sorted(dims)), I.program.notes + tuple(I.notes))

@@ -232,10 +232,11 @@ def compare(result, f, var, env, sizes):
         for p in positions:
             full = p + (0,) if len(p) == 1 else p
             h = 1e-6 * max(1.0, abs(x0[full]))
-            xp, xm = x0.copy(), x0.copy()
-            xp[full] += h
-            xm[full] -= h
-            blocks.append((fn_of(f)(xp) - fn_of(f)(xm)) / (2 * h))
+            E = np.zeros_like(x0)
+            E[full] = 1.0
+            if symmetric_matrix(info):              # the symmetric direction (E + Eᵀ)/2
+                E = (E + E.T) / 2
+            blocks.append((fn_of(f)(x0 + h * E) - fn_of(f)(x0 - h * E)) / (2 * h))
         return got, np.vstack(blocks)
 
     got = result_value(result, env, sizes)
@@ -243,8 +244,8 @@ def compare(result, f, var, env, sizes):
         return got, symmetric_gradient(fn_of(f), x0)
     if result.order == 2:
         from .deriv.derive import gradient_of
-        G = gradient_of(f, var, result.var_shape)
-        T = numeric_tensor(fn_of(G), x0, result.var_shape, G.shape)
+        G = gradient_of(f, var, result.var_shape, symmetric_matrix(info))
+        T = symmetrized(numeric_tensor(fn_of(G), x0, result.var_shape, G.shape), info)
         if T.ndim == 4 and result.flatten:
             p, q = T.shape[2], T.shape[3]
             H = np.transpose(T, (1, 0, 3, 2)).reshape(p * q, p * q)
@@ -252,9 +253,18 @@ def compare(result, f, var, env, sizes):
         if T.ndim == 4:
             return got, T
         return got, T.reshape(got.shape) if T.size == got.size else T
-    T = numeric_tensor(fn_of(f), x0, result.var_shape, f.shape)
+    T = symmetrized(numeric_tensor(fn_of(f), x0, result.var_shape, f.shape), info)
     want = arrange(T, f.shape, result.var_shape, result.layout, result.flatten)
     return got, want
+
+
+def symmetric_matrix(info) -> bool:
+    return bool(info.symmetric) and info.shape[1] != 1 and info.shape[0] == info.shape[1]
+
+
+def symmetrized(T: np.ndarray, info) -> np.ndarray:
+    """The derivative along symmetric directions: the X axes (last two) averaged with their transpose."""
+    return (T + np.swapaxes(T, -1, -2)) / 2 if symmetric_matrix(info) and T.ndim >= 2 else T
 
 
 def compare_joint(result, f, env, sizes):

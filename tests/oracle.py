@@ -377,8 +377,8 @@ def reference(result, var: Variable, layout: str, sizes, data, entry) -> np.ndar
     if not np.all(np.isfinite(T)):
         raise AssertionError(f"finite differences are not finite at sizes {sizes}")
     sym_var = len(var.names) == 1 and not var.index_names and symbols[var.names[0]].symmetric
-    if sym_var and fk == "scalar" and xk == "matrix":
-        T = (T + T.T) / 2                     # SPEC §1: sym(G) for a symmetric variable
+    if sym_var and xk == "matrix":
+        T = (T + np.swapaxes(T, -1, -2)) / 2  # SPEC §1, §2: along symmetric directions (sym(G) for a gradient)
     want = resolve(result_shape(fshape, var, symbols, layout), sizes)
     A = T if var.index_names else arrange(T, len(f_dims(fshape)), fk, xk, layout)
     assert A.size == math.prod(want), f"internal: {A.shape} vs {want}"

@@ -2,10 +2,9 @@
 the layout, simplify, and name the input's bindings in the result."""
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import replace
-from fractions import Fraction
-import functools
 
 from .. import layout as layouts
 from .. import limits
@@ -17,7 +16,7 @@ from ..nodes import SCALAR, Add, Delta, Node, Sym, Unit, map_children
 from ..program import canonical_name
 from ..result import Result
 from ..shapes import fmt_shape
-from ..simplify import add, hcat, mul, num, numel, simplify, tidy, transpose, vec, zero
+from ..simplify import hcat, mul, num, numel, simplify, tidy, transpose, vec, zero
 from .engine import Differentiator, Linear, adjoint, free_names, jac
 
 # --wrt x, x[i], X[i,j] (a joint (t,s) is read apart)
@@ -30,16 +29,16 @@ def substitute_delta(n: Node, value: Node) -> Node:
     return map_children(n, lambda c: substitute_delta(c, value))
 
 
-def gradient_of(f: Node, var: str, xshape) -> Node:
-    """G with df = tr(Gᵀ dX), for scalar f."""
-    df = Differentiator(var, xshape)(f)
+def gradient_of(f: Node, var: str, xshape, symmetric: bool = False) -> Node:
+    """G with df = tr(Gᵀ dX), for scalar f (on symmetric directions: sym(G))."""
+    df = Differentiator(var, xshape, symmetric)(f)
     g = adjoint(Linear(var), df, num(1))
     return simplify(g) if g is not None else zero(xshape)
 
 
-def jacobian_of(f: Node, var: str, xshape) -> Node:
-    """J with vec(df) = J vec(dX)."""
-    df = Differentiator(var, xshape)(f)
+def jacobian_of(f: Node, var: str, xshape, symmetric: bool = False) -> Node:
+    """J with vec(df) = J vec(dX) (on symmetric directions: J (I + K)/2)."""
+    df = Differentiator(var, xshape, symmetric)(f)
     return simplify(jac(Linear(var), df, numel(xshape)))
 
 
@@ -48,7 +47,8 @@ def along_scalar(f: Node, var: str) -> Node:
     return simplify(substitute_delta(df, num(1)))
 
 
-def first_derivative(f: Node, var: str, xshape, layout: str, flatten: bool, notes: list[str]) -> Node:
+def first_derivative(f: Node, var: str, xshape, layout: str, flatten: bool, notes: list[str],
+                     sym: bool = False) -> Node:
     """∂f/∂x as the engine computes it (the mixed layout; a tensor as ∂vec F/∂(vec X)ᵀ),
     and whether the layout wants it transposed."""
     fk, xk = kind(f.shape, True), kind(xshape)
@@ -59,14 +59,14 @@ def first_derivative(f: Node, var: str, xshape, layout: str, flatten: bool, note
             D = transpose(D)                    # a row function's derivative, as a column
         return D, transposed
     if fk == "scalar":
-        return gradient_of(f, var, xshape), transposed
+        return gradient_of(f, var, xshape, sym), transposed
     if fk == "vector" and xk == "vector" or flatten:
-        J = jacobian_of(f, var, xshape)
+        J = jacobian_of(f, var, xshape, sym)
         if f.shape[1] != 1 and fk == "vector":
             notes.append(f"the function is a row vector (1×{f.shape[1]}); its derivative is arranged "
                          f"as for the column vector fᵀ")
         return J, transposed
-    return jacobian_of(f, var, xshape), False   # a tensor, kept as ∂vec F/∂(vec X)ᵀ
+    return jacobian_of(f, var, xshape, sym), False   # a tensor, kept as ∂vec F/∂(vec X)ᵀ
 
 
 def len_dims(fshape, xshape) -> int:
@@ -114,9 +114,10 @@ def units(var: str, xshape, indices: tuple) -> Node:
     return mul(Unit(indices[0], shape=(xshape[0], 1)), transpose(Unit(indices[1], shape=(xshape[1], 1))))
 
 
-def partial(f: Node, var: str, xshape, indices: tuple) -> Node:
-    """∂f/∂x_i (or ∂f/∂X_ij): the differential with dX = e_i (e_i e_jᵀ)."""
-    df = Differentiator(var, xshape)(f)
+def partial(f: Node, var: str, xshape, indices: tuple, symmetric: bool = False) -> Node:
+    """∂f/∂x_i (or ∂f/∂X_ij): the differential with dX = e_i (e_i e_jᵀ); for a symmetric X the
+    symmetric direction (e_i e_jᵀ + e_j e_iᵀ)/2."""
+    df = Differentiator(var, xshape, symmetric)(f)
     return tidy(substitute_delta(df, units(var, xshape, indices)))
 
 
@@ -130,11 +131,11 @@ def derive_entry(t, name: str, indices: tuple, order: int):
                              hint=f"entries count from 1: {var}[1{',1' * (len(indices) - 1)}] is the first")
     memo: dict = {}
     f = simplify(body, memo)
-    D = partial(f, var, info.shape, indices)
+    D = partial(f, var, info.shape, indices, is_symmetric(info))
     node, lets = refold(D, values, lambda v: simplify(v, memo))
     sub = ",".join(indices)
     notes = [f"the derivative with respect to the entry {var}[{sub}]: it has the shape of f; e_i is the i-th "
-             f"unit vector"]
+             f"unit vector"] + ([symmetric_note(var, "entry")] if is_symmetric(info) else [])
     return Result(t.source, var, "mixed", 1, t, node, tuple(f.shape), lets, notes, function=f,
                   var_shape=tuple(info.shape), entry=indices)
 
@@ -148,12 +149,12 @@ def derive_stack(t, name: str, order: int):
     f = simplify(body, memo)
     xshape = info.shape
     indices = ("k",) if xshape[1] == 1 else ("k", "l")
-    D = partial(f, var, xshape, indices)
+    D = partial(f, var, xshape, indices, is_symmetric(info))
     node, lets = refold(D, values, lambda v: simplify(v, memo))
     shape = (dim_product((f.shape[0], dim_product(xshape))), f.shape[1])
     order_note = "k = 1…p" if len(indices) == 1 else "(k, l) in column-major order"
     notes = [f"--stack: the partial derivatives ∂F/∂{var}_{''.join(indices)} below, stacked vertically for "
-             f"{order_note}"]
+             f"{order_note}"] + ([symmetric_note(var, "entry")] if is_symmetric(info) else [])
     return Result(t.source, var, "mixed", 1, t, node, shape, lets, notes, function=f, var_shape=tuple(xshape),
                   entry=indices, stack=True)
 
@@ -195,19 +196,15 @@ def derive_var(t, wrt: str, layout: str, order: int, flatten: bool):
     f = simplify(body, memo)
     notes: list[str] = []
     transposed = False
+    sym = is_symmetric(info)
     if order == 1:
-        D, transposed = first_derivative(f, var, xshape, layout, flatten, notes)
+        D, transposed = first_derivative(f, var, xshape, layout, flatten, notes, sym)
         rshape = result_shape(f.shape, xshape, layout, flatten)
     else:
-        D, rshape = second_derivative(f, var, xshape, layout, flatten, notes)
-    if info.symmetric and kind(f.shape) == "scalar" and order == 1:
-        half = num(Fraction(1, 2))           # sym(G) = (G + Gᵀ)/2; symmetric, so layouts agree
-        D = add(*[mul(half, t) for t in terms_of(D) + terms_of(transpose(D))])
-        notes.append(f"{var} is symmetric: this is the gradient on symmetric matrices, sym(G) = (G + Gᵀ)/2 "
-                     f"of the unconstrained gradient G (not G + Gᵀ − G∘I; Srinivasan & Panda, arXiv:1911.06491)")
-    if info.symmetric and kind(f.shape) != "scalar" and order == 1:
-        notes.append(f"{var} is declared symmetric; this derivative of a non-scalar treats its entries as "
-                     f"independent (the symmetric projection is defined here for gradients of scalars)")
+        D, rshape = second_derivative(f, var, xshape, layout, flatten, notes, sym)
+    if sym:
+        notes.append(symmetric_note(var, "hessian" if order == 2 else
+                                    "gradient" if kind(f.shape) == "scalar" else "derivative"))
     D = tidy(D)
     if transposed:
         D = tidy(transpose(D))
@@ -217,8 +214,8 @@ def derive_var(t, wrt: str, layout: str, order: int, flatten: bool):
     if len(rshape) > 2:
         fd = tuple(xshape) if order == 2 else f_dims(f.shape)
         tensor = (fd, x_dims(xshape))
-        source = gradient_of(f, var, xshape) if order == 2 else f
-        index = index_strings(source, var, xshape, fd, order)
+        source = gradient_of(f, var, xshape, sym) if order == 2 else f
+        index = index_strings(source, var, xshape, fd, order, sym)
         if index is None:
             notes.append("no index form for this tensor; the flattened form ∂vec F/∂(vec X)ᵀ is exact")
         notes.append("vec stacks columns; --flatten shows ∂vec F/∂(vec X)ᵀ as a matrix")
@@ -250,13 +247,13 @@ def latex_number(v) -> str:
     return str(v.numerator) if v.denominator == 1 else rf"\\frac{{{v.numerator}}}{{{v.denominator}}}"
 
 
-def index_strings(f: Node, var: str, xshape, fd, order: int = 1):
+def index_strings(f: Node, var: str, xshape, fd, order: int = 1, symmetric: bool = False):
     """(text, unicode, latex) of ∂F_ij/∂X_kl in index notation, or None."""
     from ..render.latex import render_latex, tex_name
     from ..render.text import render_text
     from ..render.unicode import render_unicode
     from .index import index_form, terms_text
-    df = Differentiator(var, xshape)(f)
+    df = Differentiator(var, xshape, symmetric)(f)
     try:
         terms, fi, xi = index_form(df, f.shape, xshape)
     except DiffError:
@@ -279,20 +276,39 @@ def index_strings(f: Node, var: str, xshape, fd, order: int = 1):
     return f"{lhs} = {text}", f"{ulhs} = {uni}", f"{tlhs} = {tex}"
 
 
-def second_derivative(f, var, xshape, layout, flatten, notes):
+def second_derivative(f, var, xshape, layout, flatten, notes, sym: bool = False):
     fk, xk = kind(f.shape, True), kind(xshape)
     if fk != "scalar":
         raise DiffError("second derivatives of vector- or matrix-valued functions are not supported; "
                         "differentiate a scalar")
-    G = gradient_of(f, var, xshape)
+    G = gradient_of(f, var, xshape, sym)
     if xk == "scalar":
         return along_scalar(G, var), (1, 1)
     if xk == "vector":
         H = jacobian_of(G, var, xshape)
         return H, (xshape[0], xshape[0])
-    H = jacobian_of(vec(G), var, xshape)
+    H = jacobian_of(vec(G), var, xshape, sym)
     n = numel(xshape)
     return H, ((n, n) if flatten else tuple(xshape) + tuple(xshape))
+
+
+def is_symmetric(info) -> bool:
+    """A symmetric matrix variable: its derivatives are taken along symmetric directions."""
+    return bool(info.symmetric) and info.shape[0] == info.shape[1] and info.shape[1] != 1
+
+
+def symmetric_note(var: str, what: str) -> str:
+    """The one convention for a symmetric variable (SPEC §1, §2; docs/symmetric.md)."""
+    if what == "gradient":
+        return (f"{var} is symmetric: this is the gradient on symmetric matrices, sym(G) = (G + Gᵀ)/2 "
+                f"of the unconstrained gradient G (not G + Gᵀ − G∘I; Srinivasan & Panda, arXiv:1911.06491)")
+    along = f"{var} is symmetric: derivatives are taken along symmetric directions, d{var} ↦ (d{var} + d{var}ᵀ)/2"
+    if what == "hessian":
+        return f"{along}: the Hessian of f on symmetric matrices, P H P flattened with P = (I + K)/2"
+    if what == "entry":
+        return f"{along}: ∂/∂{var}_ij is the derivative along (e_i e_jᵀ + e_j e_iᵀ)/2"
+    return (f"{along}: J (I + K)/2 flattened (K the commutation matrix), so {var} and {var}ᵀ give the "
+            f"same answer, as sym(G) does for gradients")
 
 
 def terms_of(n: Node) -> list[Node]:

@@ -49,4 +49,5 @@ def shape_json(res) -> dict:
         "bound": {name: {"shape": shape_list(info.shape)} for name, info in t.symbols.items() if info.kind == "bound"},
         "dimensions": list(t.dims),
         "text": render_text(t.body),
+        "notes": list(res.notes),
     }
