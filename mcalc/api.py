@@ -38,10 +38,8 @@ def shape(expr: str, where=None) -> ShapeResult:
 
 @limits.budgeted
 def latex(expr: str, where=None) -> str:
-    from .render.latex import render_latex
-    t = typed(expr, where)
-    lets = "".join(f"{name} = {render_latex(v)}, \\quad " for name, v in t.bindings)
-    return lets + render_latex(t.body)
+    from .render.latex import render_latex_program
+    return render_latex_program(typed(expr, where))
 
 
 def split_wrt(wrt) -> list[str]:

@@ -30,6 +30,7 @@ class Result:
     entry: tuple | None = None         # --wrt x[i] / X[i,j]: the index names
     stack: bool = False                # --stack: node is ∂F/∂x_k, to be stacked over k
     joint: tuple | None = None         # --wrt "(t,s)": the scalar names
+    show_steps: bool = False           # mcalc.diff(..., steps=True): display the derivation too
     chain: Callable | None = field(default=None, repr=False, compare=False)   # --steps: the engine's chain rule
 
     @property
@@ -55,8 +56,6 @@ class Result:
 
     @property
     def latex(self) -> str:
-        if self.tensor is not None and self.index is not None:
-            return self.index[2]
         from .render.latex import render_latex_result
         return render_latex_result(self)
 
@@ -70,7 +69,12 @@ class Result:
         return result_json(self)
 
     def _repr_latex_(self) -> str:
-        return f"$${self.latex}$$"
+        from .present import as_text
+        return as_text(self, "notebook")
+
+    def __repr__(self) -> str:
+        from .present import as_text
+        return as_text(self, "repr")
 
     def __str__(self) -> str:
         return self.text
@@ -105,3 +109,15 @@ class ShapeResult:
     def to_json(self) -> dict:
         from .render.json import shape_json
         return shape_json(self)
+
+    def __repr__(self) -> str:
+        from .present import as_text
+        return as_text(self, "repr")
+
+    def _repr_latex_(self) -> str:
+        from .present import as_text
+        return as_text(self, "notebook")
+
+    def _repr_html_(self) -> str:
+        from .present import as_text
+        return as_text(self, "html")

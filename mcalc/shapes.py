@@ -73,6 +73,13 @@ class Typed:
     def source(self) -> str:
         return self.program.source
 
+    @property
+    def function_name(self) -> str:
+        """The function as the user named it: `L` in "y = X w; L = ||y - t||^2", else f."""
+        if self.bindings and isinstance(self.body, Sym) and self.body.name == self.bindings[-1][0]:
+            return self.bindings[-1][0]
+        return "f"
+
     def free_symbols(self) -> dict[str, SymbolInfo]:
         return {k: v for k, v in self.symbols.items() if v.kind == "symbol"}
 

@@ -44,6 +44,11 @@ def note(rule: str, text: str, tex: str) -> Step:
     return Step(rule, text, tex, text)
 
 
+def function_name(result) -> str:
+    """The function as the user named it: `L` in "y = X w; L = ||y - t||^2", else f."""
+    return result.typed.function_name
+
+
 def derivation(result) -> list[Step]:
     chain = chain_rule_steps(result)
     return chain if chain is not None else differential_steps(result)
