@@ -83,6 +83,20 @@ def check(expr: str, wrt: str, claim: str, where=None, layout: str = "mixed", or
 
 
 @_short_traceback
+def equal(lhs: str, rhs: str, where=None):
+    """Are ``lhs`` and ``rhs`` equal as functions of their symbols (same shape, same values)?
+
+    ``where`` declares symbols for both sides. Decided exactly where canonical forms agree,
+    otherwise on random data (both signs wherever both sides are defined, sizes up to 9).
+    Returns a result with ``.ok``, ``.message`` (why, and what was sampled), ``.difference``
+    (rhs − lhs in its shortest form, where they differ) and the two shapes.
+    ``mcalc.equal("tr(A B)", "tr(B A)").ok`` is True.
+    """
+    from .claims import equal as _equal
+    return _equal(lhs, rhs, where=where)
+
+
+@_short_traceback
 def latex(expr: str, where=None) -> str:
     """The formula ``expr`` itself as LaTeX (bare math, no ``$``), e.g. ``mcalc.latex("x^T A x")``
     gives ``\\mathbf{x}^{\\top} A \\mathbf{x}``."""

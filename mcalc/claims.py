@@ -51,9 +51,12 @@ class CheckResult:
                 "notes": self.notes}
 
 
-def typed_claim(claim: str, result: Result):
-    """Type the claim in the formula's context: its symbols with their shapes, its bindings."""
+def typed_claim(claim: str, result: Result, shape=None, extra: dict | None = None):
+    """Type the claim in the formula's context: its symbols with their shapes, its bindings.
+    `shape` is the shape to try first (the derivative's); `extra` declares more symbols
+    (name → (shape, symmetric)), such as a derivation's differential dX."""
     t = result.typed
+    extra = dict(extra or {})
     try:
         own = parse_program(claim)
     except McalcError as e:
@@ -61,6 +64,7 @@ def typed_claim(claim: str, result: Result):
     decls = [Decl(name, info.shape, info.symmetric, Span(0, 0))
              for name, info in t.symbols.items() if info.kind == "symbol"]
     decls += [Decl(name, shape, False, Span(0, 0)) for name, shape in unit_names(result).items()]
+    decls += [Decl(name, sh, sym, Span(0, 0)) for name, (sh, sym) in extra.items()]
     for d in own.decls:
         info = t.symbols.get(d.name)
         if info is not None and info.kind == "symbol" and d.symmetric != info.symmetric:
@@ -79,7 +83,7 @@ def typed_claim(claim: str, result: Result):
     # every size of the formula is a size in the claim too, also one no symbol carries (p in
     # `tr(I_p ⊗ B)` or in `t ones^T ones`): `p I` is a number times I
     dims = tuple(sorted({p for d in t.dims for p in str(d).split("*") if not p.isdigit()}))
-    expected = Program(tuple(decls) + (Decl("_claim", result.shape, False, Span(0, 0)),),
+    expected = Program(tuple(decls) + (Decl("_claim", shape or result.shape, False, Span(0, 0)),),
                        bindings + (Binding("_claim", own.body, Span(0, len(claim))),),
                        Sym("_claim", span=Span(0, len(claim))), claim, dims)
     try:
@@ -90,7 +94,7 @@ def typed_claim(claim: str, result: Result):
         except McalcError as e:
             raise e.with_source(claim)
     unknown = [n for n, info in tc.symbols.items()
-               if info.kind == "symbol" and n not in t.symbols and n not in unit_names(result)]
+               if info.kind == "symbol" and n not in t.symbols and n not in unit_names(result) and n not in extra]
     if unknown:
         raise ShapeError(f"the claim uses {', '.join(unknown)}, which the formula does not", None).with_source(claim)
     return tc
@@ -347,6 +351,187 @@ def symmetric_notes(correct: Result, claim_node, want_node, compare) -> list[str
     return [why]
 
 
+# ---- mcalc equal: two expressions as functions of their symbols ------------------------------
+@dataclass
+class EqualResult:
+    ok: bool
+    lhs: str
+    rhs: str
+    lhs_shape: tuple
+    rhs_shape: tuple
+    message: str
+    difference: str | None = None          # rhs - lhs in its shortest form
+    exact: bool = False
+    max_rel_error: float | None = None
+    sampled: str = ""
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def verdict(self) -> str:
+        return "✓ equal" if self.ok else "✗ not equal"
+
+    def __repr__(self) -> str:
+        return f"<mcalc equal {self.verdict}: {self.lhs} vs {self.rhs}>"
+
+    def to_json(self) -> dict:
+        from .render.json import shape_list
+        return {"ok": self.ok, "lhs": self.lhs, "rhs": self.rhs, "lhs_shape": shape_list(self.lhs_shape),
+                "rhs_shape": shape_list(self.rhs_shape), "message": self.message,
+                "difference": self.difference, "exact": self.exact, "max_rel_error": self.max_rel_error,
+                "sampled": self.sampled, "notes": self.notes}
+
+
+def typed_pair(lhs: str, rhs: str, where=None):
+    """Both sides typed together (one set of symbols, dimensions unified across both), or a
+    ShapeError when they cannot share their symbols' shapes. Each side is first typed alone,
+    so that bad input on either side is reported against its own text."""
+    from .api import as_where, typed
+    tl = typed(lhs, where)
+    tr = typed(rhs, where)
+    a, b = tl.program, tr.program
+    b_bindings, renamed = local_bindings(b, {n for n, i in tl.symbols.items() if i.kind == "bound"})
+    whole = Span(0, 0)
+    decls = a.decls + tuple(d for d in b.decls if d not in a.decls)
+    bindings = a.bindings + b_bindings + (Binding("_lhs", a.body, whole), Binding("_rhs", rename(b.body, renamed), whole))
+    # first with the left side's shapes, so that what the right side leaves open (a bare 0 or
+    # I) takes them; then with every dimension free, unified across both sides
+    anchored = tuple(Decl(name, info.shape, info.symmetric, whole) for name, info in tl.symbols.items()
+                     if info.kind == "symbol") + (Decl("_rhs", tl.body.shape, False, whole),)
+    try:
+        return tl, tr, infer(Program(decls + anchored, bindings, Sym("_lhs", span=whole), lhs, tuple(tl.dims)))
+    except McalcError:
+        return tl, tr, infer(Program(decls, bindings, Sym("_lhs", span=whole), lhs, tuple(tl.dims) + tuple(tr.dims)))
+
+
+@limits.budgeted
+def equal(lhs: str, rhs: str, where=None) -> EqualResult:
+    """Are lhs and rhs equal as functions of their symbols (same shape, same value wherever
+    either is defined)? Exactly where canonical forms agree, otherwise on random data."""
+    from .render.text import render_text
+    from .simplify import tidy
+    try:
+        tl, tr, t = typed_pair(lhs, rhs, where)
+    except McalcError as e:
+        if e.exit_code != 2 or not isinstance(e, ShapeError):
+            raise
+        return EqualResult(False, lhs, rhs, (), (), f"the two sides cannot have the same symbols: {e.message}")
+    _, values = inline(t)
+    t = replace(t, bindings=())             # both sides are inlined: no binding is drawn on its own
+    left, right = simplify_(values["_lhs"]), simplify_(values["_rhs"])
+    if squeeze(left.shape) != squeeze(right.shape):
+        return EqualResult(False, lhs, rhs, left.shape, right.shape,
+                           f"the two sides have different shapes: {fmt_shape(left.shape)} and {fmt_shape(right.shape)} "
+                           f"(with " + ", ".join(f"{n}: {fmt_shape(i.shape)}" for n, i in t.free_symbols().items()) + ")")
+    if tidy(left) == tidy(right):
+        return EqualResult(True, lhs, rhs, left.shape, right.shape, "the two sides are equal (same canonical form)",
+                           exact=True, max_rel_error=0.0)
+    forward = compare_numerically(([], right), ([], left), t)
+    backward = compare_numerically(([], left), ([], right), t) if forward.equal else forward
+    difference = difference_text(right, left)
+    if forward.equal and backward.equal:
+        return EqualResult(True, lhs, rhs, left.shape, right.shape,
+                           f"the two sides are equal (equal on {forward.sampled})",
+                           max_rel_error=max(forward.rel_error, backward.rel_error), sampled=forward.sampled)
+    if forward.undefined or backward.undefined:
+        side, why = ("the right side", forward.undefined) if forward.undefined else ("the left side", backward.undefined)
+        msg = f"{side} is not defined everywhere the other is: {why}"
+    else:
+        msg = f"the two sides differ on random data ({forward.sampled})"
+    return EqualResult(False, lhs, rhs, left.shape, right.shape, msg, difference,
+                       max_rel_error=forward.rel_error, sampled=forward.sampled)
+
+
+# ---- derivations, line by line --------------------------------------------------------------
+@dataclass
+class LineCheck:
+    """One line of a derivation: what it must equal (the function f, its differential df, or
+    the derivative), and whether it does."""
+    number: int
+    text: str
+    role: str                         # "function" | "differential" | "derivative"
+    ok: bool
+    message: str
+    difference: str | None = None
+
+    def to_json(self) -> dict:
+        return {"line": self.number, "text": self.text, "role": self.role, "ok": self.ok,
+                "message": self.message, "difference": self.difference}
+
+
+def differential_name(var: str) -> str:
+    return "d" + var
+
+
+def spell_differential(line: str, var: str) -> str:
+    """`d(X)` is the differential dX: rewritten to the symbol dX, padded to the same length so
+    that a caret still points at the line as written."""
+    def same_length(m):
+        word = differential_name(var)
+        return (" " + word).ljust(len(m.group(0)))
+    return re.sub(rf"(?<![A-Za-z0-9_]){re.escape('d')}\(\s*{re.escape(var)}\s*\)", same_length, line)
+
+
+def check_derivation(t, wrt: str, lines: list[str], layout: str = "mixed", order: int = 1,
+                     flatten: bool = False) -> tuple[list[LineCheck], CheckResult]:
+    """Each line but the last rewrites f (it must equal f) or, where it contains dX, is the
+    differential (it must equal the engine's df, dX a symbol of X's shape); the last line is
+    the claim, decided as `check` decides it."""
+    from .deriv.derive import substitute_delta
+    from .deriv.engine import differential
+    from .simplify import tidy
+    if not lines:
+        raise UsageError("a derivation needs at least one line (the claim)")
+    result = check_typed(t, wrt, spell_differential(lines[-1], wrt), layout, order, flatten)
+    correct = result.correct
+    f = correct.function
+    var = correct.wrt
+    info = correct.typed.symbols[var]
+    dname = differential_name(var)
+    dsym = Sym(dname, shape=info.shape)
+    df = None
+    out = []
+    for k, raw in enumerate(lines[:-1], start=1):
+        text = spell_differential(raw, var)
+        tl = typed_claim(text, correct, shape=f.shape, extra={dname: (info.shape, info.symmetric)})
+        written, _ = inline(tl)
+        node = simplify_(written)
+        if any(isinstance(m, Sym) and m.name == dname for m in walk_nodes(written)):
+            if df is None:
+                df = simplify_(substitute_delta(differential(f, var, info.shape), dsym))
+            want, role, what = df, "differential", f"the differential df = {render(df)}"
+        else:
+            want, role, what = f, "function", f"the function f = {render(f)}"
+        if squeeze(node.shape) != squeeze(want.shape):
+            out.append(LineCheck(k, raw, role, False, f"line {k} has shape {fmt_shape(node.shape)}, "
+                                                   f"{what} has shape {fmt_shape(want.shape)}"))
+            continue
+        if tidy(node) == tidy(want):
+            out.append(LineCheck(k, raw, role, True, f"line {k} is {what.split(' = ')[0]} (same canonical form)"))
+            continue
+        cmp = compare_numerically(([], node), ([], want), replace(tl, bindings=()), [((), f)])
+        if cmp.equal:
+            out.append(LineCheck(k, raw, role, True, f"line {k} is {what.split(' = ')[0]} (equal on {cmp.sampled})"))
+        else:
+            why = f"not defined everywhere f is: {cmp.undefined}" if cmp.undefined else \
+                f"it differs on random data ({cmp.sampled})"
+            out.append(LineCheck(k, raw, role, False, f"line {k} is not {what}: {why}",
+                                 difference_text(node, want)))
+    n = len(lines)
+    out.append(LineCheck(n, lines[-1], "derivative", result.ok, f"line {n} (the claim): {result.message}",
+                         result.difference))
+    return out, result
+
+
+def walk_nodes(node):
+    from .nodes import walk
+    return walk(node)
+
+
+def render(node) -> str:
+    from .render.text import render_text
+    return render_text(node)
+
+
 def inline_result(r: Result):
     from .api import inline_bindings
     from .simplify import simplify
@@ -359,6 +544,9 @@ def squeeze(shape) -> tuple:
 
 
 # ---- homework files --------------------------------------------------------------------------
+PROBLEM_KEYS = {"name", "expr", "wrt", "claim", "steps", "layout", "order", "where", "flatten", "points"}
+
+
 @dataclass
 class Problem:
     name: str
@@ -370,6 +558,10 @@ class Problem:
     where: list[str]
     flatten: bool
     line: int
+    points: float = 1
+    steps: list[str] = field(default_factory=list)
+    error: str | None = None           # malformed: why (the problem is an error row, not graded)
+    where_: str = ""                   # "FILE, line N, problem K ('name')"
 
 
 @dataclass
@@ -377,24 +569,59 @@ class Outcome:
     problem: Problem
     result: CheckResult | None
     error: str | None = None
+    lines: list[LineCheck] = field(default_factory=list)     # a derivation's lines (steps = [...])
+    seconds: float = 0.0
 
     @property
     def ok(self) -> bool:
-        return self.result is not None and self.result.ok
+        return self.error is None and self.result is not None and self.result.ok and all(l.ok for l in self.lines)
+
+    @property
+    def earned(self) -> float:
+        return self.problem.points if self.ok else 0
+
+    @property
+    def broken_line(self) -> LineCheck | None:
+        """The first line of a derivation that breaks."""
+        return next((l for l in self.lines if not l.ok), None)
+
+    def to_json(self) -> dict:
+        out = {"name": self.problem.name, "ok": self.ok, "error": self.error, "points": self.problem.points,
+               "earned": self.earned, "seconds": round(self.seconds, 4)}
+        if self.result is not None:
+            out.update(self.result.to_json())
+        if self.lines:
+            out["steps"] = [l.to_json() for l in self.lines]
+        return out
 
 
 class HomeworkError(McalcError):
     exit_code = 2
 
 
-def load_homework(path: str) -> list[Problem]:
-    """A TOML file: [defaults] (layout, where, order) and [[problem]] tables with name, expr,
-    wrt, claim and optionally layout, order, where, flatten."""
-    import tomllib
+def read_homework(path: str) -> str:
     try:
-        text = open(path, encoding="utf-8").read()
+        raw = open(path, "rb").read()
     except OSError as e:
         raise HomeworkError(f"cannot read {path}: {e.strerror}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise HomeworkError(f"{path} is not UTF-8 text (byte {e.start}): not a homework file",
+                            hint="a homework file is TOML: [[problem]] tables with expr, wrt and claim") from None
+    if "\x00" in text:
+        raise HomeworkError(f"{path} is a binary file, not a homework file",
+                            hint="a homework file is TOML: [[problem]] tables with expr, wrt and claim")
+    return text
+
+
+def load_homework(path: str) -> list[Problem]:
+    """A TOML file: [defaults] (layout, where, order, flatten) and [[problem]] tables with name,
+    expr, wrt, claim (or steps, whose last line is the claim) and optionally layout, order,
+    where, flatten, points. A malformed problem is kept, with its error, so that every other
+    one is still graded; a file that cannot be read as TOML at all is a HomeworkError."""
+    import tomllib
+    text = read_homework(path)
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
@@ -407,69 +634,155 @@ def load_homework(path: str) -> list[Problem]:
     if not isinstance(problems, list) or not problems:
         raise HomeworkError(f"{path}: no [[problem]] tables found",
                             hint="each problem is a [[problem]] table with name, expr, wrt and claim")
-    out = []
-    for i, p in enumerate(problems):
-        line = lines[i] if i < len(lines) else 0
-        where_ = f"{path}, line {line}, problem {i + 1}" + (f" ({p.get('name')!r})" if isinstance(p, dict) and p.get("name") else "")
-        if not isinstance(p, dict):
-            raise HomeworkError(f"{where_}: a problem must be a table")
-        for key in ("expr", "wrt", "claim"):
-            if not isinstance(p.get(key), str) or not p.get(key).strip():
-                raise HomeworkError(f"{where_}: missing or empty '{key}'")
-        unknown = set(p) - {"name", "expr", "wrt", "claim", "layout", "order", "where", "flatten"}
-        if unknown:
-            raise HomeworkError(f"{where_}: unknown key(s) {', '.join(sorted(unknown))}")
-        layout = p.get("layout", defaults.get("layout", "mixed"))
-        if layout not in LAYOUTS:
-            raise HomeworkError(f"{where_}: unknown layout {layout!r}")
-        order = p.get("order", defaults.get("order", 1))
-        if type(order) is not int or order not in (1, 2):          # not true, not 2.0
-            raise HomeworkError(f"{where_}: order must be 1 or 2")
-        flatten = p.get("flatten", defaults.get("flatten", False))
-        if not isinstance(flatten, bool):
-            raise HomeworkError(f"{where_}: flatten must be true or false")
-        lists = []
-        for w in (defaults.get("where", []), p.get("where", [])):
-            if isinstance(w, str):
-                w = [w]
-            if not (isinstance(w, list) and all(isinstance(x, str) for x in w)):
-                raise HomeworkError(f"{where_}: 'where' must be a string or a list of strings")
-            lists.append([part for x in w for part in re.split(r"[;\n]", x) if part.strip()])
-        own = {part.split(":")[0].strip() for part in lists[1]}
-        # a problem's own declaration of a name replaces the default one
-        where = [part for part in lists[0] if part.split(":")[0].strip() not in own] + lists[1]
-        out.append(Problem(str(p.get("name", f"problem {i + 1}")), p["expr"], p["wrt"], p["claim"], layout,
-                           order, where, flatten, line))
-    return out
+    return [load_problem(p, i, lines[i] if i < len(lines) else 0, path, defaults) for i, p in enumerate(problems)]
+
+
+def load_problem(p, i: int, line: int, path: str, defaults: dict) -> Problem:
+    name = str(p.get("name", f"problem {i + 1}")) if isinstance(p, dict) else f"problem {i + 1}"
+    where_ = f"{path}, line {line}, problem {i + 1}" + (f" ({p.get('name')!r})" if isinstance(p, dict) and p.get("name") else "")
+    blank = Problem(name, "", "", "", "mixed", 1, [], False, line, where_=where_)
+    try:
+        return replace(parse_problem(p, defaults), name=name, line=line, where_=where_)
+    except HomeworkError as e:
+        return replace(blank, error=e.message)
+
+
+def parse_problem(p, defaults: dict) -> Problem:
+    if not isinstance(p, dict):
+        raise HomeworkError("a problem must be a table")
+    steps = p.get("steps", [])
+    if not (isinstance(steps, list) and all(isinstance(s, str) and s.strip() for s in steps)):
+        raise HomeworkError("'steps' must be a list of non-empty strings")
+    for key in ("expr", "wrt") + (() if steps else ("claim",)):
+        if not isinstance(p.get(key), str) or not p.get(key).strip():
+            raise HomeworkError(f"missing or empty '{key}'")
+    if "claim" in p and (not isinstance(p["claim"], str) or not p["claim"].strip()):
+        raise HomeworkError("missing or empty 'claim'")
+    unknown = set(p) - PROBLEM_KEYS
+    if unknown:
+        raise HomeworkError(f"unknown key(s) {', '.join(sorted(unknown))}")
+    layout = p.get("layout", defaults.get("layout", "mixed"))
+    if layout not in LAYOUTS:
+        raise HomeworkError(f"unknown layout {layout!r}")
+    order = p.get("order", defaults.get("order", 1))
+    if type(order) is not int or order not in (1, 2):          # not true, not 2.0
+        raise HomeworkError("order must be 1 or 2")
+    flatten = p.get("flatten", defaults.get("flatten", False))
+    if not isinstance(flatten, bool):
+        raise HomeworkError("flatten must be true or false")
+    points = p.get("points", defaults.get("points", 1))
+    if isinstance(points, bool) or not isinstance(points, (int, float)) or points < 0 or points != points:
+        raise HomeworkError("points must be a number ≥ 0")
+    lists = []
+    for w in (defaults.get("where", []), p.get("where", [])):
+        if isinstance(w, str):
+            w = [w]
+        if not (isinstance(w, list) and all(isinstance(x, str) for x in w)):
+            raise HomeworkError("'where' must be a string or a list of strings")
+        lists.append([part for x in w for part in re.split(r"[;\n]", x) if part.strip()])
+    own = {part.split(":")[0].strip() for part in lists[1]}
+    # a problem's own declaration of a name replaces the default one
+    where = [part for part in lists[0] if part.split(":")[0].strip() not in own] + lists[1]
+    claim = p.get("claim", "")
+    if steps and claim and claim.strip() != steps[-1].strip():
+        steps = steps + [claim]            # the claim is the derivation's last line
+    return Problem("", p["expr"], p["wrt"], claim or steps[-1], layout, order, where, flatten, 0, points, list(steps))
+
+
+def grade(p: Problem) -> Outcome:
+    """One problem: its claim, and its derivation line by line where it has one."""
+    import time
+    from .api import typed
+    start = time.perf_counter()
+    if p.error is not None:
+        return Outcome(p, None, p.error)
+    try:
+        if p.steps:
+            lines, r = check_derivation(typed(p.expr, p.where), p.wrt, p.steps, p.layout, p.order, p.flatten)
+        else:
+            lines, r = [], check(p.expr, p.wrt, p.claim, where=p.where, layout=p.layout, order=p.order,
+                                 flatten=p.flatten)
+        return Outcome(p, r, lines=lines, seconds=time.perf_counter() - start)
+    except McalcError as e:
+        message = " ".join(e.lines()[:1]).replace("mcalc: error: ", "")
+        if e.exit_code == 3:
+            message = "internal error: " + message
+        return Outcome(p, None, message, seconds=time.perf_counter() - start)
 
 
 def run_homework(problems: list[Problem]) -> list[Outcome]:
-    outcomes = []
-    for p in problems:
-        try:
-            r = check(p.expr, p.wrt, p.claim, where=p.where, layout=p.layout, order=p.order, flatten=p.flatten)
-            outcomes.append(Outcome(p, r))
-        except McalcError as e:
-            outcomes.append(Outcome(p, None, " ".join(e.lines()[:1]).replace("mcalc: error: ", "")))
-    return outcomes
+    return [grade(p) for p in problems]
 
 
-def junit_xml(outcomes: list[Outcome], suite: str) -> str:
+def homework_status(outcomes: list[Outcome]) -> int:
+    """2 if any problem is malformed, else 1 if any claim is wrong, else 0."""
+    if any(o.error is not None for o in outcomes):
+        return 2
+    return 0 if all(o.ok for o in outcomes) else 1
+
+
+def wrong_details(o: Outcome) -> list[str]:
+    """What a wrong answer's row says: the correct derivative, claim − derivative, the layout in
+    which the claim is right, the notes (a symmetric variable's sym(G)), a derivation's first
+    broken line."""
+    r = o.result
+    if r is None or o.ok:
+        return []
+    out = []
+    bad = o.broken_line
+    if bad is not None and bad.role != "derivative":
+        out.append(bad.message)
+        if bad.difference:
+            out.append(f"line {bad.number} - {'df' if bad.role == 'differential' else 'f'}: {bad.difference}")
+    if not r.ok:
+        out.append(f"correct ({r.correct.layout} layout): {r.correct.text}")
+        if r.difference:
+            out.append(f"claim - derivative: {r.difference}")
+        if r.other_layout:
+            out.append(f"the claim is right in the {r.other_layout} layout")
+        elif "transpose" in r.message:
+            out.append("the claim is the transpose of the derivative")
+        elif not r.difference:
+            out.append(r.message)
+        out.extend(n for n in r.notes if "symmetric" in n)
+    return out
+
+
+def points_text(v: float) -> str:
+    return str(int(v)) if float(v).is_integer() else f"{v:g}"
+
+
+def junit_xml(outcomes: list[Outcome], suite: str, file_error: str | None = None) -> str:
     from xml.sax.saxutils import escape, quoteattr
-    failures = sum(1 for o in outcomes if o.result is not None and not o.ok)
-    errors = sum(1 for o in outcomes if o.result is None)
+    failures = sum(1 for o in outcomes if o.error is None and not o.ok)
+    errors = sum(1 for o in outcomes if o.error is not None) + (1 if file_error else 0)
+    total = sum(o.seconds for o in outcomes)
+    possible = sum(o.problem.points for o in outcomes)
+    earned = sum(o.earned for o in outcomes)
     rows = ['<?xml version="1.0" encoding="UTF-8"?>',
-            f'<testsuites><testsuite name={quoteattr(suite)} tests="{len(outcomes)}" failures="{failures}" '
-            f'errors="{errors}">']
+            f'<testsuites><testsuite name={quoteattr(suite)} tests="{len(outcomes) + (1 if file_error else 0)}" '
+            f'failures="{failures}" errors="{errors}" time="{total:.3f}">',
+            '  <properties>',
+            f'    <property name="points" value="{points_text(possible)}"/>',
+            f'    <property name="earned" value="{points_text(earned)}"/>',
+            '  </properties>']
+    if file_error:
+        rows.append(f'  <testcase classname={quoteattr(suite)} name={quoteattr(suite)} time="0.000">')
+        rows.append(f'    <error message={quoteattr(file_error)}/>')
+        rows.append('  </testcase>')
     for o in outcomes:
         p = o.problem
-        rows.append(f'  <testcase classname={quoteattr(suite)} name={quoteattr(p.name)}>')
-        if o.result is None:
-            rows.append(f'    <error message={quoteattr(o.error or "")}/>')
+        rows.append(f'  <testcase classname={quoteattr(suite)} name={quoteattr(p.name)} time="{o.seconds:.3f}">')
+        rows.append('    <properties>')
+        rows.append(f'      <property name="points" value="{points_text(p.points)}"/>')
+        rows.append(f'      <property name="earned" value="{points_text(o.earned)}"/>')
+        rows.append('    </properties>')
+        if o.error is not None:
+            rows.append(f'    <error message={quoteattr(o.error)}>{escape(p.where_ + ": " + o.error)}</error>')
         elif not o.ok:
-            body = (f"claim: {p.claim}\ncorrect ({p.layout} layout): {o.result.correct.text}\n"
-                    f"{o.result.message}")
-            rows.append(f'    <failure message={quoteattr(o.result.message)}>{escape(body)}</failure>')
+            message = o.broken_line.message if o.broken_line is not None else o.result.message
+            body = "\n".join([f"claim: {p.claim}"] + wrong_details(o) + [o.result.message])
+            rows.append(f'    <failure message={quoteattr(message)}>{escape(body)}</failure>')
         rows.append('  </testcase>')
     rows.append('</testsuite></testsuites>')
     return "\n".join(rows) + "\n"

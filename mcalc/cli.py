@@ -341,6 +341,23 @@ def check(expr: Annotated[str, typer.Argument(help="The formula (or - for standa
     show(commands.check(read_expr(expr), claim, opts), opts)
 
 
+@command(short_help="Are two expressions equal as functions of their symbols? (exit 0 yes, 1 no)")
+def equal(lhs: Annotated[str, typer.Argument(help="The left side (or - for standard input).")],
+          rhs: Annotated[str, typer.Argument(help="The right side.")],
+          where: Where = None,
+          format: Fmt = None):
+    """Are LHS and RHS equal as functions of their symbols? Exit 0 yes, 1 no (with the difference).
+
+    \b
+    Examples:
+      mcalc equal "tr(A B)" "tr(B A)"
+      mcalc equal "(A B)^T" "A^T B^T" --where "A: R^(n×n); B: R^(n×n)"
+    """
+    from . import commands
+    opts = options(where=where, format=format)
+    show(commands.equal(read_expr(lhs), rhs, opts), opts)
+
+
 @command(short_help="The matrix-calculus cheat sheet, computed by the engine, and its differential rules.")
 def rules(layout: LayoutOpt = Layout.mixed, format: Fmt = None, standalone: Standalone = False):
     """The matrix-calculus cheat sheet, computed by the engine, and its differential rules.

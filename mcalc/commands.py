@@ -57,18 +57,29 @@ def check(text: str, claim: str, opts: Options):
                        order=opts.order, flatten=opts.flatten)
 
 
+def equal(lhs: str, rhs: str, opts: Options):
+    from .claims import equal as equal_exprs
+    return equal_exprs(lhs, rhs, where=list(opts.where))
+
+
 def homework(path: str, junit: str | None) -> Homework:
-    """Grade a homework file; --junit FILE is written whatever the outcome."""
+    """Grade a homework file; --junit FILE is written whatever the outcome (a file that cannot
+    be read at all is one <error> there, and exit 2)."""
     import os
 
-    from .claims import junit_xml, load_homework, run_homework
-    outcomes = run_homework(load_homework(path))
+    from .claims import HomeworkError, junit_xml, load_homework, run_homework
+    try:
+        outcomes, file_error = run_homework(load_homework(path)), None
+    except HomeworkError as e:
+        outcomes, file_error = [], e
     if junit:
         try:
             with open(junit, "w", encoding="utf-8") as fh:
-                fh.write(junit_xml(outcomes, os.path.basename(path)))
+                fh.write(junit_xml(outcomes, os.path.basename(path), file_error.message if file_error else None))
         except OSError as e:
             raise UsageError(f"cannot write {junit}: {e.strerror}") from None
+    if file_error is not None:
+        raise file_error
     return Homework(path, outcomes)
 
 

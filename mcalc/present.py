@@ -318,34 +318,84 @@ def check_notes(r, out: Output) -> None:
     out.status = 0 if r.ok else 1
 
 
+# ---- mcalc equal -------------------------------------------------------------------------------------
+@presents("EqualResult", "text", "equal")
+def equal_text(r, opts: Options, out: Output) -> None:
+    out.out(f"{r.verdict}: {r.message}")
+    if not r.ok and r.difference:
+        out.out(f"right - left: {r.difference}")
+    for n in r.notes:
+        out.err(f"note: {n}")
+    out.status = 0 if r.ok else 1
+
+
+presents("EqualResult", "rich")(equal_text)
+presents("EqualResult", "latex")(equal_text)
+presents("EqualResult", "numpy")(equal_text)
+
+
+@presents("EqualResult", "json")
+def equal_json(r, opts: Options, out: Output) -> None:
+    out.out(json.dumps(r.to_json(), ensure_ascii=False, indent=2))
+    out.status = 0 if r.ok else 1
+
+
 # ---- homework files -----------------------------------------------------------------------------------
+def homework_summary(h: Homework) -> str:
+    from .claims import points_text
+    errors = sum(1 for o in h.outcomes if o.error is not None)
+    wrong = sum(1 for o in h.outcomes if o.error is None and not o.ok)
+    earned = sum(o.earned for o in h.outcomes)
+    possible = sum(o.problem.points for o in h.outcomes)
+    return (f"{len(h.outcomes) - wrong - errors} passed, {wrong} failed" + (f", {errors} malformed" if errors else "")
+            + f"; points {points_text(earned)}/{points_text(possible)}")
+
+
+def homework_errors(h: Homework, out: Output) -> None:
+    from .claims import homework_status
+    for o in h.outcomes:
+        if o.error is not None:
+            out.err(f"mcalc: error: {o.problem.where_}: {o.error}")
+    out.status = homework_status(h.outcomes)
+
+
 @presents(Homework, "json", "a homework file")
 def homework_json(h: Homework, opts: Options, out: Output) -> None:
-    out.out(json.dumps({"file": h.path, "passed": len(h.outcomes) - h.failed, "failed": h.failed,
-                        "problems": [{"name": o.problem.name, "ok": o.ok, "error": o.error,
-                                      **(o.result.to_json() if o.result else {})} for o in h.outcomes]},
+    errors = sum(1 for o in h.outcomes if o.error is not None)
+    out.out(json.dumps({"file": h.path, "passed": sum(1 for o in h.outcomes if o.ok),
+                        "failed": h.failed - errors, "malformed": errors,
+                        "points": sum(o.problem.points for o in h.outcomes),
+                        "earned": sum(o.earned for o in h.outcomes),
+                        "problems": [o.to_json() for o in h.outcomes]},
                        ensure_ascii=False, indent=2))
-    out.status = 0 if h.failed == 0 else 1
+    homework_errors(h, out)
 
 
 @presents(Homework, "rich")
 def homework_rich(h: Homework, opts: Options, out: Output) -> None:
     from .render.rich import homework_renderable
-    out.out(homework_renderable(h.path, h.outcomes))
-    out.status = 0 if h.failed == 0 else 1
+    out.out(homework_renderable(h.path, h.outcomes, homework_summary(h)))
+    homework_errors(h, out)
 
 
 @presents(Homework, "text")
 def homework_text(h: Homework, opts: Options, out: Output) -> None:
+    from .claims import points_text, wrong_details
     for o in h.outcomes:
+        pts = f"[{points_text(o.earned)}/{points_text(o.problem.points)}]"
         if o.ok:
-            out.out(f"✓ {o.problem.name}")
-        elif o.result is None:
-            out.out(f"✗ {o.problem.name}: error: {o.error}")
+            out.out(f"✓ {o.problem.name} {pts}")
+        elif o.error is not None:
+            out.out(f"✗ {o.problem.name} {pts}: error: {o.error}")
         else:
-            out.out(f"✗ {o.problem.name}: {o.result.message}; derivative: {o.result.correct.text}")
-    out.out(f"{len(h.outcomes) - h.failed} passed, {h.failed} failed")
-    out.status = 0 if h.failed == 0 else 1
+            bad = o.broken_line
+            head = o.result.message if bad is None or bad.role == "derivative" else \
+                f"the derivation breaks at line {bad.number}"
+            out.out(f"✗ {o.problem.name} {pts}: {head}")
+            for d in wrong_details(o):
+                out.out(f"    {d}")
+    out.out(homework_summary(h))
+    homework_errors(h, out)
 
 
 presents(Homework, "latex")(homework_text)

@@ -256,3 +256,187 @@ def test_symmetric_variable_wrong_claims_name_the_unconstrained_and_cookbook_for
     assert not r.ok and any("such a G" in n for n in r.notes)
     r = mcalc.check("X: R^(n×n) symmetric; tr(A X)", "X", "A + A^T - A .* I")
     assert not r.ok and any("Cookbook" in n for n in r.notes)
+
+
+# ---- mcalc equal ------------------------------------------------------------------------------
+@pytest.mark.parametrize("lhs, rhs, where, code", [
+    ("tr(A B)", "tr(B A)", None, 0),
+    ("(A B)^T", "B^T A^T", None, 0),
+    ("(A B)^T", "A^T B^T", None, 1),                            # different shapes
+    ("(A B)^T", "A^T B^T", "A: R^(n×n); B: R^(n×n)", 1),        # square: different values
+    ("x^T x", "||x||^2", None, 0),
+    ("sum(log(x .^ 2))", "2 sum(log(abs(x)))", None, 0),
+    ("sum(log(x .^ 2))", "2 sum(log(x))", None, 1),             # the right side needs x > 0
+    ("1e-7 x^T A x", "0", None, 1),
+    ("x^T A x", "x^T A^T x", None, 0),
+    ("x", "x +", None, 2),
+    ("x", "A", "x: R^n; A: R^(n×n)", 1),
+])
+def test_equal_exit_codes(lhs, rhs, where, code):
+    args = ["equal", lhs, rhs, "--format", "text"] + (["--where", where] if where else [])
+    res = runner.invoke(app, args)
+    assert res.exit_code == code, res.stdout + res.stderr
+
+
+def test_equal_shows_the_difference_and_what_was_sampled():
+    r = mcalc.equal("(A B)^T", "A^T B^T", where="A: R^(n×n); B: R^(n×n)")
+    assert not r.ok and r.difference == "A^T B^T - B^T A^T"
+    assert "3 random draws, both signs, sizes up to 9" in r.message
+    r = mcalc.equal("tr(A B)", "tr(B A)")
+    assert r.ok and ("canonical" in r.message or "random draws" in r.message)
+    res = runner.invoke(app, ["equal", "x^T x", "2 x^T x", "--format", "json"])
+    assert res.exit_code == 1 and json.loads(res.stdout)["difference"] == "x^T x"
+
+
+# ---- homework files: malformed problems, points, JUnit, literal text -------------------------
+HOMEWORK = '''[defaults]
+where = ["x: R^n", "A: R^(n×n)"]
+
+[[problem]]
+name = "quadratic [x] [/b]"
+expr = "x^T A x"
+wrt = "x"
+claim = "2 A x"
+points = 3
+
+[[problem]]
+name = "missing claim"
+expr = "x^T A x"
+wrt = "x"
+
+[[problem]]
+name = "parse error"
+expr = "x^T A x"
+wrt = "x"
+claim = "2 A +"
+
+[[problem]]
+name = "[s, t]^T right"
+expr = "x^T A x"
+wrt = "x"
+claim = "(A + A^T) x"
+points = 2.5
+
+[[problem]]
+name = "symmetric, Cookbook form"
+expr = "tr(S B)"
+wrt = "S"
+where = "S: R^(n×n) symmetric"
+claim = "B + B^T - B .* I"
+
+[[problem]]
+name = "layout"
+expr = "tr(B X)"
+wrt = "X"
+where = "X: R^(n×n)"
+claim = "B"
+'''
+
+
+@pytest.fixture
+def homework(tmp_path):
+    f = tmp_path / "hw.toml"
+    f.write_text(HOMEWORK, encoding="utf-8")
+    return f
+
+
+def test_a_malformed_problem_does_not_sink_the_file(homework, tmp_path):
+    junit = tmp_path / "report.xml"
+    res = runner.invoke(app, ["check", str(homework), "--junit", str(junit), "--format", "text"])
+    assert res.exit_code == 2
+    assert "✓ [s, t]^T right [2.5/2.5]" in res.stdout
+    assert "✗ quadratic [x] [/b] [0/3]" in res.stdout and "claim - derivative: (A - A^T) x" in res.stdout
+    assert "missing or empty 'claim'" in res.stderr and "line 11, problem 2" in res.stderr
+    assert "1 passed, 3 failed, 2 malformed; points 2.5/9.5" in res.stdout
+    suite = ET.parse(junit).getroot().find("testsuite")
+    assert suite.get("errors") == "2" and suite.get("failures") == "3" and float(suite.get("time")) > 0
+    cases = {c.get("name"): c for c in suite.findall("testcase")}
+    assert len(cases) == 6
+    assert cases["missing claim"].find("error") is not None and cases["parse error"].find("error") is not None
+    props = {p.get("name"): p.get("value") for p in cases["quadratic [x] [/b]"].find("properties")}
+    assert props == {"points": "3", "earned": "0"}
+    assert all(c.get("time") is not None for c in cases.values())
+    failure = cases["symmetric, Cookbook form"].find("failure").text
+    assert "correct (mixed layout): 1/2 (B + B^T)" in failure and "Cookbook" in failure
+    assert "the claim is right in the numerator layout" in cases["layout"].find("failure").text
+
+
+def test_homework_exit_1_when_only_wrong_and_the_json_report_has_points(tmp_path):
+    f = tmp_path / "hw.toml"
+    f.write_text('[[problem]]\nexpr = "a^T x"\nwrt = "x"\nclaim = "a"\npoints = 2\n\n'
+                 '[[problem]]\nexpr = "x^T x"\nwrt = "x"\nclaim = "x"\n', encoding="utf-8")
+    res = runner.invoke(app, ["check", str(f), "--format", "json"])
+    assert res.exit_code == 1
+    obj = json.loads(res.stdout)
+    assert (obj["points"], obj["earned"], obj["passed"], obj["failed"]) == (3, 2, 1, 1)
+    assert [p["earned"] for p in obj["problems"]] == [2, 0]
+
+
+def test_the_rich_table_prints_user_text_literally(homework):
+    import io
+    from rich.console import Console
+    from mcalc.claims import load_homework, run_homework
+    from mcalc.render.rich import homework_renderable
+    buf = io.StringIO()
+    Console(file=buf, width=200).print(homework_renderable(str(homework), run_homework(load_homework(str(homework)))))
+    text = buf.getvalue()
+    assert "quadratic [x] [/b]" in text and "[s, t]^T right" in text and "2.5/2.5" in text
+    res = runner.invoke(app, ["check", str(homework), "--format", "rich"])
+    assert res.exit_code == 2
+
+
+@pytest.mark.parametrize("content", [b"\x00\x01\x02binary", b"\xff\xfe[[problem]]"])
+def test_a_binary_homework_file_exits_2_naming_it_and_junit_is_written(tmp_path, content):
+    f = tmp_path / "bad.toml"
+    f.write_bytes(content)
+    junit = tmp_path / "report.xml"
+    res = runner.invoke(app, ["check", str(f), "--junit", str(junit)])
+    assert res.exit_code == 2 and "bad.toml" in res.stderr
+    assert ET.parse(junit).getroot().find("testsuite").get("errors") == "1"
+
+
+# ---- derivations, line by line ------------------------------------------------------------------
+def derivation_file(tmp_path, steps, expr="x^T A x", wrt="x", where=None):
+    f = tmp_path / "d.toml"
+    lines = ", ".join(json.dumps(s) for s in steps)
+    f.write_text(f'[[problem]]\nname = "derivation"\nexpr = "{expr}"\nwrt = "{wrt}"\nsteps = [{lines}]\n'
+                 + (f'where = "{where}"\n' if where else ""), encoding="utf-8")
+    return f
+
+
+@pytest.mark.parametrize("steps", [
+    ["dx^T A x + x^T A dx", "x^T (A + A^T) dx", "(A + A^T) x"],
+    ["d(x)^T A x + x^T A d(x)", "x^T (A + A^T) d(x)", "(A + A^T) x"],
+    ["df = dx^T A x + x^T A dx", "(A + A^T) x"],
+])
+def test_a_right_derivation_passes(tmp_path, steps):
+    res = runner.invoke(app, ["check", str(derivation_file(tmp_path, steps)), "--format", "text"])
+    assert res.exit_code == 0, res.stdout + res.stderr
+
+
+def test_a_derivation_reports_the_first_line_that_breaks(tmp_path):
+    f = derivation_file(tmp_path, ["dx^T A x + x^T A dx", "2 x^T A dx", "(A + A^T) x"])
+    res = runner.invoke(app, ["check", str(f), "--format", "text"])
+    assert res.exit_code == 1
+    assert "breaks at line 2" in res.stdout and "line 2 - df: x^T A dx - dx^T A x" in res.stdout
+
+
+def test_a_derivation_with_rewritings_of_the_function(tmp_path):
+    ok = ["(X w - y)^T (X w - y)", "2 (X w - y)^T X dw", "2 X^T (X w - y)"]
+    res = runner.invoke(app, ["check", str(derivation_file(tmp_path, ok, "||X w - y||^2", "w")), "--format", "text"])
+    assert res.exit_code == 0, res.stdout
+    bad = ["(X w - y)^T (X w + y)", "2 (X w - y)^T X dw", "2 X^T (X w - y)"]
+    res = runner.invoke(app, ["check", str(derivation_file(tmp_path, bad, "||X w - y||^2", "w")), "--format", "text"])
+    assert res.exit_code == 1 and "breaks at line 1" in res.stdout and "line 1 - f:" in res.stdout
+    wrong_end = ["(X w - y)^T (X w - y)", "2 X^T (X w + y)"]
+    res = runner.invoke(app, ["check", str(derivation_file(tmp_path, wrong_end, "||X w - y||^2", "w",
+                                                            "X: R^(N×D)")), "--format", "text"])
+    assert res.exit_code == 1, res.stdout
+
+
+def test_check_derivation_api():
+    from mcalc.api import typed
+    from mcalc.claims import check_derivation
+    lines, r = check_derivation(typed("x^T A x"), "x", ["dx^T A x + x^T A dx", "2 x^T A dx", "(A + A^T) x"])
+    assert [l.ok for l in lines] == [True, False, True] and r.ok
+    assert [l.role for l in lines] == ["differential", "differential", "derivative"]

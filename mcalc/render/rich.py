@@ -117,22 +117,26 @@ def render_claim(r) -> str:
     return r.claim
 
 
-def homework_renderable(path, outcomes):
+def homework_renderable(path, outcomes, summary: str | None = None):
+    """The homework table. Every piece of user text is a Text, never markup: `[x]` and `[/b]`
+    print as written."""
+    from ..claims import points_text, wrong_details
     table = Table(title=Text(f"mcalc check {path}"), title_justify="left")
     table.add_column("problem")
+    table.add_column("points")
     table.add_column("verdict")
-    table.add_column("correct answer (where the claim is wrong)")
+    table.add_column("where the claim is wrong: the correct answer, claim − derivative, the layout")
     for o in outcomes:
+        pts = Text(f"{points_text(o.earned)}/{points_text(o.problem.points)}")
         if o.ok:
-            table.add_row(Text(o.problem.name), Text("✓", style="green"), "")
-        elif o.result is None:
-            table.add_row(Text(o.problem.name), Text("error", style="bold red"), Text(o.error or ""))
+            table.add_row(Text(o.problem.name), pts, Text("✓", style="green"), "")
+        elif o.error is not None:
+            table.add_row(Text(o.problem.name), pts, Text("error", style="bold red"), Text(o.error))
         else:
-            note = f" — {o.result.message}" if o.result.other_layout or o.result.claim_shape != o.result.correct.shape else ""
-            table.add_row(Text(o.problem.name), Text("✗", style="bold red"), Text(o.result.correct.text + note))
+            table.add_row(Text(o.problem.name), pts, Text("✗", style="bold red"), Text("\n".join(wrong_details(o))))
     failed = sum(1 for o in outcomes if not o.ok)
-    summary = Text(f"{len(outcomes) - failed} passed, {failed} failed", style="bold red" if failed else "bold green")
-    return Group(table, summary)
+    summary = summary or f"{len(outcomes) - failed} passed, {failed} failed"
+    return Group(table, Text(summary, style="bold red" if failed else "bold green"))
 
 
 def print_check(r, out: Console | None = None):
