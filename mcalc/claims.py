@@ -176,7 +176,7 @@ def rel_gap(va, vb) -> float:
     return 0.0 if scale == 0.0 else float(np.max(np.abs(va - vb))) / scale
 
 
-def compare_numerically(a_pair, b_pair, typed_prog, reference=(), trials=3, seed=7, indices=()) -> Comparison:
+def compare_numerically(a_pair, b_pair, typed_prog, reference=(), trials=4, seed=7, indices=()) -> Comparison:
     """Evaluate a (bindings, node) against b on the same random data. The data is drawn where b
     and every `reference` pair (the formula) are defined; a that is not defined there is not b.
     `indices` are (name, dimension) of free entry indices (--wrt X[i,j]): each draw picks them."""
@@ -191,13 +191,36 @@ def compare_numerically(a_pair, b_pair, typed_prog, reference=(), trials=3, seed
     worst = 0.0
     for trial in range(trials):
         draw = sampler.draw(trial)
-        vb = draw.values[-1]
-        try:
-            va = value_checked(a_pair, draw.env, draw.sizes)
-        except Undefined as u:
-            return Comparison(float("inf"), sampler.describe(trial + 1), u.why)
-        worst = max(worst, rel_gap(va, vb))
+        points = [(draw.env, draw.values[-1])]
+        mirrored = mirror(draw, sampler, list(reference) + [b_pair])
+        if mirrored is not None:
+            points.append(mirrored)
+        for env, vb in points:
+            try:
+                va = value_checked(a_pair, env, draw.sizes)
+            except Undefined as u:
+                return Comparison(float("inf"), sampler.describe(trial + 1), u.why)
+            worst = max(worst, rel_gap(va, vb))
     return Comparison(worst, sampler.describe(trials))
+
+
+def mirror(draw, sampler, programs):
+    """The draw with every unrestricted symbol negated (where the programs are defined there):
+    a claim right only for one sign of the data (abs(x) for x) fails at one of the two points."""
+    from .verify import Undefined, evaluate_checked, value_checked
+    env = dict(draw.env)
+    free = [n for n in sampler.typed.free_symbols() if n not in sampler.restricted]
+    if not free:
+        return None
+    for n in free:
+        env[n] = -env[n]
+    try:
+        for name, value in sampler.typed.bindings:
+            env[name] = evaluate_checked(value, env, draw.sizes)
+        values = [value_checked(p, env, draw.sizes) for p in programs]
+    except Undefined:
+        return None
+    return env, values[-1]
 
 
 def numeric_equal(a_pair, b_pair, typed_prog, trials=3, seed=7, indices=()) -> float:

@@ -91,10 +91,10 @@ def test_homework_file_table_exit_code_and_junit(tmp_path):
     junit = tmp_path / "report.xml"
     res = runner.invoke(app, ["check", str(EXAMPLE), "--junit", str(junit), "--format", "text"])
     assert res.exit_code == 1
-    assert "5 passed, 2 failed" in res.stdout
+    assert "6 passed, 2 failed; points 7/9" in res.stdout
     suite = ET.parse(junit).getroot().find("testsuite")
     cases = suite.findall("testcase")
-    assert len(cases) == 7
+    assert len(cases) == 8
     failed = {c.get("name") for c in cases if c.find("failure") is not None}
     assert failed == {"quadratic form, forgot the transpose", "log-determinant"}
     assert suite.get("failures") == "2"
@@ -103,7 +103,7 @@ def test_homework_file_table_exit_code_and_junit(tmp_path):
 def test_homework_json(tmp_path):
     res = runner.invoke(app, ["check", str(EXAMPLE), "--format", "json"])
     obj = json.loads(res.stdout)
-    assert obj["passed"] == 5 and obj["failed"] == 2
+    assert obj["passed"] == 6 and obj["failed"] == 2 and (obj["earned"], obj["points"]) == (7, 9)
 
 
 def test_homework_all_right_exits_0(tmp_path):
@@ -198,7 +198,7 @@ def test_right_claims_near_those_pass(expr, wrt, claim, where):
 def test_a_numerical_acceptance_says_what_was_sampled():
     r = mcalc.check("x^T A x", "x", "(A + A^T) (abs(x) .* x ./ abs(x))")
     assert r.ok and not r.exact
-    assert "equal on 3 random draws, both signs, sizes up to 9" in r.message
+    assert "equal on 4 random draws, both signs, sizes up to 9" in r.message
     r = mcalc.check("sum(log(x))", "x", "exp(-log(x))")
     assert r.ok and "x > 0" in r.message
 
@@ -281,7 +281,7 @@ def test_equal_exit_codes(lhs, rhs, where, code):
 def test_equal_shows_the_difference_and_what_was_sampled():
     r = mcalc.equal("(A B)^T", "A^T B^T", where="A: R^(n×n); B: R^(n×n)")
     assert not r.ok and r.difference == "A^T B^T - B^T A^T"
-    assert "3 random draws, both signs, sizes up to 9" in r.message
+    assert "4 random draws, both signs, sizes up to 9" in r.message
     r = mcalc.equal("tr(A B)", "tr(B A)")
     assert r.ok and ("canonical" in r.message or "random draws" in r.message)
     res = runner.invoke(app, ["equal", "x^T x", "2 x^T x", "--format", "json"])
