@@ -272,8 +272,8 @@ def softmax_shape(what: str):
 
 def rowwise_note(n: Node) -> str | None:
     if not is_vector(n.shape):
-        return (f"{n.fn} of a {'×'.join(map(str, n.shape))} matrix is taken row by row "
-                f"(each row of softmax sums to 1), as in attention")
+        return (f"{n.fn} of a matrix ({'×'.join(map(str, n.shape))}) is taken row by row, as in attention "
+                f"(each row of softmax sums to 1)")
     return None
 
 
