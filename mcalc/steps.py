@@ -59,7 +59,7 @@ def tex_name(name: str) -> str:
 
 def differential_steps(result) -> list[Step]:
     from .deriv.engine import Differentiator
-    from .deriv.rules import DIFF_RULES
+    from .deriv.rules import identity_of
     from .simplify import simplify
     f = result.function
     var = result.wrt
@@ -69,8 +69,7 @@ def differential_steps(result) -> list[Step]:
 
     class Recording(Differentiator):
         def __call__(self, node):
-            r = DIFF_RULES.get(type(node))
-            doc = (r.__doc__ or "").strip() if r is not None else ""
+            doc = identity_of(node)
             if doc and doc not in used and node not in self.memo and self.var in free(node):
                 used.append(doc)
             return super().__call__(node)
