@@ -313,7 +313,7 @@ def logsumexp_np(np, a):
 
 
 function("softmax", d_softmax,
-         "d softmax(z) = (diag(s) - s s^T) dz with s = softmax(z); a matrix row by row: dS = S .* (dZ - ((S .* dZ) 1) 1^T)",
+         "d softmax(z) = (diag(s) - s s^T) dz with s = softmax(z); a matrix row by row, dS = S .* (dZ - ((S .* dZ) 1) 1^T)",
          softmax_shape("softmax"), r"\operatorname{{softmax}}({0})", "_softmax({0})", softmax_np,
          helpers=SOFTMAX_HELPERS, note=rowwise_note)
 function("log_softmax", d_log_softmax,
