@@ -104,7 +104,7 @@ def test_steps_seed_000_section_4_text():
     res = runner.invoke(app, SEED4 + ["--format", "text"])
     assert res.exit_code == 0
     out = res.stdout
-    assert "step 1" in out and "∇_y_hat f = 2/N (y_hat - y)   [N×1]" in out
+    assert "step 1" in out and "∇_y_hat L = 2/N (y_hat - y)   [N×1]" in out
     assert "step 2" in out and "∂y_hat/∂Wᵀ = X   [N×D]" in out
     assert "step 3: chain rule" in out and "[1×N][N×D]" in out
     assert out.strip().endswith("2/N X^T (X W - y)")

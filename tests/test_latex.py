@@ -54,7 +54,11 @@ def tex(expr: str, style: str = "bold") -> str:
     ("alpha_1 mu", r"\alpha_{1} \mu"),
     ("λ + sigma", r"\lambda + \sigma"),
     ("mu: R^n; Sigma^-1 mu", r"\Sigma^{-1} \boldsymbol{\mu}"),
-    ("W1 x", r"\mathit{W1} \mathbf{x}"),
+    ("W1 x", r"W_{1} \mathbf{x}"),
+    ("b1: R^n; alpha2 W12 b1", r"\alpha_{2}\,W_{12} \mathbf{b}_{1}"),
+    ("tr(A/2) + exp(s/2) + ||x/2||", r"\operatorname{tr}\left(\frac{A}{2}\right) + \exp\left(\frac{s}{2}\right) + "
+     r"\left\lVert \frac{\mathbf{x}}{2} \right\rVert"),
+    ("tr(A X) + exp(s)", r"\operatorname{tr}(A X) + \exp(s)"),
     ("Ab + C", r"\mathit{Ab} + C"),
     ("ab: R^n; ab", r"\mathbf{ab}"),
 ])
@@ -248,3 +252,18 @@ def test_lhs_names_the_function_and_variable():
     assert r"\frac{\partial L}" not in run(*least, "--standalone", "--no-lhs")
     assert run("hessian", "x^T A x", "--wrt", "x", "--format", "latex", "--lhs").startswith(
         r"\frac{\partial^{2} f}{\partial \mathbf{x} \, \partial \mathbf{x}^{\top}} = ")
+
+
+def test_steps_name_the_function_keep_bold_vectors_and_align_on_equals():
+    from typer.testing import CliRunner
+
+    from mcalc.cli import app
+    for args in (["diff", "y = X w; L = ||y - t||^2", "--wrt", "w"], ["diff", "L = x^T A x", "--wrt", "x"]):
+        out = CliRunner().invoke(app, args + ["--steps", "--format", "latex"]).stdout
+        rows = out.strip().splitlines()[1:-1]
+        assert all(" &= " in row for row in rows), rows
+        assert r"\frac{\partial L}{\partial \mathbf{w}}" in out or r"\frac{\partial L}{\partial \mathbf{x}}" in out
+        assert r"\partial f" not in out and r"\mathrm{d}f" not in out
+        assert r"\mathrm{d}\mathbf{x}" in out or r"\mathbf{w}^{\top}" in out
+    text = CliRunner().invoke(app, ["diff", "L = x^T A x", "--wrt", "x", "--steps", "--format", "text"]).stdout
+    assert text.startswith("function: L = x^T A x") and "differential: dL = " in text

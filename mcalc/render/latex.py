@@ -54,9 +54,16 @@ def subscript(sub: str) -> str:
     return sub
 
 
+NUMBERED = re.compile(r"([A-Za-z]+?)([0-9]+)")
+
+
 def symbol(name: str, bold: bool) -> str:
-    """lambda → \\lambda, x_1 → x_{1}, X_train → X_{\\mathrm{train}}, a vector x → \\mathbf{x}."""
+    """lambda → \\lambda, x_1 → x_{1}, X_train → X_{\\mathrm{train}}, a vector x → \\mathbf{x},
+    W1 → W_{1} (trailing digits are a subscript, as on paper)."""
     base, sep, sub = name.partition("_")
+    numbered = NUMBERED.fullmatch(base) if not sep else None
+    if numbered:
+        base, sep, sub = numbered.group(1), "_", numbered.group(2)
     if base in GREEK:
         text = f"\\boldsymbol{{{GREEK[base]}}}" if bold else GREEK[base]
     elif bold:
@@ -64,6 +71,11 @@ def symbol(name: str, bold: bool) -> str:
     else:
         text = base if len(base) == 1 else f"\\mathit{{{base}}}"
     return text + (f"_{{{subscript(sub)}}}" if sep else "")
+
+
+def tall(tex: str) -> bool:
+    """Whether brackets around tex must grow: it holds a fraction or a big operator."""
+    return "\\frac" in tex or "\\sum" in tex or "\\begin" in tex
 
 
 def letter(n: Node) -> bool:
@@ -227,7 +239,11 @@ class LatexRenderer(Renderer):
         return self.infix(n, r"\otimes")
 
     def call(self, name, n):
-        return f"{name}({self.render(n.arg)})"
+        return f"{name}{self.brackets(self.render(n.arg))}"
+
+    def brackets(self, inner: str) -> str:
+        """(…), growing (\\left( \\right)) around something tall: a fraction, a sum."""
+        return f"\\left({inner}\\right)" if tall(inner) else f"({inner})"
 
     def _render_Trace(self, n):
         return self.call(r"\operatorname{tr}", n)
@@ -248,11 +264,17 @@ class LatexRenderer(Renderer):
         return self.call(r"\operatorname{diag}", n)
 
     def _render_Elementwise(self, n):
-        return FUNCTIONS[n.fn].format(self.render(n.arg))
+        form, inner = FUNCTIONS[n.fn], self.render(n.arg)
+        if tall(inner):
+            form = form.replace("({})", "\\left({}\\right)")
+        return form.format(inner)
 
     def _render_Norm(self, n):
         sub = f"_{{{n.kind}}}" if n.kind else ""
-        return f"\\lVert {self.render(n.arg)} \\rVert{sub}"
+        inner = self.render(n.arg)
+        if tall(inner):
+            return f"\\left\\lVert {inner} \\right\\rVert{sub}"
+        return f"\\lVert {inner} \\rVert{sub}"
 
 
 STYLES = {"bold": LatexRenderer(bold=True), "plain": LatexRenderer(bold=False)}
