@@ -55,7 +55,7 @@ def tex(expr: str, style: str = "bold") -> str:
     ("λ + sigma", r"\lambda + \sigma"),
     ("mu: R^n; Sigma^-1 mu", r"\Sigma^{-1} \boldsymbol{\mu}"),
     ("W1 x", r"W_{1} \mathbf{x}"),
-    ("b1: R^n; alpha2 W12 b1", r"\alpha_{2}\,W_{12} \mathbf{b}_{1}"),
+    ("b1: R^n; alpha2: R; W12: R^(n×n); alpha2 W12 b1", r"\alpha_{2} W_{12} \mathbf{b}_{1}"),
     ("tr(A/2) + exp(s/2) + ||x/2||", r"\operatorname{tr}\left(\frac{A}{2}\right) + \exp\left(\frac{s}{2}\right) + "
      r"\left\lVert \frac{\mathbf{x}}{2} \right\rVert"),
     ("tr(A X) + exp(s)", r"\operatorname{tr}(A X) + \exp(s)"),
