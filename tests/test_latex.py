@@ -144,10 +144,7 @@ COMPILE = [
 
 
 def test_compiles_with_pdflatex(tmp_path):
-    if shutil.which("pdflatex") is None:
-        if os.environ.get("CI") is None:
-            pytest.skip("pdflatex not installed")
-        pytest.fail("pdflatex not installed (required under CI)")
+    need_pdflatex()
     lines = [tex(e) for e in COMPILE] + [tex(e, "plain") for e in COMPILE[:5]]
     n = ("n", 1)
     lines += [render_latex(Delta("x", shape=n)), render_latex(Unit("i", shape=n)),
@@ -168,7 +165,7 @@ def test_compiles_with_pdflatex(tmp_path):
 def need_pdflatex():
     """Skip without pdflatex, with the reason; CI sets MCALC_REQUIRE_PDFLATEX=1 to make it a failure."""
     if shutil.which("pdflatex") is None:
-        if os.environ.get("MCALC_REQUIRE_PDFLATEX") == "1" or os.environ.get("CI"):
+        if os.environ.get("MCALC_REQUIRE_PDFLATEX") == "1":
             pytest.fail("pdflatex is not installed, and MCALC_REQUIRE_PDFLATEX=1 (CI) requires the LaTeX tests")
         pytest.skip("pdflatex is not installed (apt-get install texlive-latex-base); the LaTeX compile tests "
                     "skip without it")
@@ -268,3 +265,15 @@ def test_steps_name_the_function_keep_bold_vectors_and_align_on_equals():
         assert r"\mathrm{d}\mathbf{x}" in out or r"\mathbf{w}^{\top}" in out
     text = CliRunner().invoke(app, ["diff", "L = x^T A x", "--wrt", "x", "--steps", "--format", "text"]).stdout
     assert text.startswith("function: L = x^T A x") and "differential: dL = " in text
+
+
+def test_without_pdflatex_the_compile_tests_skip_unless_ci_requires_them(monkeypatch):
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    monkeypatch.delenv("MCALC_REQUIRE_PDFLATEX", raising=False)
+    with pytest.raises(pytest.skip.Exception, match="pdflatex is not installed"):
+        need_pdflatex()
+    monkeypatch.setenv("MCALC_REQUIRE_PDFLATEX", "1")
+    with pytest.raises(pytest.fail.Exception, match="MCALC_REQUIRE_PDFLATEX"):
+        need_pdflatex()
+    from pathlib import Path
+    assert "export MCALC_REQUIRE_PDFLATEX=1" in (Path(__file__).parent.parent / ".ci" / "run").read_text()
