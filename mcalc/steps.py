@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 
 from .deriv.engine import Differentiator, free_names
-from .deriv.rules import DIFF_RULES
+from .deriv.rules import identity_of
 from .layout import kind
 from .nodes import Node
 from .render.json import shape_list
@@ -76,8 +76,7 @@ def differential_steps(result) -> list[Step]:
 
     class Recording(Differentiator):
         def __call__(self, node):
-            r = DIFF_RULES.get(type(node))
-            doc = (r.__doc__ or "").strip() if r is not None else ""
+            doc = identity_of(node)
             if doc and doc not in used and node not in self.memo and self.var in free(node):
                 used.append(doc)
             return super().__call__(node)
