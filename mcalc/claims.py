@@ -627,6 +627,9 @@ def read_homework(path: str) -> str:
         raw = open(path, "rb").read()
     except OSError as e:
         raise HomeworkError(f"cannot read {path}: {e.strerror}") from None
+    except UnicodeDecodeError:
+        raise HomeworkError(f"{path}: not a text file (its bytes are not UTF-8)",
+                            hint="a homework file is TOML text: [[problem]] tables with name, expr, wrt and claim") from None
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as e:
