@@ -31,6 +31,14 @@ class CheckResult:
     def verdict(self) -> str:
         return "✓ correct" if self.ok else "✗ wrong"
 
+    def __repr__(self) -> str:
+        from .present import as_text
+        return as_text(self, "repr")
+
+    def _repr_latex_(self) -> str:
+        from .present import as_text
+        return as_text(self, "notebook")
+
     def to_json(self) -> dict:
         from .render.json import shape_list
         return {"ok": self.ok, "claim": self.claim, "claim_shape": shape_list(self.claim_shape),
@@ -296,6 +304,9 @@ def load_homework(path: str) -> list[Problem]:
         text = open(path, encoding="utf-8").read()
     except OSError as e:
         raise HomeworkError(f"cannot read {path}: {e.strerror}") from None
+    except UnicodeDecodeError:
+        raise HomeworkError(f"{path}: not a text file (its bytes are not UTF-8)",
+                            hint="a homework file is TOML text: [[problem]] tables with name, expr, wrt and claim") from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:

@@ -1,19 +1,13 @@
-"""Immutable expression nodes. Each carries its shape; spans never affect equality.
-
-Shapes are tuples of dimensions, a dimension being an int or a name: a scalar is
-(1, 1), a column vector (n, 1), a matrix (m, n). Derivative results may have 3 or 4.
-"""
+"""Immutable expression nodes. Each carries its shape (see dims.py); spans never affect
+equality."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields, replace
 from fractions import Fraction
 from typing import Callable, Iterator
 
+from .dims import SCALAR, Dim, Shape
 from .errors import Span
-
-Dim = int | str
-Shape = tuple[Dim, ...]
-SCALAR: Shape = (1, 1)
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -71,6 +65,7 @@ def node(cls):
 class Sym(Node):
     name: str
     symmetric: bool = False
+    probability: bool = False      # declared a probability vector: sum(y) = 1
 
 
 @node
@@ -192,34 +187,39 @@ class Kron(Node):
 
 
 @node
-class Trace(Node):
+class Function(Node):
+    """A matrix function written as a call, tr(X); its names and forms are its record in ops.py."""
     arg: Node
 
 
 @node
-class Det(Node):
-    arg: Node
+class Trace(Function):
+    pass
 
 
 @node
-class LogDet(Node):
-    arg: Node
+class Det(Function):
+    pass
 
 
 @node
-class Sum(Node):
-    arg: Node
+class LogDet(Function):
+    pass
 
 
 @node
-class Vec(Node):
-    arg: Node
+class Sum(Function):
+    pass
 
 
 @node
-class Diag(Node):
+class Vec(Function):
+    pass
+
+
+@node
+class Diag(Function):
     """diag(v) for a vector is a diagonal matrix; diag(M) for a matrix is its diagonal."""
-    arg: Node
 
 
 @node
@@ -237,12 +237,16 @@ class HCat(Node):
 
 @node
 class Elementwise(Node):
+    """f(X) entry by entry; fn names its record in ops.py."""
     fn: str
     arg: Node
 
 
-ELEMENTWISE = ("exp", "log", "sin", "cos", "tan", "sinh", "cosh", "tanh", "sqrt", "abs",
-               "sigmoid", "softplus", "relu", "step")
+@node
+class Call(Node):
+    """A function of whole arrays, softmax(z), max(a, b), dot(x, y); fn names its record in ops.py."""
+    fn: str
+    args: tuple[Node, ...]
 
 # Binding strength for renderers: a child binding more weakly than its slot is bracketed.
 PRECEDENCE: dict[type, int] = {
@@ -307,4 +311,4 @@ def depends(n: Node, name: str) -> bool:
 
 
 NODE_CLASSES = [c for c in list(globals().values())
-                if isinstance(c, type) and issubclass(c, Node) and c is not Node]
+                if isinstance(c, type) and issubclass(c, Node) and c not in (Node, Function)]

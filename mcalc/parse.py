@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from fractions import Fraction
 from functools import lru_cache
 from pathlib import Path
@@ -10,60 +10,12 @@ from pathlib import Path
 from lark import Lark, Token, Transformer, Tree, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
 
-from . import limits, reading
+from . import limits, ops, reading
+from .dims import dim_product
 from .errors import LimitError, McalcError, ParseError, Span
-from .nodes import (Add, Commutation, HCat, Det, Diag, Div, ELEMENTWISE, Elementwise, EPow, HadDiv, Hadamard, Identity,
-                    Inverse, Kron, LogDet, Mul, Neg, Node, Norm, Num, Ones, Power, Sum, Sym,
-                    Trace, Transpose, Vec, Zero)
-
-GREEK = {
-    "alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "epsilon": "ε", "zeta": "ζ",
-    "eta": "η", "theta": "θ", "iota": "ι", "kappa": "κ", "lambda": "λ", "mu": "μ", "nu": "ν",
-    "xi": "ξ", "omicron": "ο", "pi": "π", "rho": "ρ", "sigma": "σ", "tau": "τ",
-    "upsilon": "υ", "phi": "φ", "chi": "χ", "psi": "ψ", "omega": "ω",
-    "Gamma": "Γ", "Delta": "Δ", "Theta": "Θ", "Lambda": "Λ", "Xi": "Ξ", "Pi": "Π",
-    "Sigma": "Σ", "Phi": "Φ", "Psi": "Ψ", "Omega": "Ω",
-}
-GREEK_LETTER = {v: k for k, v in GREEK.items()} | {"ς": "sigma", "ϵ": "epsilon", "ϑ": "theta", "ϕ": "phi"}
-
-
-def canonical_name(name: str) -> str:
-    """Greek letters and their names are one symbol, spelled by name: λ → lambda."""
-    base, sep, sub = name.partition("_")
-    base = GREEK_LETTER.get(base, base)
-    return base + sep + sub.replace("{", "").replace("}", "") if sep else base
-
-
-def is_greek(name: str) -> bool:
-    """A lower-case Greek name (a scalar by convention); Σ, Λ, ... are matrices like any capital."""
-    base = name.partition("_")[0]
-    return base in GREEK and base[0].islower()
-
-
-@dataclass(frozen=True, slots=True)
-class Decl:
-    name: str
-    dims: tuple
-    symmetric: bool
-    span: Span
-    source: str = ""           # the text it was written in (the formula or a --where)
-
-
-@dataclass(frozen=True, slots=True)
-class Binding:
-    name: str
-    value: Node
-    span: Span
-
-
-@dataclass(frozen=True, slots=True)
-class Program:
-    decls: tuple[Decl, ...]
-    bindings: tuple[Binding, ...]
-    body: Node
-    source: str
-    dims: tuple[str, ...] = ()      # more dimension names (a claim knows its formula's)
-    notes: tuple[str, ...] = ()     # how ambiguous input was read (SPEC §1: never a silent misread)
+from .nodes import (Add, Call, Commutation, HCat, Div, Elementwise, EPow, HadDiv, Hadamard, Identity,
+                    Inverse, Kron, Mul, Neg, Node, Norm, Num, Ones, Power, Sym, Transpose, Zero)
+from .program import GREEK, GREEK_LETTER, Binding, Decl, Program, canonical_name, is_greek  # noqa: F401 (re-exported)
 
 
 def grammar_path() -> Path:
@@ -107,10 +59,19 @@ def parser() -> Lark:
         cache_file = False
     kw = dict(parser="lalr", propagate_positions=True, postlex=NormBars(),
               start=["start", "decls"], maybe_placeholders=False)
+    text = grammar_text()
     try:
-        return Lark(grammar_path().read_text(encoding="utf-8"), cache=cache_file, **kw)
+        return Lark(text, cache=cache_file, **kw)
     except OSError:
-        return Lark(grammar_path().read_text(encoding="utf-8"), **kw)
+        return Lark(text, **kw)
+
+
+def grammar_text() -> str:
+    """The grammar with its FUNC terminal listing every function name of the records
+    (longest first, so that log_softmax is not read as log). Lark's cache is keyed on
+    this text, so a new record rebuilds the tables once."""
+    names = sorted(ops.function_names(), key=lambda n: (-len(n), n))
+    return grammar_path().read_text(encoding="utf-8").replace("FUNCTION_NAMES", "|".join(map(re.escape, names)))
 
 
 def span_of(meta) -> Span | None:
@@ -125,11 +86,7 @@ def tok_span(tok: Token) -> Span:
 
 SUPERSCRIPTS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻", "0123456789-")
 
-CALLS = {"tr": Trace, "Tr": Trace, "trace": Trace, "det": Det, "logdet": LogDet, "inv": Inverse,
-         "diag": Diag, "sum": Sum, "vec": Vec, "transpose": Transpose}
-
-
-FUNCTION_NAMES = sorted(set(CALLS) | set(ELEMENTWISE) | {"kron", "norm"})
+FUNCTION_NAMES = ops.function_names()
 
 
 @v_args(inline=True, meta=True)
@@ -176,7 +133,6 @@ class Build(Transformer):
 
     def commutation(self, meta, tok):
         """K_(m,n), the commutation matrix: K vec(A) = vec(Aᵀ) for A m×n."""
-        from .shapes import dim_product
         m, n = (dim_value(d.strip(), tok_span(tok)) for d in str(tok)[3:-1].split(","))
         mn = dim_product((m, n))
         return Commutation(m, n, shape=(mn, mn), span=tok_span(tok))
@@ -290,15 +246,19 @@ class Build(Transformer):
         return args[0] if len(args) == 1 else HCat(tuple(args), span=span_of(meta))
 
     def call(self, meta, fn, *args):
-        fn = str(fn)
+        """A call, as its record says: an elementwise function, a function of arrays, or a
+        matrix function with its own node class."""
+        name = str(fn)
+        op = ops.lookup(name)
         span = span_of(meta)
-        want = 2 if fn == "kron" else (1, 2) if fn == "norm" else 1
-        if len(args) not in ((want,) if isinstance(want, int) else want):
-            raise ParseError(f"{fn} takes {want if isinstance(want, int) else '1 or 2'} "
-                             f"argument{'s' if want != 1 else ''}, got {len(args)}", span)
-        if fn == "kron":
-            return Kron(args[0], args[1], span=span)
-        if fn == "norm":
+        if len(args) not in op.arity:
+            want = " or ".join(map(str, op.arity))
+            raise ParseError(f"{name} takes {want} argument{'s' if op.arity != (1,) else ''}, got {len(args)}", span)
+        if op.elementwise:
+            return Elementwise(name, args[0], span=span)
+        if op.node is None:
+            return Call(name, tuple(args), span=span)
+        if op.node is Norm:
             kind = None
             if len(args) == 2:
                 k = args[1]
@@ -306,16 +266,16 @@ class Build(Transformer):
                     raise ParseError("norm(x, p) takes p = 1 or 2", k.span)
                 kind = str(k.value)
             return Norm(args[0], kind, span=span)
-        if fn in ELEMENTWISE:
-            return Elementwise(fn, args[0], span=span)
-        return CALLS[fn](args[0], span=span)
+        return op.node(*args, span=span)
 
     # statements
     def binding(self, meta, name, value):
         return Binding(canonical_name(str(name)), value, span_of(meta))
 
     def decl(self, meta, name, shape, *attrs):
-        return Decl(canonical_name(str(name)), shape, bool(attrs), span_of(meta))
+        words = {str(a) for a in attrs}
+        return Decl(canonical_name(str(name)), shape, "symmetric" in words, span_of(meta),
+                    probability="probability" in words)
 
     def shape(self, meta, reals, dims=()):
         return dims
@@ -444,7 +404,6 @@ def split_dims(text: str, span: Span) -> tuple:
 
 
 def product_dim(parts: list) -> int | str:
-    from .shapes import dim_product
     return dim_product(parts)
 
 
@@ -454,9 +413,10 @@ TOKEN_WORDS = {
     "NORM_OPEN": "'||'", "NORM_CLOSE": "'||'", "_SEP": "';'", "COLON": "':'", "EQUAL": "'='",
     "CIRCUMFLEX": "'^'", "TEE": "'T'", "COMMA": "','", "REALS": "'R'", "INT": "an integer",
     "DIMS": "dimensions", "$END": "the end", "HADAMARD": "'.*'", "KRON": "'⊗'", "AT": "'@'",
-    "BAR": "'||'", "ATTR": "'symmetric'", "_MINUS": "'-'", "ABS_OPEN": "'|'", "ABS_CLOSE": "'|'",
-    "DOT_T": "'.T'", "TIMES": "'·'", "SUPERSCRIPT": "a superscript", "PREFIX_FUNC": "a function",
-    "DIALECT": "a function", "ABS_BAR": "'|'", "NORM_SUB": "a norm subscript", "TRANSPOSE": "a transpose",
+    "BAR": "'||'", "ATTR": "an attribute (symmetric, probability)", "NORM_SUB": "a norm subscript", "TRANSPOSE": "a transpose",
+    "COMMUTATION": "K_(m,n)", "_MINUS": "'-'", "ABS_OPEN": "'|'", "ABS_CLOSE": "'|'",
+    "DOT_T": "'.T'", "SUPERSCRIPT": "a superscript", "PREFIX_FUNC": "a function",
+    "DIALECT": "a function", "ABS_BAR": "'|'",
 }
 
 
@@ -465,7 +425,8 @@ def expected_words(expected) -> str:
                     if not e.startswith("__") and e not in ("BAR", "ABS_BAR")})
     operand = {"a name", "a number", "'('"}
     if operand <= set(words):
-        words = ["a formula"] + [w for w in words if w not in operand | {"a function", "'{'", "'||'", "'-'", "'+'", "'['"}]
+        words = ["a formula"] + [w for w in words if w not in operand | {"a function", "'{'", "'||'", "'-'", "'+'", "'['",
+                                                                       "K_(m,n)"}]
     if len(words) > 5:
         words = words[:5] + ["…"]
     return ", ".join(words)
@@ -530,8 +491,25 @@ def build(text: str, start: str):
         raise
 
 
+NUMBER_RUN = re.compile(r"(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?(\.[0-9.]+|[eE][+-]?\d[0-9.]*)+")
+
+
+def malformed_number(text: str, pos: int | None) -> ParseError | None:
+    """A number running into another ("1e-3e4", "2..5"): the grammar's NUMBER refuses it."""
+    m = NUMBER_RUN.match(text, pos or 0) if pos is not None else None
+    if m is None or (pos and (text[pos - 1].isalnum() or text[pos - 1] in "._")):
+        return None
+    return ParseError(f"malformed number {m.group()!r}", Span(m.start(), m.end()),
+                      "a number is 12, 0.5, .5 or 1e-3; write a product with a space: 2 x")
+
+
 def to_parse_error(e: UnexpectedInput, text: str) -> ParseError:
     pos = getattr(e, "pos_in_stream", None)
+    if isinstance(e, UnexpectedToken) and e.token is not None:
+        pos = e.token.start_pos
+    bad = malformed_number(text, pos)
+    if bad is not None:
+        return bad
     if isinstance(e, UnexpectedToken) and e.token is not None:
         tok = e.token
         if tok.type == "DIMS":

@@ -7,6 +7,7 @@ import difflib
 import re
 from typing import Iterable
 
+from . import ops
 from .errors import ParseError
 from .nodes import CONSTANTS, Constant, Mul, Node, Sym, Trace, Transpose, map_children, node, walk
 
@@ -16,6 +17,9 @@ GREEK_LETTERS = set("αβγδεζηθικλμνξοπρστυφχψωΓΔΘΛΞ�
 
 
 def did_you_mean(name: str, names: Iterable[str]) -> str | None:
+    meant = ops.meant(name)
+    if meant:
+        return meant
     close = difflib.get_close_matches(name, sorted(set(names)), n=1, cutoff=0.6)
     return close[0] if close else None
 
@@ -34,7 +38,7 @@ def calls(before_bracket: list[Sym], source: str, known: set[str], functions: It
             guess = did_you_mean(base, functions)
             message = f"unknown function {raw}" + (f"; did you mean {guess}?" if guess else "")
             raise ParseError(message, sym.span,
-                             f"a product needs a space or a declaration: {raw} (…), or declare {raw}: R")
+                             f"`mcalc functions` lists them; a product needs a space: {raw} (…), or declare {raw}: R")
         if base in GREEK_LETTERS:
             also = "; for the logistic function write sigmoid(…)" if base in "σς" else ""
             notes.append(f"read {raw}(…) as the product {raw} · (…){also}")

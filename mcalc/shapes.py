@@ -5,12 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Callable
 
-from . import limits
+from . import limits, ops
 from .errors import LimitError, ShapeError
-from .nodes import (SCALAR, HCat, Add, Commutation, Constant, Delta, Det, Diag, Dim, Div, Elementwise, EPow, HadDiv,
+from .nodes import (SCALAR, Call, HCat, Add, Commutation, Constant, Delta, Det, Diag, Dim, Div, Elementwise, EPow, HadDiv,
                     Hadamard, Identity, Inverse, Kron, LogDet, Mul, Neg, Node, Norm, Num, Ones,
                     Power, Shape, Size, Sum, Sym, Trace, Transpose, Unit, Vec, Zero, walk)
-from .parse import Decl, Program, is_greek
+from .dims import dim_product
+from .program import Decl, Program, is_greek
 from .reading import Bars, VarPower
 
 
@@ -51,23 +52,6 @@ def fmt_shape(shape) -> str:
     return "×".join(fmt_dim(d) for d in shape)
 
 
-def dim_product(dims) -> Dim:
-    """Product of resolved dims: ints multiply, names join with '*' in sorted order (m*p = p*m)."""
-    num, names = 1, []
-    for d in dims:
-        if isinstance(d, int):
-            num *= d
-        else:
-            for part in str(d).split("*"):
-                if part.isdigit():
-                    num *= int(part)
-                else:
-                    names.append(part)
-    if not names:
-        return num
-    return "*".join(([str(num)] if num != 1 else []) + sorted(names))
-
-
 @dataclass
 class SymbolInfo:
     name: str
@@ -75,6 +59,7 @@ class SymbolInfo:
     inferred: bool
     symmetric: bool = False
     kind: str = "symbol"       # symbol | bound | size
+    probability: bool = False  # a probability vector (entries > 0, summing to 1)
 
 
 @dataclass
@@ -89,6 +74,13 @@ class Typed:
     @property
     def source(self) -> str:
         return self.program.source
+
+    @property
+    def function_name(self) -> str:
+        """The function as the user named it: `L` in "y = X w; L = ||y - t||^2", else f."""
+        if self.bindings and isinstance(self.body, Sym) and self.body.name == self.bindings[-1][0]:
+            return self.bindings[-1][0]
+        return "f"
 
     def free_symbols(self) -> dict[str, SymbolInfo]:
         return {k: v for k, v in self.symbols.items() if v.kind == "symbol"}
@@ -213,6 +205,9 @@ class Inference:
                 old = self.declared[d.name]
                 raise ShapeError(f"{d.name} is declared twice: {fmt_shape(old.dims or SCALAR)} and {fmt_shape(dims)}",
                                  d.span).with_source(d.source or program.source)
+            if d.probability and (len(dims) != 2 or dims[1] != 1 or dims[0] == 1):
+                raise ShapeError(f"{d.name} is declared probability but is {fmt_shape(dims)}; a probability "
+                                 f"vector is a column, R^n", d.span).with_source(d.source or program.source)
             if d.symmetric and len(dims) == 2 and dims[0] != dims[1]:
                 raise ShapeError(f"{d.name} is declared symmetric but is {fmt_shape(dims)}, not square",
                                  d.span).with_source(d.source or program.source)
@@ -508,21 +503,23 @@ def s_kron(I, n, a, b):
     return (I.u.find(Prod((a[0], b[0]))), I.u.find(Prod((a[1], b[1]))))
 
 
-def square_to_scalar(what):
-    def r(I, n, a):
-        I.need(I.u.unify(a[0], a[1]), lambda: f"{what} needs a square matrix; {I.show(n.arg)} is not square", n)
-        return SCALAR
-    return r
-
-
-rule(Trace)(square_to_scalar("tr"))
-rule(Det)(square_to_scalar("det"))
-rule(LogDet)(square_to_scalar("logdet"))
+@rule(Trace, Det, LogDet)
+def square_to_scalar(I, n, a):
+    """tr, det, logdet: a square matrix to a scalar (the message names the record)."""
+    what = ops.BY_NODE[type(n)].name
+    I.need(I.u.unify(a[0], a[1]), lambda: f"{what} needs a square matrix; {I.show(n.arg)} is not square", n)
+    return SCALAR
 
 
 @rule(Sum, Norm)
 def s_to_scalar(I, n, a):
     return SCALAR
+
+
+@rule(Call)
+def s_call(I, n, *shapes):
+    """The record's shape rule: softmax keeps the shape, logsumexp, mean, dot give a scalar."""
+    return ops.lookup(n.fn).shape(I, n, *shapes)
 
 
 @rule(Vec)
@@ -648,6 +645,7 @@ def build_typed(I: Inference, names: dict[int, str]) -> Typed:
         return out
 
     symmetric = {d.name for d in I.program.decls if d.symmetric}
+    probability = {d.name for d in I.program.decls if d.probability}
     dims = set(I.dim_names)
 
     def rebuild(n: Node) -> Node:
@@ -669,6 +667,8 @@ def build_typed(I: Inference, names: dict[int, str]) -> Typed:
                 return Size(m.name, shape=SCALAR, span=m.span)
             if m.name in symmetric:
                 m = replace(m, symmetric=True)
+            if m.name in probability:
+                m = replace(m, probability=True)
         return replace(m, shape=shape)
 
     bindings = tuple((b.name, rebuild(b.value)) for b in I.program.bindings)
@@ -681,10 +681,13 @@ def build_typed(I: Inference, names: dict[int, str]) -> Typed:
         if name not in I.declared and name in I.dim_names:
             symbols[name] = SymbolInfo(name, SCALAR, False, kind="size")
         else:
-            symbols[name] = SymbolInfo(name, shape, name not in I.declared, name in symmetric)
+            symbols[name] = SymbolInfo(name, shape, name not in I.declared, name in symmetric,
+                                       probability=name in probability)
     for name, shape in I.bound.items():
         symbols[name] = SymbolInfo(name, resolve(shape), False, kind="bound")
-    return Typed(I.program, body, bindings, symbols, tuple(sorted(dims)), I.program.notes + tuple(I.notes))
+    return Typed(I.program, body, bindings, symbols, tuple(sorted(dims)),
+                 I.program.notes + tuple(I.notes) + tuple(ops.notes([v for _, v in bindings] + [body])))
+
 
 
 # ---- the readings of reading.py, written as the nodes every later stage knows -----------------

@@ -5,30 +5,31 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import limits
+from . import limits, ops
 from .evaluate import evaluate
-from .nodes import (Det, Elementwise, EPow, Inverse, LogDet, Node, Power, Sym, walk)
+from .layout import arrange, kind, tensor_from_flat
+from .nodes import (Call, Det, Elementwise, EPow, Inverse, LogDet, Node, Power, Sym, children, walk)
 from .shapes import Typed
-
-POSITIVE_FNS = {"log", "sqrt"}
-
 
 def domains(nodes: list[Node]) -> tuple[set[str], set[str]]:
     """Symbols that must be positive (under log, sqrt, fractional powers) and square
     symbols that must be well conditioned with positive determinant (inv, det, logdet)."""
     positive, spd = set(), set()
+    small: set[str] = set()       # under arcsin, arccos: |u| < 1 (a draw outside is redrawn)
     for root in nodes:
         for n in walk(root):
             inside = None
-            if isinstance(n, Elementwise) and n.fn in POSITIVE_FNS:
+            if isinstance(n, Elementwise) and ops.lookup(n.fn).domain == "positive":
                 inside = positive
+            elif isinstance(n, Elementwise) and ops.lookup(n.fn).domain == "unit":
+                inside = small
             elif isinstance(n, (Power, EPow)) and (n.exp.denominator != 1 or n.exp < 0):
                 inside = positive if n.arg.shape == (1, 1) or isinstance(n, EPow) else spd
             elif isinstance(n, (LogDet, Det, Inverse)) or (isinstance(n, Power) and n.exp < 0):
                 inside = spd
             if inside is not None:
                 inside.update(m.name for m in walk(n) if isinstance(m, Sym))
-    return positive, spd
+    return positive, spd, small
 
 
 def pick_sizes(dims, rng, lo=2, hi=5) -> dict[str, int]:
@@ -51,12 +52,14 @@ def dim_value(d, sizes) -> int:
 
 
 def sample(t: Typed, rng, sizes: dict[str, int], nodes: list[Node]) -> dict[str, np.ndarray]:
-    positive, spd = domains(nodes)
+    positive, spd, small = domains(nodes)
     env = {}
     for name, info in t.free_symbols().items():
         shape = tuple(dim_value(d, sizes) for d in info.shape)
         if name in positive:
             a = rng.uniform(0.5, 2.0, size=shape)
+        elif name in small:
+            a = rng.uniform(-0.4, 0.4, size=shape)
         else:
             a = rng.standard_normal(shape)
         if name in spd and shape[0] == shape[1]:
@@ -68,8 +71,27 @@ def sample(t: Typed, rng, sizes: dict[str, int], nodes: list[Node]) -> dict[str,
                 a = np.eye(n) + 0.4 * rng.standard_normal(shape) / np.sqrt(n)
         if info.symmetric:
             a = (a + a.T) / 2
+        if info.probability:          # positive entries summing to 1
+            a = rng.uniform(0.2, 1.0, size=shape)
+            a = a / a.sum()
         env[name] = a
     return env
+
+
+KINK_MARGIN = 1e-3      # far beyond the finite-difference step (1e-6): no difference straddles a kink
+
+
+def near_kink(nodes: list[Node], env, sizes) -> bool:
+    """Is some argument of a non-smooth function (abs, relu, sign, max, ...) within KINK_MARGIN
+    of where it is not differentiable? Such a draw is redrawn: the derivative is the a.e. one."""
+    for root in nodes:
+        for n in walk(root):
+            if isinstance(n, (Elementwise, Call)) and ops.lookup(n.fn).kink is not None:
+                with np.errstate(all="ignore"):
+                    args = [evaluate(a, env, sizes) for a in children(n)]
+                if np.min(np.abs(ops.lookup(n.fn).kink(np, *args)), initial=np.inf) < KINK_MARGIN:
+                    return True
+    return False
 
 
 def f_axes(value: np.ndarray, fshape) -> np.ndarray:
@@ -92,7 +114,6 @@ def x_axes_shape(xshape, sizes):
 
 def numeric_tensor(fn, x0: np.ndarray, xshape, fshape, h=1e-6) -> np.ndarray:
     """T[f axes..., x axes...] by central differences."""
-    from .api import kind
     xs = x0.shape
     xaxes = () if kind(xshape) == "scalar" else (xs[0],) if kind(xshape) == "vector" else xs
     base = f_axes(fn(x0), fshape)
@@ -113,39 +134,6 @@ def numeric_tensor(fn, x0: np.ndarray, xshape, fshape, h=1e-6) -> np.ndarray:
     return T
 
 
-def arrange(T: np.ndarray, fshape, xshape, layout: str, flatten: bool) -> np.ndarray:
-    """Numerical tensor in natural order → the layout of SPEC §2."""
-    from .api import kind
-    fk, xk = kind(fshape, True), kind(xshape)
-    nf = T.ndim - (0 if xk == "scalar" else 1 if xk == "vector" else 2)
-    if flatten and T.ndim > 2:
-        F = np.transpose(T, tuple(reversed(range(nf))) + tuple(reversed(range(nf, T.ndim))))
-        fsize = int(np.prod(T.shape[:nf])) if nf else 1
-        J = F.reshape(fsize, -1)
-        return J.T if layout == "denominator" else J
-    if T.ndim == 0:
-        return T.reshape(1, 1)
-    if layout == "numerator":
-        if fk == "scalar" and xk == "vector":
-            return T.reshape(1, -1)
-        if fk == "scalar" and xk == "matrix":
-            return T.T
-        if xk == "scalar" and fk == "vector":
-            return T.reshape(-1, 1)
-        return T
-    if layout == "denominator":
-        if fk == "scalar" and xk == "vector":
-            return T.reshape(-1, 1)
-        if xk == "scalar" and fk == "vector":
-            return T.reshape(1, -1)
-        if xk == "scalar" and fk == "matrix":
-            return T.T
-        return np.transpose(T, tuple(range(nf, T.ndim)) + tuple(range(nf)))
-    if T.ndim == 1:
-        return T.reshape(-1, 1)
-    return T
-
-
 @dataclass
 class Verification:
     ok: bool
@@ -162,10 +150,9 @@ def result_value(result, env, sizes) -> np.ndarray:
         env[name] = evaluate(value, env, sizes)
     value = evaluate(result.node, env, sizes)
     if result.tensor is not None and not result.flatten:
-        from .api import tensor_from_flat
         fs = tuple(dim_value(d, sizes) for d in result.tensor[0])
         xs = tuple(dim_value(d, sizes) for d in result.tensor[1])
-        return tensor_from_flat(value, fs, xs, result.layout)
+        return tensor_from_flat(np.asarray(value), fs, xs, result.layout)
     return value
 
 
@@ -206,6 +193,8 @@ def verify(result, trials: int = 3, seed: int = 0, tol: float = 1e-5) -> Verific
             return Verification(False, float("nan"), 0, used, conclusive=False, reason=too_big)
         for attempt in range(20):
             env = sample(t, rng, sizes, [f])
+            if near_kink([f], env, sizes):
+                continue
             try:
                 with np.errstate(all="raise"):
                     got, want = compare(result, f, var, env, sizes)
@@ -266,10 +255,11 @@ def compare(result, f, var, env, sizes):
         for p in positions:
             full = p + (0,) if len(p) == 1 else p
             h = 1e-6 * max(1.0, abs(x0[full]))
-            xp, xm = x0.copy(), x0.copy()
-            xp[full] += h
-            xm[full] -= h
-            blocks.append((fn_of(f)(xp) - fn_of(f)(xm)) / (2 * h))
+            E = np.zeros_like(x0)
+            E[full] = 1.0
+            if symmetric_matrix(info):              # the symmetric direction (E + Eᵀ)/2
+                E = (E + E.T) / 2
+            blocks.append((fn_of(f)(x0 + h * E) - fn_of(f)(x0 - h * E)) / (2 * h))
         return got, np.vstack(blocks)
 
     got = result_value(result, env, sizes)
@@ -277,8 +267,8 @@ def compare(result, f, var, env, sizes):
         return got, symmetric_gradient(fn_of(f), x0)
     if result.order == 2:
         from .deriv.derive import gradient_of
-        G = gradient_of(f, var, result.var_shape)
-        T = numeric_tensor(fn_of(G), x0, result.var_shape, G.shape)
+        G = gradient_of(f, var, result.var_shape, symmetric_matrix(info))
+        T = symmetrized(numeric_tensor(fn_of(G), x0, result.var_shape, G.shape), info)
         if T.ndim == 4 and result.flatten:
             p, q = T.shape[2], T.shape[3]
             H = np.transpose(T, (1, 0, 3, 2)).reshape(p * q, p * q)
@@ -286,13 +276,21 @@ def compare(result, f, var, env, sizes):
         if T.ndim == 4:
             return got, T
         return got, T.reshape(got.shape) if T.size == got.size else T
-    T = numeric_tensor(fn_of(f), x0, result.var_shape, f.shape)
+    T = symmetrized(numeric_tensor(fn_of(f), x0, result.var_shape, f.shape), info)
     want = arrange(T, f.shape, result.var_shape, result.layout, result.flatten)
     return got, want
 
 
+def symmetric_matrix(info) -> bool:
+    return bool(info.symmetric) and info.shape[1] != 1 and info.shape[0] == info.shape[1]
+
+
+def symmetrized(T: np.ndarray, info) -> np.ndarray:
+    """The derivative along symmetric directions: the X axes (last two) averaged with their transpose."""
+    return (T + np.swapaxes(T, -1, -2)) / 2 if symmetric_matrix(info) and T.ndim >= 2 else T
+
+
 def compare_joint(result, f, env, sizes):
-    from .api import kind
     cols = []
     for name in result.joint:
         def fn(x, name=name):

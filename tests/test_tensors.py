@@ -26,6 +26,29 @@ TENSORS = [
     ("vec(A X B)", "X", None, None),
     ("X^T A X", "X", None, None),
     ("t: R; exp(t) A + t^2 B", "t", None, None),
+    # issue 16: diag inside order-3 results, Kronecker products of matrices, diag of a matrix
+    ("B diag(x) C", "x", "dF_ij/dx_k = B_ik C_kj", None),
+    ("diag(x)", "x", "dF_ij/dx_k = δ_ij δ_ik", None),
+    ("diag(x) A diag(x)", "x", None, None),
+    ("kron(A, B)", "A", None, None),
+    ("kron(A, B)", "B", None, None),
+    ("A ⊗ X ⊗ B", "X", None, None),
+    ("kron(X, X)", "X", None, None),
+    ("kron(X, x)", "X", None, None),
+    ("diag(A X)", "X", "df_i/dX_kl = A_ik δ_il", None),
+    ("diag(X^T X) .* x", "X", None, None),
+    ("x: R^3; diag(x)", "x", None, None),
+]
+
+GRADIENTS_THROUGH_KRON = [
+    ("sum((A B) ⊗ (C .* D))", "C", "sum(A B) D"),
+    ("sum(kron(2 α A, log(exp(B))))", "B", None),
+    ("tr(kron(A, X) B)", "X", None),
+    ("tr(kron(X, A) B)", "X", None),
+    ("sum(kron(X, X))", "X", "2 sum(X) ones ones^T"),
+    ("x^T vec(A X B X)", "X", None),
+    ("||kron(X, A) - B||_F^2", "X", None),
+    ("sum(diag(A X) .* x)", "X", None),
 ]
 
 
@@ -69,6 +92,48 @@ def test_tensor_derivatives(expr, wrt, index, flat, layout, flatten):
         assert r.text == index
     if flat and flatten and layout == "mixed":
         assert r.text == flat
+
+
+@pytest.mark.parametrize("expr, wrt, text", GRADIENTS_THROUGH_KRON)
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_gradients_through_kron_and_vec(expr, wrt, text, layout):
+    r = api.diff(expr, wrt, layout=layout)
+    v = verify(r, trials=2)
+    assert v.ok, (r.text, v.max_rel_error)
+    got, want = numpy_value(r)
+    assert np.allclose(got, want, rtol=1e-9, atol=1e-9)
+    if text and layout == "mixed":
+        assert r.text == text
+    from mcalc.claims import check
+    assert check(expr, wrt, r.text, layout=layout).ok        # the text reads back as a claim
+
+
+SYMMETRIC = [("X^T", "X", 1), ("X", "X", 1), ("A X B", "X", 1), ("X x", "X", 1), ("X^-1", "X", 1),
+             ("X x", "X[i,j]", 1), ("tr(A X X)", "X", 2), ("x^T X X y", "X", 2)]
+
+
+@pytest.mark.parametrize("expr, wrt, order", SYMMETRIC)
+@pytest.mark.parametrize("layout", LAYOUTS)
+@pytest.mark.parametrize("flatten", [False, True])
+def test_symmetric_variable_in_non_scalar_results(expr, wrt, order, layout, flatten):
+    """Derivatives along symmetric directions, J (I + K)/2 flattened, as sym(G) for gradients."""
+    if "[" in wrt and flatten:
+        return
+    r = api.diff("X: R^(n×n) symmetric; " + expr, wrt, layout=layout, flatten=flatten, order=order)
+    v = verify(r, trials=2)
+    assert v.ok, (r.text, v.max_rel_error)
+    got, want = numpy_value(r)
+    assert np.allclose(got, want, rtol=1e-9, atol=1e-9)
+    assert any("symmetric directions" in n for n in r.notes)
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_symmetric_x_and_its_transpose_agree(layout):
+    a = api.diff("X: R^(n×n) symmetric; X", "X", layout=layout, flatten=True)
+    b = api.diff("X: R^(n×n) symmetric; X^T", "X", layout=layout, flatten=True)
+    assert a.text == b.text == "1/2 (K_(n,n) + I)"
+    c = api.diff("X: R^(n×n) symmetric; X^T", "X", layout=layout)
+    assert c.text == api.diff("X: R^(n×n) symmetric; X", "X", layout=layout).text
 
 
 def test_tensor_shapes_follow_the_table():

@@ -8,23 +8,25 @@ Layouts are applied once, at the end, by `arrange`.
 """
 from __future__ import annotations
 
+from fractions import Fraction
 from typing import Callable
 
 from .. import limits
 from ..errors import DiffError, LimitError
-from ..nodes import (Add, Commutation, Delta, Diag, HadDiv, Hadamard, Kron, Mul, Node,
+from ..nodes import (Add, Commutation, Delta, Diag, HadDiv, Hadamard, Kron, Mul, Node, Ones,
                      Sum, Sym, Trace, Transpose, Vec, children)
 from ..simplify import (add, hadamard_factors, diag, epow, hadamard, haddiv, identity, is_column, is_row, is_scalar, kron, mul,
-                        numel, ones, simplify, trace, transpose, vec, zero)
+                        num, numel, ones, simplify, sum_, trace, transpose, vec, zero)
+from ..shapes import dim_product
 from .rules import DIFF_RULES
 
 
 class Differentiator:
     """d(node): the differential of node with respect to one variable, memoised."""
 
-    def __init__(self, var: str, shape):
+    def __init__(self, var: str, shape, symmetric: bool = False):
         self.var = var
-        self.delta = Delta(var, shape=shape)
+        self.delta = symmetric_direction(Delta(var, shape=shape)) if symmetric else Delta(var, shape=shape)
         self.memo: dict[Node, Node] = {}
 
     def variable(self, node: Sym) -> Node:
@@ -45,6 +47,12 @@ class Differentiator:
         if len(self.memo) > limits.MAX_RESULT_NODES:
             raise LimitError("the derivative grew too large")
         return out
+
+
+def symmetric_direction(dx: Delta) -> Node:
+    """A symmetric variable moves along symmetric directions only: dX ↦ (dX + dXᵀ)/2, so that
+    vec(df) = J (I + K)/2 vec(dX) and a gradient comes out as sym(G) = (G + Gᵀ)/2."""
+    return mul(num(Fraction(1, 2)), add(dx, transpose(dx)))
 
 
 _FREE: dict[Node, frozenset] = {}
@@ -234,12 +242,16 @@ def unvec(g: Node, shape, where: Node) -> Node:
         return mul(g.right, transpose(g.left))             # vec(a bᵀ) = b ⊗ a, a bᵀ of X's shape
     if tuple(g.shape) == tuple(shape):
         return g
-    raise DiffError("cannot write the gradient through vec(...) as a matrix", where.span)
+    p, q = shape                                           # column j of M is (e_jᵀ ⊗ I_p) g
+    return mul(kron(transpose(vec(identity(q))), identity(p)), kron(identity(q), g))
 
 
 @adjoint_rule(Kron)
 def a_kron(lin, n, g):
-    """A ⊗ dB with A a vector: dB's cotangent is (Aᵀ ⊗ I) G or G (Aᵀ ⊗ I); likewise dA ⊗ B."""
+    """A ⊗ dB with A a vector: dB's cotangent is (Aᵀ ⊗ I) G or G (Aᵀ ⊗ I); likewise dA ⊗ B.
+    A (m×n) ⊗ dB (p×q) of matrices: tr(Gᵀ (A ⊗ dB)) = Σ_ac A_ac tr(G_acᵀ dB) over G's p×q blocks,
+    the partial trace tr₁(G (Aᵀ ⊗ I_q)); dA ⊗ B likewise gives tr₂(G (I_n ⊗ Bᵀ)). A cotangent
+    G₁ ⊗ G₂ splits: tr((G₁ ⊗ G₂)ᵀ (A ⊗ dB)) = tr(G₁ᵀ A) tr(G₂ᵀ dB)."""
     a, b = n.left, n.right
     if lin.dep(b) and not lin.dep(a):
         if is_column(a):
@@ -251,8 +263,46 @@ def a_kron(lin, n, g):
             return adjoint(lin, a, mul(kron(identity(a.shape[0]), transpose(b)), g))
         if is_row(b):
             return adjoint(lin, a, mul(g, kron(identity(a.shape[1]), transpose(b))))
-    raise DiffError("cannot write the gradient through a Kronecker product of two matrices in matrix form; "
-                    "use --flatten", n.span)
+    (m, nn), (p, q) = a.shape, b.shape
+    split = kron_factors(g, a.shape, b.shape)
+    if lin.dep(b):
+        if split is not None:
+            s, g1, g2 = split
+            return adjoint(lin, b, mul(*s, sum_(hadamard(g1, a)), g2))
+        return adjoint(lin, b, partial_trace_outer(mul(g, kron(transpose(a), identity(q))), m, p, q))
+    if split is not None:
+        s, g1, g2 = split
+        return adjoint(lin, a, mul(*s, sum_(hadamard(g2, b)), g1))
+    return adjoint(lin, a, partial_trace_inner(mul(g, kron(identity(nn), transpose(b))), m, nn, p))
+
+
+def kron_factors(g: Node, ashape, bshape):
+    """g as (scalars, G₁, G₂) with g = scalars · G₁ ⊗ G₂, G₁ of A's shape and G₂ of B's; or None."""
+    if isinstance(g, Kron) and g.left.shape == ashape and g.right.shape == bshape:
+        return [], g.left, g.right
+    if isinstance(g, Transpose) and isinstance(g.arg, Kron):
+        return kron_factors(kron(transpose(g.arg.left), transpose(g.arg.right)), ashape, bshape)
+    if isinstance(g, Ones):
+        return [], ones(ashape), ones(bshape)
+    if isinstance(g, Mul):
+        scal = [f for f in g.args if is_scalar(f)]
+        chain = [f for f in g.args if not is_scalar(f)]
+        inner = kron_factors(chain[0], ashape, bshape) if len(chain) == 1 else None
+        if inner is not None:
+            return scal + inner[0], inner[1], inner[2]
+    return None
+
+
+def partial_trace_outer(M: Node, m, p, q) -> Node:
+    """Σ_a (e_aᵀ ⊗ I_p) M (e_a ⊗ I_q) for M of (m p)×(m q) = (vec(I_m)ᵀ ⊗ I_p)(I_m ⊗ M)(vec(I_m) ⊗ I_q)."""
+    v = vec(identity(m))
+    return mul(kron(transpose(v), identity(p)), kron(identity(m), M), kron(v, identity(q)))
+
+
+def partial_trace_inner(M: Node, m, n, p) -> Node:
+    """Σ_k (I_m ⊗ e_kᵀ) M (I_n ⊗ e_k) for M of (m p)×(n p) = (I_m ⊗ vec(I_p)ᵀ)(M ⊗ I_p)(I_n ⊗ vec(I_p))."""
+    v = vec(identity(p))
+    return mul(kron(identity(m), transpose(v)), kron(M, identity(p)), kron(identity(n), v))
 
 
 # ---- JACOBIAN: vec(dF) = J vec(dX) ------------------------------------------------------------
@@ -354,11 +404,25 @@ def j_vec(lin, n, nx):
     return jac(lin, n.arg, nx)
 
 
+def diagonal_selector(n) -> Node:
+    """W (n²×n) = (𝟏 ⊗ I) ∘ (I ⊗ 𝟏): vec(diag(v)) = W v and diag(M) = Wᵀ vec(M); column k of
+    W is vec(e_k e_kᵀ)."""
+    return hadamard(kron(ones((n, 1)), identity(n)), kron(identity(n), ones((n, 1))))
+
+
+def commutation(m, n) -> Node:
+    """K_(m,n), which is I when A (m×n) is a vector."""
+    if m == 1 or n == 1:
+        return identity(dim_product((m, n)))
+    return Commutation(m, n, shape=(dim_product((m, n)), dim_product((m, n))))
+
+
 @jacobian_rule(Diag)
 def j_diag(lin, n, nx):
+    """vec(diag(dv)) = W dv;  diag(dM) = Wᵀ vec(dM) (W = diagonal_selector)"""
     a = n.arg
     if is_column(a):
-        raise DiffError("cannot write the derivative of diag(v) alone as a matrix; use it in a product", n.span)
+        return mul(diagonal_selector(a.shape[0]), jac(lin, a, nx))
     if isinstance(a, Mul):
         i, scalars, before, after = lin.split(a)
         f = a.args[i]
@@ -369,20 +433,26 @@ def j_diag(lin, n, nx):
             # diag(p f Q) = p ∘ (f Q)ᵀ = diag(p) Qᵀ fᵀ
             Qt = transpose(mul(*after)) if after else None
             return mul(*scalars, diag(mul(*before)), *([Qt] if Qt is not None else []), jac(lin, f, nx))
-    raise DiffError("cannot write the derivative through diag of a matrix as a matrix", n.span)
+    return mul(transpose(diagonal_selector(a.shape[0])), jac(lin, a, nx))
 
 
 @jacobian_rule(Kron)
 def j_kron(lin, n, nx):
+    """vec(A ⊗ B) = (I_n ⊗ K_(q,m) ⊗ I_p)(vec A ⊗ vec B) for A m×n, B p×q (Magnus–Neudecker):
+    vec(dA ⊗ B) = R (I_mn ⊗ vec B) vec dA, vec(A ⊗ dB) = R (vec A ⊗ I_pq) vec dB"""
     a, b = n.left, n.right
     if is_column(a) and is_column(b):
         if lin.dep(b) and not lin.dep(a):
             return mul(kron(a, identity(b.shape[0])), jac(lin, b, nx))
         if lin.dep(a) and not lin.dep(b):
             return mul(kron(identity(a.shape[0]), b), jac(lin, a, nx))
-    raise DiffError("cannot write the derivative of a Kronecker product of matrices as a matrix", n.span)
+    (m, nn), (p, q) = a.shape, b.shape
+    R = kron(kron(identity(nn), commutation(q, m)), identity(p))
+    if lin.dep(a):
+        return mul(R, kron(identity(dim_product((m, nn))), vec(b)), jac(lin, a, nx))
+    return mul(R, kron(vec(a), identity(dim_product((p, q)))), jac(lin, b, nx))
 
 
-def differential(f: Node, var: str, shape) -> Node:
-    d = Differentiator(var, shape)
+def differential(f: Node, var: str, shape, symmetric: bool = False) -> Node:
+    d = Differentiator(var, shape, symmetric)
     return simplify(d(f))

@@ -1,6 +1,9 @@
 """LaTeX (amsmath) math: the text renderer's structure and brackets, typeset."""
 from __future__ import annotations
 
+import re
+
+from .. import ops
 from ..nodes import (ATOM, PRECEDENCE, Add, Commutation, Delta, Div, EPow, Identity, Inverse, Kron, Mul, Neg,
                      Node, Num, Ones, Power, Size, Sym, Transpose, Unit, Zero, precedence)
 from .base import Renderer, split_product
@@ -15,13 +18,6 @@ SUPERSCRIPTS = (Transpose, Inverse, Power, EPow)
 GREEK = {name: "\\" + name for name in (
     "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi pi rho sigma tau "
     "upsilon phi chi psi omega Gamma Delta Theta Lambda Xi Pi Sigma Phi Psi Omega").split()} | {"omicron": "o"}
-
-FUNCTIONS = {
-    "exp": r"\exp({})", "log": r"\log({})", "sin": r"\sin({})", "cos": r"\cos({})", "tan": r"\tan({})",
-    "sinh": r"\sinh({})", "cosh": r"\cosh({})", "tanh": r"\tanh({})", "sqrt": r"\sqrt{{{}}}",
-    "abs": r"\lvert {} \rvert", "sigmoid": r"\sigma({})", "softplus": r"\operatorname{{softplus}}({})",
-    "relu": r"\operatorname{{relu}}({})", "step": r"\operatorname{{step}}({})",
-}
 
 ENVIRONMENTS = {
     "inline": "${}$",
@@ -52,9 +48,16 @@ def subscript(sub: str) -> str:
     return sub
 
 
+NUMBERED = re.compile(r"([A-Za-z]+?)([0-9]+)")
+
+
 def symbol(name: str, bold: bool) -> str:
-    """lambda → \\lambda, x_1 → x_{1}, X_train → X_{\\mathrm{train}}, a vector x → \\mathbf{x}."""
+    """lambda → \\lambda, x_1 → x_{1}, X_train → X_{\\mathrm{train}}, a vector x → \\mathbf{x},
+    W1 → W_{1} (trailing digits are a subscript, as on paper)."""
     base, sep, sub = name.partition("_")
+    numbered = NUMBERED.fullmatch(base) if not sep else None
+    if numbered:
+        base, sep, sub = numbered.group(1), "_", numbered.group(2)
     if base in GREEK:
         text = f"\\boldsymbol{{{GREEK[base]}}}" if bold else GREEK[base]
     elif bold:
@@ -62,6 +65,27 @@ def symbol(name: str, bold: bool) -> str:
     else:
         text = base if len(base) == 1 else f"\\mathit{{{base}}}"
     return text + (f"_{{{subscript(sub)}}}" if sep else "")
+
+
+def grow(form: str) -> str:
+    """A call's format with \\left( \\right) for the brackets around its arguments."""
+    return re.sub(r"\((\{\d*\}(?:.*\{\d*\})?)\)", lambda m: f"\\left({m.group(1)}\\right)", form, count=1)
+
+
+def tall(tex: str) -> bool:
+    """Whether brackets around tex must grow: it holds a fraction or a big operator."""
+    return "\\frac" in tex or "\\sum" in tex or "\\begin" in tex
+
+
+def render_latex_program(t) -> str:
+    """A typed program in LaTeX: its bindings, then the formula."""
+    lets = "".join(f"{name} = {render_latex(v)}, \\quad " for name, v in t.bindings)
+    return lets + render_latex(t.body)
+
+
+def tex_name(name: str) -> str:
+    """A symbol's name in LaTeX, not bold."""
+    return symbol(name, False)
 
 
 def letter(n: Node) -> bool:
@@ -227,33 +251,26 @@ class LatexRenderer(Renderer):
     def render_kron(self, n):
         return self.infix(n, r"\otimes")
 
-    def call(self, name, n):
-        return f"{name}({self.render(n.arg)})"
+    def call(self, op, args):
+        """A call as its record typesets it; its brackets grow around something tall."""
+        inner = [self.render(a) for a in args]
+        return (grow(op.latex) if any(tall(t) for t in inner) else op.latex).format(*inner)
 
-    def _render_Trace(self, n):
-        return self.call(r"\operatorname{tr}", n)
-
-    def _render_Det(self, n):
-        return self.call(r"\det", n)
-
-    def _render_LogDet(self, n):
-        return self.call(r"\log\det", n)
-
-    def _render_Sum(self, n):
-        return self.call(r"\operatorname{sum}", n)
-
-    def _render_Vec(self, n):
-        return self.call(r"\operatorname{vec}", n)
-
-    def _render_Diag(self, n):
-        return self.call(r"\operatorname{diag}", n)
+    def _render_Function(self, n):
+        return self.call(ops.BY_NODE[type(n)], (n.arg,))
 
     def _render_Elementwise(self, n):
-        return FUNCTIONS[n.fn].format(self.render(n.arg))
+        return self.call(ops.lookup(n.fn), (n.arg,))
+
+    def _render_Call(self, n):
+        return self.call(ops.lookup(n.fn), n.args)
 
     def _render_Norm(self, n):
         sub = f"_{{{n.kind}}}" if n.kind else ""
-        return f"\\lVert {self.render(n.arg)} \\rVert{sub}"
+        inner = self.render(n.arg)
+        if tall(inner):
+            return f"\\left\\lVert {inner} \\right\\rVert{sub}"
+        return f"\\lVert {inner} \\rVert{sub}"
 
 
 STYLES = {"bold": LatexRenderer(bold=True), "plain": LatexRenderer(bold=False)}
@@ -270,18 +287,52 @@ def render_latex(node: Node, style: str = "bold") -> str:
     return renderer(style).render(node)
 
 
-def render_latex_result(result, style: str = "bold") -> str:
-    """Bindings first (`y = X w ,\\quad ...`), then the derivative."""
+def render_latex_result(result, style: str = "bold", lhs: bool = False) -> str:
+    """Bindings first (`y = X w ,\\quad ...`), then the derivative; a tensor in index
+    notation, as in every other format (--flatten gives the matrix)."""
+    if getattr(result, "tensor", None) is not None and getattr(result, "index", None) is not None:
+        return result.index[2]
     r = renderer(style)
     lines = [f"{r.sym(name, value)} = {r.render(value)}" for name, value in result.bindings]
-    return r" ,\quad ".join(lines + [r.render(result.node)])
+    body = r.render(result.node)
+    return r" ,\quad ".join(lines + [f"{derivative_lhs(result, r)} = {body}" if lhs else body])
+
+
+def derivative_lhs(result, r: LatexRenderer) -> str:
+    """∂L/∂W as the user named them: the function by its bound name (f when it has none)."""
+    f = symbol(result.typed.function_name, False)
+    x = r.sym(result.wrt, Sym(result.wrt, shape=result.var_shape)) if not result.joint else symbol(result.wrt, False)
+    if result.order == 2:
+        return rf"\frac{{\partial^{{2}} {f}}}{{\partial {x} \, \partial {x}^{{\top}}}}"
+    return rf"\frac{{\partial {f}}}{{\partial {x}}}"
+
+
+TEXT_SPECIALS = {c: "\\" + c for c in "&%$#_{}"} | {"~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
+                                                       "\\": r"\textbackslash{}"}
+
+
+def latex_text(text: str) -> str:
+    """Plain words for \\text{...}: LaTeX's special characters escaped."""
+    return "".join(TEXT_SPECIALS.get(c, c) for c in text)
+
+
+def aligned(body: str) -> bool:
+    """Whether body has its own alignment (`&`, `\\\\` outside a matrix), which only an
+    align-like environment can hold."""
+    outside = re.sub(r"\\begin\{(bmatrix|pmatrix|matrix)\}.*?\\end\{\1\}", "", body, flags=re.S)
+    return "&" in outside or "\\\\" in outside
 
 
 def wrap(body: str, env: str = "equation") -> str:
+    """body in an environment; rows aligned on `&` sit in an aligned block inside $…$ or
+    equation*, which cannot hold them directly."""
     try:
-        return ENVIRONMENTS[env].format(body)
+        template = ENVIRONMENTS[env]
     except KeyError:
         raise ValueError(f"unknown LaTeX environment {env!r}: choose one of {', '.join(ENVIRONMENTS)}") from None
+    if env != "align" and aligned(body):
+        body = f"\\begin{{aligned}}\n{body}\n\\end{{aligned}}"
+    return template.format(body)
 
 
 def document(body: str, env: str = "equation") -> str:

@@ -1,7 +1,8 @@
 """Unicode math for the terminal: Aᵀ, X⁻¹, ‖x‖², ⊙, ⊗, λ. For reading, not for re-parsing."""
 from __future__ import annotations
 
-from ..parse import GREEK
+from .. import ops
+from ..program import GREEK
 from .text import TextRenderer
 
 SUPER = str.maketrans("0123456789-+()/T", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺⁽⁾ᐟᵀ")
@@ -75,8 +76,7 @@ class UnicodeRenderer(TextRenderer):
         return f"‖{self.render(n.arg)}‖{sub}"
 
     def _render_Elementwise(self, n):
-        name = "σ" if n.fn == "sigmoid" else n.fn
-        return f"{name}({self.render(n.arg)})"
+        return self.call(ops.lookup(n.fn).unicode or n.fn, (n.arg,))
 
     def _render_HCat(self, n):
         return "[" + ", ".join(self.render(a) for a in n.args) + "]"
