@@ -134,6 +134,7 @@ def replace(n: Node, **changes) -> Node:
 class Sym(Node):
     name: str
     symmetric: bool = False
+    probability: bool = False      # declared a probability vector: sum(y) = 1
 
 
 @node
