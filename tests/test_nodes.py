@@ -19,7 +19,7 @@ def test_fields_then_keyword_shape_and_span():
     assert (s.name, s.symmetric, s.shape, s.span) == ("x", True, (3, 3), Span(0, 1))
     assert Sym("x").symmetric is False and Sym("x").shape is None
     with pytest.raises(TypeError):
-        Sym("x", False, (3, 3))                   # shape is keyword-only
+        Norm(x, None, (3, 3))                     # shape is keyword-only
 
 
 def test_immutable():
