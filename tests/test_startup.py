@@ -53,3 +53,58 @@ def test_the_probe_sees_numpy_when_a_command_needs_it():
     assert r["code"] == 0
     assert "numpy" in r["modules"]
     assert not heavy(r["modules"], ("sympy", "mpmath", "rich"))
+
+
+# ---- the import graph ----------------------------------------------------------------------
+def import_graph() -> dict[str, set[str]]:
+    """mcalc module → the mcalc modules it imports, anywhere in the file (inside functions too)."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    files = {".".join(p.relative_to(root).with_suffix("").parts).removesuffix(".__init__"): p
+             for p in (root / "mcalc").rglob("*.py")}
+    graph: dict[str, set[str]] = {m: set() for m in files}
+    for mod, path in files.items():
+        package = mod.split(".") if path.name == "__init__.py" else mod.split(".")[:-1]
+        for n in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(n, ast.Import):
+                targets = [a.name for a in n.names]
+            elif isinstance(n, ast.ImportFrom):
+                base = ".".join(package[:len(package) - n.level + 1] + ([n.module] if n.module else [])) \
+                    if n.level else (n.module or "")
+                targets = [f"{base}.{a.name}" if f"{base}.{a.name}" in files else base for a in n.names]
+            else:
+                continue
+            graph[mod].update(t for t in targets if t in files and t != mod)
+    return graph
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    found, state = [], {}
+
+    def visit(m, path):
+        state[m] = "open"
+        for t in sorted(graph[m]):
+            if state.get(t) == "open":
+                found.append(path[path.index(t):] + [t])
+            elif t not in state:
+                visit(t, path + [t])
+        state[m] = "done"
+
+    for m in sorted(graph):
+        if m not in state:
+            visit(m, [m])
+    return found
+
+
+def test_no_import_cycles_among_mcalc_modules():
+    graph = import_graph()
+    assert {"mcalc.nodes", "mcalc.program"} <= graph["mcalc.shapes"]      # the graph was read
+    assert "mcalc.steps" in graph["mcalc.result"]                         # imports inside functions count
+    assert not cycles(graph), [" → ".join(c) for c in cycles(graph)]
+
+
+def test_the_cycle_check_finds_a_cycle():
+    assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c", "a"]]
+    assert cycles({"a": {"b"}, "b": set()}) == []
