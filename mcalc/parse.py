@@ -430,7 +430,7 @@ def expected_words(expected) -> str:
     operand = {"a name", "a number", "'('"}
     if operand <= set(words):
         words = ["a formula"] + [w for w in words if w not in operand | {"a function", "'{'", "'||'", "'-'", "'+'", "'['",
-                                                                       "K_(m,n)"}]
+                                                                       "K_(m,n)", "'|'"}]
     if len(words) > 5:
         words = words[:5] + ["…"]
     return ", ".join(words)
