@@ -420,7 +420,7 @@ TOKEN_WORDS = {
     "BAR": "'||'", "ATTR": "an attribute (symmetric, probability)", "NORM_SUB": "a norm subscript", "TRANSPOSE": "a transpose",
     "COMMUTATION": "K_(m,n)", "_MINUS": "'-'", "ABS_OPEN": "'|'", "ABS_CLOSE": "'|'",
     "DOT_T": "'.T'", "SUPERSCRIPT": "a superscript", "PREFIX_FUNC": "a function",
-    "DIALECT": "a function", "ABS_BAR": "'|'",
+    "DIALECT": "a function", "ABS_BAR": "'|'", "_TIMES": "'·'",
 }
 
 
