@@ -11,6 +11,7 @@ from . import limits
 from .api import LAYOUTS, Result, diff, inline
 from .errors import InternalError, LimitError, McalcError, ShapeError, Span, UsageError
 from .nodes import Node, Sym
+from .nodes import replace as replace_node
 from .parse import Binding, Decl, Program, parse_program
 from .shapes import fmt_shape, infer
 
@@ -106,7 +107,7 @@ def rename(node: Node, names: dict[str, str]) -> Node:
         return node
 
     def sub(n):
-        return replace(n, name=names[n.name]) if isinstance(n, Sym) and n.name in names else map_children(n, sub)
+        return replace_node(n, name=names[n.name]) if isinstance(n, Sym) and n.name in names else map_children(n, sub)
     return sub(node)
 
 

@@ -52,6 +52,10 @@ class Evaluator(Renderer):
     def _render_Size(self, n):
         return np.full((1, 1), float(self.dim(n.name)))
 
+    def _render_Constant(self, n):
+        from .nodes import CONSTANTS
+        return np.full((1, 1), CONSTANTS[n.name])
+
     def _render_Num(self, n):
         return np.full((1, 1), float(n.value))
 

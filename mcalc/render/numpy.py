@@ -66,6 +66,9 @@ class NumpyRenderer(Renderer):
     def _render_Size(self, n):
         return f"float({dim_code(n.name)})"
 
+    def _render_Constant(self, n):
+        return f"_np.{n.name}"
+
     def _render_Num(self, n):
         return number(n.value)
 
