@@ -634,10 +634,10 @@ def read_homework(path: str) -> str:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as e:
-        raise HomeworkError(f"{path} is not UTF-8 text (byte {e.start}): not a homework file",
+        raise HomeworkError(f"{path}: not a text file (not UTF-8 at byte {e.start})",
                             hint="a homework file is TOML: [[problem]] tables with expr, wrt and claim") from None
     if "\x00" in text:
-        raise HomeworkError(f"{path} is a binary file, not a homework file",
+        raise HomeworkError(f"{path}: not a text file (it contains NUL bytes)",
                             hint="a homework file is TOML: [[problem]] tables with expr, wrt and claim")
     return text
 
