@@ -18,6 +18,7 @@ from . import limits, ops
 from .errors import McalcError
 from .evaluate import Evaluator, evaluate
 from .layout import arrange, kind, tensor_from_flat
+from .dims import dim_names, factors
 from .nodes import (Call, Elementwise, EPow, Inverse, LogDet, Node, Power, Sym, children, walk)
 from .shapes import Typed
 
@@ -128,7 +129,7 @@ def value_checked(pair, env, sizes) -> np.ndarray:
 
 
 def size_names(dims) -> list[str]:
-    return sorted({p for d in dims if isinstance(d, str) for p in d.split("*") if not p.isdigit()})
+    return sorted({p for d in dims for p in dim_names(d)})
 
 
 def pick_sizes(dims, rng, lo=SIZE_LO, hi=SIZE_HI, trial: int | None = None) -> dict[str, int]:
@@ -152,8 +153,8 @@ def dim_value(d, sizes) -> int:
     if isinstance(d, int):
         return d
     v = 1
-    for part in str(d).split("*"):
-        v *= int(part) if part.isdigit() else sizes[part]
+    for part in factors(d):
+        v *= part if isinstance(part, int) else sizes[part]
     return v
 
 
