@@ -194,7 +194,10 @@ class LatexRenderer(Renderer):
         return frac(self.render(n.left), self.render(n.right))
 
     def _render_Power(self, n):
-        return f"{self.postfix_base(n.arg, POSTFIX + 1)}^{{{exponent(n.exp)}}}"
+        e, arg = n.exp, n.arg
+        if isinstance(arg, Inverse) and not isinstance(arg.arg, Transpose) and n.shape != (1, 1):
+            e, arg = -e, arg.arg           # (M^{-1})^2 reads M^{-2}
+        return f"{self.postfix_base(arg, POSTFIX + 1)}^{{{exponent(e)}}}"
 
     def _render_EPow(self, n):
         return f"{self.postfix_base(n.arg)}^{{\\circ {exponent(n.exp)}}}"
