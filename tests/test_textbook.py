@@ -18,6 +18,7 @@ CASES = [
     ("sum(sinh(x) ./ cosh(x))", "x", "x: R^n", {"mixed": "ones - tanh(x).^2"}),
     ("log(abs(det(X)))", "X", "X: R^(n×n)", {"mixed": "X^-T", "numerator": "X^-1"}),
     ("abs(det(X))", "X", "X: R^(n×n)", {"mixed": "abs(det(X)) X^-T"}),
+    ("sum(abs(w))", "w", "w: R^n", {"mixed": "sign(w)", "numerator": "sign(w)^T"}),
     ("x^T (A + B) x", "x", "x: R^n; A: R^(n×n); B: R^(n×n)",
      {"mixed": "(A + A^T + B + B^T) x", "numerator": "x^T (A + A^T + B + B^T)"}),
     ("tr(inv(X^T X))", "X", "X: R^(m×n)", {"mixed": "-2 X (X^T X)^-2", "numerator": "-2 (X^T X)^-2 X^T"}),
@@ -37,6 +38,7 @@ def test_textbook_form(expr, wrt, where, forms):
 @pytest.mark.parametrize("expr,where,text", [
     ("det(X)^2 X^-T/abs(det(X))^2", "X: R^(n×n)", "X^-T"),
     ("exp(x) ./ (exp(x) + ones)", "x: R^n", "sigmoid(x)"),
+    ("w ./ abs(w)", "w: R^n", "sign(w)"),
     ("ones^T diag(v)", "v: R^n", "v^T"),
     ("diag(v) ones", "v: R^n", "v"),
     ("((X^T X)^-1)^2", "X: R^(m×n)", "(X^T X)^-2"),
