@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from . import limits
 from .errors import McalcError, UsageError
-from .nodes import SCALAR, Node, Sym, children, map_children
+from .nodes import SCALAR, Node, Sym, Transpose, children, map_children
 from .parse import parse_program
 from .shapes import SymbolInfo, Typed, fmt_shape, infer
 
@@ -113,8 +113,14 @@ def inline_bindings(bindings, body: Node, keep: frozenset = frozenset()) -> tupl
     return sub(body), values
 
 
-def refold(result: Node, values: dict[str, Node], canon) -> tuple[Node, list[tuple[str, Node]]]:
-    """Name the input's bound subexpressions where they occur in the result."""
+def refold(result: Node, values: dict[str, Node], canon, taken=()) -> tuple[Node, list[tuple[str, Node]]]:
+    """Name the input's bound subexpressions where they occur in the result, then name what
+    the result still repeats (`name_repeats`); taken: names the new ones must avoid."""
+    out, lets = refold_bound(result, values, canon)
+    return name_repeats(out, lets, set(taken) | set(values))
+
+
+def refold_bound(result: Node, values: dict[str, Node], canon) -> tuple[Node, list[tuple[str, Node]]]:
     table: dict[Node, str] = {}
     folded: dict[str, Node] = {}
     order = list(values)
@@ -177,6 +183,87 @@ def refold(result: Node, values: dict[str, Node], canon) -> tuple[Node, list[tup
 
     need(out)
     return out, [(name, folded[name]) for name in order if name in used]
+
+
+# names for a repeated subterm, by what it is: s = sigmoid(…), h = tanh(…), M for a matrix, u for a vector
+SHARED_NAMES = {"sigmoid": ("s",), "tanh": ("h",), "softmax": ("p",)}
+MATRIX_NAMES = ("M", "P", "Q", "R", "S")
+OTHER_NAMES = ("u", "v", "r", "z", "q")
+MAX_SHARED_NAMES = 6        # at most this many new names in one result
+
+
+def worth_naming(tokens: int, uses: int) -> bool:
+    """A name pays when the text gets shorter by more than the binding costs, and the subterm is
+    compound enough that a reader would name it: three uses of 5 tokens (sigmoid(X W)), or two
+    of 7 (sigmoid(W1 x + b1)); x - a in (x - a)/||x - a|| stays written out."""
+    gain = (uses - 1) * tokens - uses - 3          # `s = …;` once, then s at every use
+    return gain > 0 and (uses >= 3 and tokens >= 5 or tokens >= 7)
+
+
+def name_repeats(out: Node, lets: list[tuple[str, Node]], taken: set[str]) -> tuple[Node, list[tuple[str, Node]]]:
+    """Name a repeated non-trivial subterm with a binding, largest saving first:
+    W1^T (sigmoid(W1 x + b1) .* (ones - sigmoid(W1 x + b1))) becomes
+    s = sigmoid(W1 x + b1); W1^T (s .* (ones - s))."""
+    from collections import Counter
+    from .metric import tokens
+    from .nodes import Delta, Mul, Num, Unit, walk
+    from .render.text import render_result_text
+    lets = list(lets)
+    names = set(taken) | {name for name, _ in lets}
+    for root in [out] + [v for _, v in lets]:
+        for m in walk(root):
+            if isinstance(m, Sym):
+                names.add(m.name)
+            for d in m.shape or ():
+                names.update(p for p in str(d).split("*"))
+    for _ in range(MAX_SHARED_NAMES):
+        counts = Counter(m for root in [out] + [v for _, v in lets] for m in walk(root)
+                         if list(children(m)) and not (isinstance(m, Transpose) and not list(children(m.arg))))
+        best, saving = None, 0
+        for m, k in counts.items():
+            negated = isinstance(m, Mul) and isinstance(m.args[0], Num) and m.args[0].value < 0
+            if k < 2 or negated or any(isinstance(x, (Delta, Unit)) for x in walk(m)):
+                continue
+            t = tokens(render_result_text(m))
+            if worth_naming(t, k) and (k - 1) * t > saving:
+                best, saving = m, (k - 1) * t
+        if best is None:
+            break
+        name = shared_name(best, names)
+        names.add(name)
+        sym = Sym(name, shape=best.shape)
+        out = replace_subterm(out, best, sym)
+        at = next((i for i, (_, v) in enumerate(lets) if any(x == best for x in walk(v))), len(lets))
+        lets = [(k, replace_subterm(v, best, sym)) for k, v in lets]
+        lets.insert(at, (name, best))
+    return out, lets
+
+
+def shared_name(n: Node, taken: set[str]) -> str:
+    from .nodes import Elementwise
+    matrix = n.shape[0] != 1 and n.shape[1] != 1
+    pool = SHARED_NAMES.get(n.fn, ()) if isinstance(n, Elementwise) else ()
+    pool = pool + (MATRIX_NAMES if matrix else OTHER_NAMES)
+    for base in pool:
+        if base not in taken:
+            return base
+    i = 1
+    while f"{pool[0]}{i}" in taken:
+        i += 1
+    return f"{pool[0]}{i}"
+
+
+def replace_subterm(n: Node, old: Node, new: Node) -> Node:
+    memo: dict[int, Node] = {}
+
+    def sub(m: Node) -> Node:
+        if m == old:
+            return new
+        hit = memo.get(id(m))
+        if hit is None:
+            hit = memo[id(m)] = map_children(m, sub)
+        return hit
+    return sub(n)
 
 
 def size_of(n: Node) -> int:

@@ -8,6 +8,7 @@ from ..errors import DiffError, UsageError
 from ..nodes import SCALAR, Delta, Node, map_children
 from ..shapes import fmt_shape
 from ..simplify import add, mul, num, simplify, tidy, transpose, vec
+from ..zerotest import drop_zero_terms
 from .engine import Differentiator, Linear, adjoint, jac
 
 
@@ -132,7 +133,7 @@ def derive_entry(t, name: str, indices: tuple, order: int):
     memo: dict = {}
     f = simplify(body, memo)
     D = partial(f, var, info.shape, indices, is_symmetric(info))
-    node, lets = refold(D, values, lambda v: simplify(v, memo))
+    node, lets = refold(D, values, lambda v: simplify(v, memo), taken=set(t.symbols) | set(t.dims))
     sub = ",".join(indices)
     notes = [f"the derivative with respect to the entry {var}[{sub}]: it has the shape of f; e_i is the i-th "
              f"unit vector"] + ([symmetric_note(var, "entry")] if is_symmetric(info) else [])
@@ -152,7 +153,7 @@ def derive_stack(t, name: str, order: int):
     xshape = info.shape
     indices = ("k",) if xshape[1] == 1 else ("k", "l")
     D = partial(f, var, xshape, indices, is_symmetric(info))
-    node, lets = refold(D, values, lambda v: simplify(v, memo))
+    node, lets = refold(D, values, lambda v: simplify(v, memo), taken=set(t.symbols) | set(t.dims))
     shape = (dim_product((f.shape[0], dim_product(xshape))), f.shape[1])
     order_note = "k = 1…p" if len(indices) == 1 else "(k, l) in column-major order"
     notes = [f"--stack: the partial derivatives ∂F/∂{var}_{''.join(indices)} below, stacked vertically for "
@@ -186,7 +187,7 @@ def derive_joint(t, wrt: str, layout: str, order: int):
     fk = kind(f.shape, True)
     transposed = (layout == "denominator") or (fk == "scalar" and layout == "mixed")
     D = tidy(transpose(J)) if transposed else tidy(J)
-    node, lets = refold(D, values, lambda v: simplify(v, memo))
+    node, lets = refold(D, values, lambda v: simplify(v, memo), taken=set(t.symbols) | set(t.dims))
     K = len(names)
     m = f.shape[0] if f.shape[1] == 1 else f.shape[1]
     shape = (K, 1) if fk == "scalar" and layout != "numerator" else (1, K) if fk == "scalar" else \
@@ -217,7 +218,8 @@ def derive_var(t, wrt: str, layout: str, order: int, flatten: bool):
     if transposed:
         D = tidy(transpose(D))
     notes.extend(layout_notes(f, xshape, layout))
-    node, lets = refold(D, values, lambda v: simplify(v, memo))
+    D = drop_zero_terms(D, notes)
+    node, lets = refold(D, values, lambda v: simplify(v, memo), taken=set(t.symbols) | set(t.dims))
     tensor, index = None, None
     if len(rshape) > 2:
         from ..api import f_dims, x_dims
