@@ -46,3 +46,31 @@ def test_textbook_form(expr, wrt, where, forms):
 ])
 def test_textbook_rewrite(expr, where, text):
     assert render_result_text(tidy(api.typed(expr, where).body)) == text
+
+
+# ---- shared subexpressions: named once, in every format ---------------------------------------
+def test_a_repeated_subterm_is_named_in_text_latex_and_numpy():
+    r = api.diff("||W2 sigmoid(W1 x + b1) - y||^2", "W1", where="W1: R^(m×n); W2: R^(k×m)")
+    assert r.text == "s = sigmoid(W1 x + b1); 2 (W2^T (W2 s - y) .* s .* (ones - s)) x^T"
+    assert r.latex.endswith(r"\quad \text{where } \mathbf{s} = \sigma(\mathit{W1} \mathbf{x} + \mathbf{b1})")
+    assert r.numpy.split("def derivative(")[1].count("_sigmoid(") == 1      # computed once
+    again = api.typed(r.text, where="W1: R^(m×n); W2: R^(k×m)")             # the text parses back
+    assert [name for name, _ in again.bindings] == ["s"]
+
+
+def test_softmax_jacobian_and_logsumexp_hessian_read_as_textbooks():
+    assert api.diff("softmax(z)", "z", where="z: R^n").text == "s = softmax(z); diag(s) - s s^T"
+    assert api.diff("logsumexp(x)", "x", where="x: R^n", order=2).text == "s = softmax(x); diag(s) - s s^T"
+    assert api.diff("logsumexp(x)", "x", where="x: R^n").text == "softmax(x)"
+
+
+def test_short_repeats_stay_written_out():
+    assert api.diff("||x - a||_2", "x").text == "(x - a)/||x - a||_2"
+
+
+def test_a_residual_net_keeps_the_users_bindings():
+    parts = ["h0 = x"] + [f"h{i} = h{i - 1} + tanh(W{i} h{i - 1})" for i in range(1, 6)] + ["L = sum(h5)"]
+    where = "x: R^n; " + "; ".join(f"W{i}: R^(n×n)" for i in range(1, 6))
+    r = api.diff("; ".join(parts), "W5", where=where)
+    assert r.text == ("h1 = tanh(W1 x) + x; h2 = h1 + tanh(W2 h1); h3 = h2 + tanh(W3 h2); h4 = h3 + tanh(W4 h3); "
+                      "(ones - tanh(W5 h4).^2) h4^T")
