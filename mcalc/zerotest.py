@@ -20,7 +20,6 @@ from .nodes import (Add, Commutation, Det, Diag, Div, Elementwise, EPow, HadDiv,
 from .render.base import Renderer
 
 MAX_NODES = 400          # larger results are not tested (the test must stay cheap)
-DRAWS = 2
 REL_TOL = 1e-9           # |value| ≤ REL_TOL × (sum of the terms' magnitudes) is zero
 PIECEWISE = {"relu", "step", "abs", "sign", "max", "min"}
 
@@ -251,6 +250,22 @@ class Evaluator(Renderer):
         parts = [self.render(a) for a in n.args]
         return [sum((p[i] for p in parts), []) for i in range(len(parts[0]))]
 
+    def _render_Call(self, n):
+        """softmax, log_softmax (of a vector; of a matrix row by row) and logsumexp (of all entries)."""
+        if n.fn not in ("softmax", "log_softmax", "logsumexp") or len(n.args) != 1:
+            raise Undecided(n.fn)
+        a = self.render(n.args[0])
+        if n.fn == "logsumexp":
+            m = max(x for row in a for x in row)
+            return scalar(m + math.log(sum(math.exp(x - m) for row in a for x in row)))
+        rows = transpose(a) if len(a[0]) == 1 else a
+        out = []
+        for row in rows:
+            m = max(row)
+            lse = m + math.log(sum(math.exp(x - m) for x in row))
+            out.append([x - lse if n.fn == "log_softmax" else math.exp(x - lse) for x in row])
+        return transpose(out) if len(a[0]) == 1 else out
+
     def _render_Elementwise(self, n):
         f = FUNCTIONS.get(n.fn)
         if f is None:
@@ -312,42 +327,54 @@ def dim_names(n: Node) -> set[str]:
 
 # ---- the test ----------------------------------------------------------------------------------------
 def candidate(n: Node) -> bool:
-    """Only a sum can hide a cancellation the rules missed; small ones are cheap to test."""
-    if not isinstance(n, Add):
-        return False
-    count = 0
+    """Only a sum can hide a cancellation the rules missed (diag(s) ones - s sᵀ ones, with s =
+    softmax(z)); small ones are cheap to test."""
+    count, summed = 0, False
     for m in walk(n):
         count += 1
+        summed = summed or isinstance(m, Add)
         if count > MAX_NODES or isinstance(m, Elementwise) and m.fn in PIECEWISE:
             return False
-    return True
+    return summed
+
+
+def draw_sizes(dims: list[str], rng: random.Random) -> dict[str, int]:
+    """Different sizes for different dimension names (an identity of square matrices only, such
+    as tr((XᵀCX)⁻¹ XᵀBX) = tr(C⁻¹B), must not pass for X n×m)."""
+    pool = list(range(2, max(5, len(dims) + 2) + 1))
+    rng.shuffle(pool)
+    return dict(zip(dims, pool))
 
 
 def judge(n: Node, seed: int = 0):
-    """(zero, zero_terms, constant) for the sum n: is it identically zero, which of its terms
-    are, and its value when it is a constant (the same on two draws of data), or None when the
-    test cannot decide."""
+    """(zero, zero_terms, constant) for n: is it identically zero, which terms of its sum are,
+    and its value when it is a constant, or None when the test cannot decide. Two draws of
+    sizes (each dimension its own size) decide zero; a third draw of data on the second's
+    sizes decides constant."""
     if not candidate(n):
         return None
     rng = random.Random(seed)
     dims = sorted(dim_names(n))
-    whole, zero, values_seen = True, [True] * len(n.args), []
+    terms_of = n.args if isinstance(n, Add) else ()
+    whole, zero, seen = True, [True] * len(terms_of), []
     try:
-        for k in range(DRAWS):
-            sizes = {d: rng.randint(2, 4) for d in dims} if k == 0 else values_seen[0][0]
+        first = draw_sizes(dims, rng)
+        second = draw_sizes(dims, rng)
+        for sizes in (first, second, second):
             ev = Evaluator(draw(n, rng, sizes), sizes)
-            terms = [ev.render(t) for t in n.args]
+            terms = [ev.render(t) for t in terms_of]
             total = ev.render(n)
             flat = [x for row in total for x in row]
             if not all(math.isfinite(x) for x in flat):
                 return None
-            tol = REL_TOL * max(sum(abs(x) for v in terms for row in v for x in row), 1.0)
+            tol = REL_TOL * max(sum(abs(x) for v in terms for row in v for x in row),
+                                sum(abs(x) for x in flat), 1.0)
             whole = whole and max(abs(x) for x in flat) <= tol
             zero = [z and max(abs(x) for row in v for x in row) <= tol for z, v in zip(zero, terms)]
-            values_seen.append((sizes, total, tol))
+            seen.append((total, tol))
     except (Undecided, ArithmeticError, ValueError, KeyError, IndexError):
         return None
-    (_, a, tol), (_, b, _) = values_seen
+    (a, tol), (b, _) = seen[1], seen[2]
     same = all(abs(x - y) <= tol for ra, rb in zip(a, b) for x, y in zip(ra, rb))
     return whole, [i for i, z in enumerate(zero) if z], (a if same and not whole else None)
 

@@ -26,6 +26,8 @@ CASES = [
      {"mixed": "-exp(-||x - mu||^2/(2 sigma^2)) (x - mu)/sigma^2",
       "numerator": "-exp(-||x - mu||^2/(2 sigma^2)) (x - mu)^T/sigma^2"}),
     ("tr(G E F (B + X) X)", "X", "X: R^(n×n)", {"mixed": "(G E F (B + X))^T + (X G E F)^T"}),
+    ("exp(-||x - mu||^2 / (2 sigma^2))", "sigma", "x: R^n; mu: R^n; sigma: R",
+     {"mixed": "exp(-||x - mu||^2/(2 sigma^2)) ||x - mu||^2/sigma^3"}),
 ]
 
 

@@ -140,7 +140,7 @@ class TextRenderer(Renderer):
                 level = P[Mul] if first else P[Mul] + 1
                 text = self.parenthesize(a, level)
                 # x ||y|| inside a norm would read as closing bars
-                bars = not first and text.startswith("||") and parts != ["-"]
+                bars = self.in_norm and not first and text.startswith("||") and parts != ["-"]
                 parts.append(f"({text})" if bars else text)
         text = " ".join(parts)
         return text.replace("- ", "-", 1) if text.startswith("- ") else text
@@ -198,9 +198,15 @@ class TextRenderer(Renderer):
     def _render_Call(self, n):
         return self.call(n.fn, n.args)
 
+    in_norm = 0        # > 0 while rendering inside ||…||, where x ||y|| would read as closing bars
+
     def _render_Norm(self, n):
         sub = f"_{n.kind}" if n.kind else ""
-        return f"||{self.render(n.arg)}||{sub}"
+        self.in_norm += 1
+        try:
+            return f"||{self.render(n.arg)}||{sub}"
+        finally:
+            self.in_norm -= 1
 
 
 class ResultRenderer(TextRenderer):
