@@ -304,6 +304,9 @@ def load_homework(path: str) -> list[Problem]:
         text = open(path, encoding="utf-8").read()
     except OSError as e:
         raise HomeworkError(f"cannot read {path}: {e.strerror}") from None
+    except UnicodeDecodeError:
+        raise HomeworkError(f"{path}: not a text file (its bytes are not UTF-8)",
+                            hint="a homework file is TOML text: [[problem]] tables with name, expr, wrt and claim") from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
