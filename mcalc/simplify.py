@@ -1299,6 +1299,26 @@ def diag_diag(n: Diag):
 
 
 @rule(Diag)
+def diag_of_outer(n: Diag):
+    """diag(u vᵀ) = u ∘ v: the diagonal of an outer product (u, v columns, each perhaps a product)"""
+    x = n.arg
+    if not isinstance(x, Mul) or is_column(x) or x.shape[0] != x.shape[1]:
+        return None
+    scal, chain = scalar_args(x), chain_args(x)
+    if len(chain) < 2:
+        return None
+    if is_row(chain[-1]):
+        u, v = mul(*chain[:-1]), transpose(chain[-1])
+    elif is_column(chain[0]):
+        u, v = chain[0], transpose(mul(*chain[1:]))
+    else:
+        return None
+    if not (is_column(u) and is_column(v)):
+        return None
+    return mul(*scal, hadamard(u, v))
+
+
+@rule(Diag)
 def diag_scaled(n: Diag):
     """diag(c v) = c diag(v)"""
     scal, core = split_scalars(n.arg)
@@ -1490,11 +1510,35 @@ def sign_elementwise(n: Hadamard):
     return None
 
 
+@rule(Hadamard)
+def relu_times_step(n: Hadamard):
+    """relu(u).^k ∘ step(u) = relu(u).^k for k > 0 (step is 1 where relu is not 0)"""
+    fs = hadamard_factors(n)
+    for i, f in enumerate(fs):
+        if is_fn(f, "step") and any(is_fn(b, "relu") and b.arg == f.arg and e > 0
+                                    for b, e in map(epow_parts, fs)):
+            return hadamard_of(fs[:i] + fs[i + 1:], n.shape)
+    return None
+
+
 @rule(HadDiv)
 def sign_from_abs(n: HadDiv):
     """A ⊘ abs(A) = sign(A):  w ./ abs(w) = sign(w)"""
     if is_fn(n.right, "abs") and n.right.arg in hadamard_factors(n.left):
         return hadamard(n.left, epow(n.right, -1))
+    return None
+
+
+@rule(Mul)
+def diag_times_vector(n: Mul):
+    """diag(u) v = u ∘ v;  vᵀ diag(u) = (u ∘ v)ᵀ for vectors u, v"""
+    chain = chain_args(n)
+    for i in range(len(chain) - 1):
+        a, b = chain[i], chain[i + 1]
+        if isinstance(a, Diag) and is_column(a.arg) and is_column(b) and not isinstance(b, Ones):
+            return with_chain(n, chain[:i] + [hadamard(a.arg, b)] + chain[i + 2:])
+        if isinstance(b, Diag) and is_column(b.arg) and is_row(a) and not isinstance(a, Ones):
+            return with_chain(n, chain[:i] + [transpose(hadamard(b.arg, transpose(a)))] + chain[i + 2:])
     return None
 
 

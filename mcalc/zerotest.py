@@ -106,6 +106,13 @@ def det(a) -> float:
     return d
 
 
+def real_power(x: float, e: Fraction) -> float:
+    """x^e where it is real: a negative base takes an integer exponent only."""
+    if x < 0 and e.denominator != 1:
+        raise Undecided("a negative base under a fractional power")
+    return x ** int(e) if e.denominator == 1 else x ** float(e)
+
+
 def scalar(v: float):
     return [[v]]
 
@@ -186,7 +193,7 @@ class Evaluator(Renderer):
         v = self.render(n.arg)
         e = n.exp
         if len(v) == 1 and len(v[0]) == 1:
-            return scalar(v[0][0] ** float(e))
+            return scalar(real_power(v[0][0], e))
         if e.denominator != 1:
             raise Undecided("matrix root")
         base = inverse(v) if e < 0 else v
@@ -208,8 +215,7 @@ class Evaluator(Renderer):
         return elementwise(lambda x, y: x / y, self.render(n.left), self.render(n.right))
 
     def _render_EPow(self, n):
-        e = float(n.exp)
-        return elementwise(lambda x: x ** e, self.render(n.arg))
+        return elementwise(lambda x: real_power(x, n.exp), self.render(n.arg))
 
     def _render_Kron(self, n):
         a, b = self.render(n.left), self.render(n.right)
@@ -326,16 +332,29 @@ def dim_names(n: Node) -> set[str]:
 
 
 # ---- the test ----------------------------------------------------------------------------------------
+MAX_FIXED_SIZE = 8       # a declared size beyond this (x: R^1000) is not evaluated in pure Python
+
+
+def small(n: Node) -> bool:
+    """Every size the formula fixes is small: named sizes are drawn small, integers are as given."""
+    for m in walk(n):
+        for d in m.shape or ():
+            if any(p.isdigit() and int(p) > MAX_FIXED_SIZE for p in str(d).split("*")):
+                return False
+    return True
+
+
 def candidate(n: Node) -> bool:
     """Only a sum can hide a cancellation the rules missed (diag(s) ones - s sᵀ ones, with s =
     softmax(z)); small ones are cheap to test."""
-    count, summed = 0, False
+    count, summed, data = 0, False, False
     for m in walk(n):
         count += 1
         summed = summed or isinstance(m, Add)
+        data = data or isinstance(m, Sym)
         if count > MAX_NODES or isinstance(m, Elementwise) and m.fn in PIECEWISE:
             return False
-    return summed
+    return summed and data          # without symbols it is a constant already (1/n + 2), written so
 
 
 def draw_sizes(dims: list[str], rng: random.Random) -> dict[str, int]:
@@ -351,7 +370,7 @@ def judge(n: Node, seed: int = 0):
     and its value when it is a constant, or None when the test cannot decide. Two draws of
     sizes (each dimension its own size) decide zero; a third draw of data on the second's
     sizes decides constant."""
-    if not candidate(n):
+    if not candidate(n) or not small(n):
         return None
     rng = random.Random(seed)
     dims = sorted(dim_names(n))
@@ -372,11 +391,30 @@ def judge(n: Node, seed: int = 0):
             whole = whole and max(abs(x) for x in flat) <= tol
             zero = [z and max(abs(x) for row in v for x in row) <= tol for z, v in zip(zero, terms)]
             seen.append((total, tol))
-    except (Undecided, ArithmeticError, ValueError, KeyError, IndexError):
+    except (Undecided, ArithmeticError, ValueError, TypeError, KeyError, IndexError):
         return None
     (a, tol), (b, _) = seen[1], seen[2]
     same = all(abs(x - y) <= tol for ra, rb in zip(a, b) for x, y in zip(ra, rb))
-    return whole, [i for i, z in enumerate(zero) if z], (a if same and not whole else None)
+    constant = None
+    if same and not whole:            # a constant must not depend on the sizes either (1/n + 2 does)
+        c1, c2 = uniform(seen[0][0]), uniform(a)
+        if c1 is not None and c2 is not None and c1 == c2:
+            constant = a
+    return whole, [i for i, z in enumerate(zero) if z], constant
+
+
+def uniform(value) -> tuple | None:
+    """(c, pattern) when value is c·ones or c·I (pattern "ones" or "I") with c a simple fraction."""
+    flat = [x for row in value for x in row]
+    c = Fraction(flat[0]).limit_denominator(12)
+    close = lambda x, y: abs(x - y) <= 1e-9 * max(1.0, abs(y))      # noqa: E731
+    if all(close(x, float(c)) for x in flat):
+        return c, "ones"
+    if len(value) == len(value[0]) and len(value) > 1:
+        d = Fraction(value[0][0]).limit_denominator(12)
+        if all(close(value[i][j], float(d) if i == j else 0.0) for i in range(len(value)) for j in range(len(value))):
+            return d, "I"
+    return None
 
 
 def constant_node(n: Node, value) -> Node | None:
