@@ -18,12 +18,13 @@ For other functions, `differential(node, *dargs)` is df from the arguments' diff
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+import math
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import Callable
 
-from .nodes import (SCALAR, Add, Call, Det, Diag, Elementwise, EPow, Hadamard, Inverse, Kron, LogDet, Mul, Neg,
-                    Node, Norm, Num, Ones, Size, Sum, Trace, Transpose, Vec, Zero)
+from .nodes import (SCALAR, Add, Call, Constant, Det, Diag, Elementwise, EPow, Hadamard, Inverse, Kron, LogDet, Mul, Neg,
+                    Node, Norm, Num, Ones, Power, Size, Sum, Trace, Transpose, Vec, Zero)
 
 
 @dataclass(frozen=True, eq=False)
@@ -250,6 +251,47 @@ ARCTAN = elementwise("arctan", lambda u: pw(plus(ones_like(u), pw(u, 2)), -1), "
                      r"\arctan({0})", "_np.arctan({0})", lambda np, a: np.arctan(a), at_zero=Fraction(0), parity="odd",
             sympy=lambda sp: sp.atan)
 alias(ARCTAN, "atan")
+
+
+# erf and gelu: their derivatives need the constant pi (nodes.Constant)
+def pi() -> Node:
+    return Constant("pi", shape=SCALAR)
+
+
+def root(x: Node) -> Node:
+    return f("sqrt", x)
+
+
+def inverse_scalar(x: Node) -> Node:
+    return Power(x, Fraction(-1), shape=SCALAR)
+
+
+ERF_HELPERS = "import math as _math\n\n_erf = _np.vectorize(_math.erf, otypes=[float])\n"
+
+
+def erf_np(np, a):
+    return np.vectorize(math.erf, otypes=[float])(a)
+
+
+elementwise("erf", lambda u: mm(num(2), inverse_scalar(root(pi())), f("exp", neg(pw(u, 2)))),
+            "d erf(u) = 2/sqrt(pi) exp(-u.^2) .* du",
+            r"\operatorname{{erf}}({0})", "_erf({0})", erf_np, at_zero=Fraction(0), parity="odd",
+            helpers=ERF_HELPERS, sympy=lambda sp: sp.erf)
+
+
+def d_gelu(u: Node) -> Node:
+    """Φ(u) + u .* φ(u): Φ(u) = (1 + erf(u/sqrt(2)))/2, φ(u) = exp(-u.^2/2)/sqrt(2 pi)"""
+    cdf = mm(num(Fraction(1, 2)), plus(ones_like(u), f("erf", mm(inverse_scalar(root(num(2))), u))))
+    density = mm(inverse_scalar(root(mm(num(2), pi()))), f("exp", mm(num(Fraction(-1, 2)), pw(u, 2))))
+    return plus(cdf, had(u, density))
+
+
+elementwise("gelu", d_gelu,
+            "d gelu(u) = (Phi(u) + u .* phi(u)) .* du, Phi(u) = (1 + erf(u/sqrt(2)))/2, phi(u) = exp(-u.^2/2)/sqrt(2 pi)",
+            r"\operatorname{{GELU}}({0})", "_gelu({0})", lambda np, a: 0.5 * a * (1.0 + erf_np(np, a / np.sqrt(2.0))),
+            at_zero=Fraction(0),
+            helpers=ERF_HELPERS + "\n\ndef _gelu(a):\n    return 0.5 * a * (1.0 + _erf(a / _np.sqrt(2.0)))\n",
+            sympy=lambda sp: scalar_function(sp, lambda t: t * (1 + sp.erf(t / sp.sqrt(2))) / 2))
 
 
 # ---- functions of whole arrays -------------------------------------------------------------
