@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import ops
+from .dims import factors
 from .nodes import Node
 from .render.base import Renderer
 
@@ -35,8 +36,8 @@ class Evaluator(Renderer):
         if isinstance(d, int):
             return d
         out = 1
-        for part in str(d).split("*"):
-            out *= int(part) if part.isdigit() else self.dims[part]
+        for part in factors(d):
+            out *= part if isinstance(part, int) else self.dims[part]
         return out
 
     def size(self, shape) -> tuple[int, ...]:

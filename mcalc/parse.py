@@ -73,10 +73,14 @@ def parser() -> Lark:
 
 def grammar_text() -> str:
     """The grammar with its FUNC terminal listing every function name of the records
-    (longest first, so that log_softmax is not read as log). Lark's cache is keyed on
+    (longest first, so that log_softmax is not read as log), and PREFIX_FUNC those that
+    may omit their brackets (tr X, log det X). Lark's cache is keyed on
     this text, so a new record rebuilds the tables once."""
-    names = sorted(ops.function_names(), key=lambda n: (-len(n), n))
-    return grammar_path().read_text(encoding="utf-8").replace("FUNCTION_NAMES", "|".join(map(re.escape, names)))
+    def alternatives(names) -> str:
+        return "|".join(re.escape(n) for n in sorted(names, key=lambda n: (-len(n), n)))
+    text = grammar_path().read_text(encoding="utf-8")
+    return text.replace("FUNCTION_NAMES", alternatives(ops.function_names())).replace(
+        "PREFIX_NAMES", alternatives(ops.prefix_names()))
 
 
 def span_of(meta) -> Span | None:

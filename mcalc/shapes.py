@@ -10,7 +10,7 @@ from .errors import LimitError, ShapeError
 from .nodes import (SCALAR, Call, HCat, Add, Commutation, Constant, Delta, Det, Diag, Dim, Div, Elementwise, EPow, HadDiv,
                     Hadamard, Identity, Inverse, Kron, LogDet, Mul, Neg, Node, Norm, Num, Ones,
                     Power, Shape, Size, Sum, Sym, Trace, Transpose, Unit, Vec, Zero, replace, walk)
-from .dims import dim_product
+from .dims import dim_names, dim_product, factors, is_product
 from .program import Decl, Program, is_greek
 from .reading import Bars, VarPower
 
@@ -35,8 +35,8 @@ class Prod:
 
 def as_term(d):
     """A declared dimension; 'm*n' becomes a product the unifier can match against A ⊗ B."""
-    if isinstance(d, str) and "*" in d:
-        return Prod(tuple(int(p) if p.isdigit() else p for p in d.split("*")))
+    if is_product(d):
+        return Prod(factors(d))
     return d
 
 
@@ -129,8 +129,8 @@ class Unifier:
         d = self.find(d)
         if isinstance(d, Prod):
             return [x for f in d.factors for x in self.factors(f)]
-        if isinstance(d, str) and "*" in d:
-            return [int(p) if p.isdigit() else p for p in d.split("*")]
+        if is_product(d):
+            return list(factors(d))
         return [d]
 
     def unify_products(self, a: list, b: list) -> bool:
@@ -200,7 +200,7 @@ class Inference:
         for d in program.decls:
             dims = tuple(d.dims) if d.dims else SCALAR
             # R^(m*n) names m and n too, so that no guessed size is called m or n
-            self.dim_names.update(p for x in dims if isinstance(x, str) for p in x.split("*") if not p.isdigit())
+            self.dim_names.update(p for x in dims for p in dim_names(x))
             if d.name in self.declared and tuple(self.declared[d.name].dims or SCALAR) != dims:
                 old = self.declared[d.name]
                 raise ShapeError(f"{d.name} is declared twice: {fmt_shape(old.dims or SCALAR)} and {fmt_shape(dims)}",
@@ -702,14 +702,14 @@ def widened(term: Node, how: str, shape: Shape) -> Node:
 def resolve_bars(m: Bars, how: str) -> Node:
     if how == "det":
         return Det(m.arg, shape=SCALAR, span=m.span)
-    return Elementwise("abs", m.arg, shape=SCALAR, span=m.span)
+    return Elementwise(ops.ABS.name, m.arg, shape=SCALAR, span=m.span)
 
 
 def var_power(m: VarPower, shape: Shape) -> Node:
     """a^b = exp(b log a): the chain rule then gives b a^(b-1) da + a^b log(a) db."""
-    log = Elementwise("log", m.arg, shape=m.arg.shape, span=m.arg.span)
+    log = Elementwise(ops.LOG.name, m.arg, shape=m.arg.shape, span=m.arg.span)
     if m.exp.shape == SCALAR or log.shape == SCALAR:
         inner = Mul((m.exp, log) if m.exp.shape == SCALAR else (log, m.exp), shape=shape, span=m.span)
     else:
         inner = Hadamard(m.exp, log, shape=shape, span=m.span)
-    return Elementwise("exp", inner, shape=shape, span=m.span)
+    return Elementwise(ops.EXP.name, inner, shape=shape, span=m.span)

@@ -8,6 +8,7 @@ import numpy as np
 from . import limits, ops
 from .evaluate import evaluate
 from .layout import arrange, kind, tensor_from_flat
+from .dims import dim_names, factors
 from .nodes import (Call, Det, Elementwise, EPow, Inverse, LogDet, Node, Power, Sym, children, walk)
 from .shapes import Typed
 
@@ -33,7 +34,7 @@ def domains(nodes: list[Node]) -> tuple[set[str], set[str]]:
 
 
 def pick_sizes(dims, rng, lo=2, hi=5) -> dict[str, int]:
-    names = [p for d in dims if isinstance(d, str) for p in d.split("*") if not p.isdigit()]
+    names = [p for d in dims for p in dim_names(d)]
     values = list(range(lo, hi + 1))
     rng.shuffle(values)
     out = {}
@@ -46,8 +47,8 @@ def dim_value(d, sizes) -> int:
     if isinstance(d, int):
         return d
     v = 1
-    for part in str(d).split("*"):
-        v *= int(part) if part.isdigit() else sizes[part]
+    for part in factors(d):
+        v *= part if isinstance(part, int) else sizes[part]
     return v
 
 

@@ -7,6 +7,7 @@ import keyword
 from fractions import Fraction
 
 from .. import ops
+from ..dims import dim_names, factors, is_product
 from ..nodes import SCALAR, Call, Elementwise, Node, Sym, Transpose, children, walk
 from .base import Renderer
 
@@ -43,7 +44,7 @@ def py_name(name: str) -> str:
 def dim_code(d) -> str:
     if isinstance(d, int):
         return str(d)
-    return " * ".join(p if p.isdigit() else f"_d_{p}" for p in str(d).split("*"))
+    return " * ".join(str(p) if isinstance(p, int) else f"_d_{p}" for p in factors(d))
 
 
 def number(v: Fraction) -> str:
@@ -261,11 +262,11 @@ def dim_sources(symbols: dict, used_dims: set[str]) -> tuple[list[tuple[str, str
     products: list[tuple[list[str], str]] = []
     for name, info in symbols.items():
         for axis, d in enumerate(info.shape):
-            if isinstance(d, str) and "*" not in d and d not in known:
+            if isinstance(d, str) and not is_product(d) and d not in known:
                 known[d] = f"{py_name(name)}.shape[{axis}]"
             elif isinstance(d, str):
-                products.append((d.split("*"), f"{py_name(name)}.shape[{axis}]"))
-    needed = {q for d in used_dims for q in str(d).split("*") if not q.isdigit()}
+                products.append(([str(p) for p in factors(d)], f"{py_name(name)}.shape[{axis}]"))
+    needed = {q for d in used_dims for q in dim_names(d)}
     order = [d for d in sorted(known) if d in needed or any(d in parts for parts, _ in products)]
     params: list[str] = []
     while True:
@@ -295,7 +296,7 @@ def needed_dims(nodes: list[Node], symbols) -> set[str]:
         for n in walk(root):
             for d in n.shape or ():
                 if isinstance(d, str):
-                    out.update(p for p in d.split("*") if not p.isdigit())
+                    out.update(dim_names(d))
             if hasattr(n, "name") and type(n).__name__ == "Size":
                 out.add(n.name)
     return out
