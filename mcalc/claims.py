@@ -269,9 +269,9 @@ def check_typed(t, wrt: str, claim: str, layout: str, order: int, flatten: bool)
                      f"prints: {correct.text}")
     self_check(correct)
     tc = typed_claim(claim, correct)
-    claim_node, _ = inline(tc)
-    claim_node = simplify_(with_units(claim_node, correct))
-    return decide(t, correct, claim, tc.body.shape, claim_node, layout, order, flatten, notes)
+    written, _ = inline(tc)
+    written = with_units(written, correct)
+    return decide(t, correct, claim, tc.body.shape, simplify_(written), layout, order, flatten, notes, written)
 
 
 def self_check(correct: Result) -> None:
@@ -297,7 +297,11 @@ def difference_text(a, b) -> str:
     return min((render_text(plain), render_text(expanded)), key=len)
 
 
-def decide(t, correct: Result, claim: str, claim_shape, claim_node, layout, order, flatten, notes) -> CheckResult:
+def decide(t, correct: Result, claim: str, claim_shape, claim_node, layout, order, flatten, notes,
+           written=None) -> CheckResult:
+    """`claim_node` is the simplified claim, `written` the claim as written (bindings inlined):
+    the numbers are taken from what was written, so that a simplification (sqrt(x) ./ sqrt(x)
+    to ones) cannot hide where the claim is undefined."""
     from .simplify import tidy, transpose
     want_node, _ = inline_result(correct)
     shape_ok = squeeze(claim_shape) == squeeze(correct.shape)
@@ -308,13 +312,17 @@ def decide(t, correct: Result, claim: str, claim_shape, claim_node, layout, orde
     def compare(a, b) -> Comparison:
         return compare_numerically(([], a), ([], b), base_prog, ref, indices=indices)
 
+    written = claim_node if written is None else written
+
     def same(node) -> Comparison:
-        return compare(claim_node, node)
+        return compare(written, node)
 
     difference = None
     if shape_ok:
         exact = tidy(claim_node) == tidy(want_node)
-        cmp = Comparison(0.0) if exact else same(want_node)
+        cmp = same(want_node)
+        if exact and cmp.undefined is None:
+            cmp = Comparison(0.0, cmp.sampled)
         if cmp.equal:
             how = "same canonical form" if exact else f"equal on {cmp.sampled}"
             return CheckResult(True, claim, claim_shape, correct, exact=exact, max_rel_error=cmp.rel_error,
