@@ -17,6 +17,7 @@ from ..program import canonical_name
 from ..result import Result
 from ..shapes import fmt_shape
 from ..simplify import hcat, mul, num, numel, simplify, tidy, transpose, vec, zero
+from ..zerotest import drop_zero_terms
 from .engine import Differentiator, Linear, adjoint, free_names, jac
 
 # --wrt x, x[i], X[i,j] (a joint (t,s) is read apart)
@@ -135,7 +136,7 @@ def derive_entry(t, name: str, indices: tuple, order: int):
     memo: dict = {}
     f = simplify(body, memo)
     D = partial(f, var, info.shape, indices, is_symmetric(info))
-    node, lets = refold(D, values, lambda v: simplify(v, memo))
+    node, lets = refold(D, values, lambda v: simplify(v, memo), taken=set(t.symbols) | set(t.dims))
     sub = ",".join(indices)
     notes = [f"the derivative with respect to the entry {var}[{sub}]: it has the shape of f; e_i is the i-th "
              f"unit vector"] + ([symmetric_note(var, "entry")] if is_symmetric(info) else [])
@@ -153,7 +154,7 @@ def derive_stack(t, name: str, order: int):
     xshape = info.shape
     indices = ("k",) if xshape[1] == 1 else ("k", "l")
     D = partial(f, var, xshape, indices, is_symmetric(info))
-    node, lets = refold(D, values, lambda v: simplify(v, memo))
+    node, lets = refold(D, values, lambda v: simplify(v, memo), taken=set(t.symbols) | set(t.dims))
     shape = (dim_product((f.shape[0], dim_product(xshape))), f.shape[1])
     order_note = "k = 1…p" if len(indices) == 1 else "(k, l) in column-major order"
     notes = [f"--stack: the partial derivatives ∂F/∂{var}_{''.join(indices)} below, stacked vertically for "
@@ -185,7 +186,7 @@ def derive_joint(t, wrt: str, layout: str, order: int):
     K = len(names)
     transposed = layouts.transposed(f.shape, (K, 1), layout, computed="numerator")
     D = tidy(transpose(J)) if transposed else tidy(J)
-    node, lets = refold(D, values, lambda v: simplify(v, memo))
+    node, lets = refold(D, values, lambda v: simplify(v, memo), taken=set(t.symbols) | set(t.dims))
     shape = result_shape(f.shape, (K, 1), layout)
     notes = [f"joint derivative with respect to ({', '.join(names)}), stacked as a vector of {K} scalars"]
     return Result(t.source, wrt, layout, 1, t, node, shape, lets, notes, function=f, var_shape=(K, 1),
@@ -212,7 +213,8 @@ def derive_var(t, wrt: str, layout: str, order: int, flatten: bool):
     if transposed:
         D = tidy(transpose(D))
     notes.extend(layouts.notes(f.shape, xshape, layout))
-    node, lets = refold(D, values, lambda v: simplify(v, memo))
+    D = drop_zero_terms(D, notes)
+    node, lets = refold(D, values, lambda v: simplify(v, memo), taken=set(t.symbols) | set(t.dims))
     tensor, index = None, None
     if len(rshape) > 2:
         fd = tuple(xshape) if order == 2 else f_dims(f.shape)
