@@ -297,7 +297,7 @@ class Sampler:
             too = too_large(self.typed, None, sizes)
             if too:
                 from .errors import LimitError
-                raise LimitError(f"cannot compare on random data: {too}")
+                raise LimitError(f"cannot compare the claim on random data: {too}")
             env = {name: draw_value(info, self.rng, sizes, self.restricted.get(name, frozenset()))
                    for name, info in self.typed.free_symbols().items()}
             for name, d in self.indices:
