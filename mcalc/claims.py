@@ -14,6 +14,7 @@ from .dims import dim_names
 from .nodes import Node, Sym
 from .nodes import replace as replace_node
 from .parse import Binding, Decl, Program, parse_program
+from .report import homework_status, points_text, wrong_details  # noqa: F401
 from .shapes import fmt_shape, infer
 
 
@@ -755,42 +756,10 @@ def run_homework(problems: list[Problem]) -> list[Outcome]:
     return [grade(p) for p in problems]
 
 
-def homework_status(outcomes: list[Outcome]) -> int:
-    """2 if any problem is malformed, else 1 if any claim is wrong, else 0."""
-    if any(o.error is not None for o in outcomes):
-        return 2
-    return 0 if all(o.ok for o in outcomes) else 1
 
 
-def wrong_details(o: Outcome) -> list[str]:
-    """What a wrong answer's row says: the correct derivative, claim − derivative, the layout in
-    which the claim is right, the notes (a symmetric variable's sym(G)), a derivation's first
-    broken line."""
-    r = o.result
-    if r is None or o.ok:
-        return []
-    out = []
-    bad = o.broken_line
-    if bad is not None and bad.role != "derivative":
-        out.append(bad.message)
-        if bad.difference:
-            out.append(f"line {bad.number} - {'df' if bad.role == 'differential' else 'f'}: {bad.difference}")
-    if not r.ok:
-        out.append(f"correct ({r.correct.layout} layout): {r.correct.text}")
-        if r.difference:
-            out.append(f"claim - derivative: {r.difference}")
-        if r.other_layout:
-            out.append(f"the claim is right in the {r.other_layout} layout")
-        elif "transpose" in r.message:
-            out.append("the claim is the transpose of the derivative")
-        elif not r.difference:
-            out.append(r.message)
-        out.extend(n for n in r.notes if "symmetric" in n)
-    return out
 
 
-def points_text(v: float) -> str:
-    return str(int(v)) if float(v).is_integer() else f"{v:g}"
 
 
 def junit_xml(outcomes: list[Outcome], suite: str, file_error: str | None = None) -> str:

@@ -342,7 +342,7 @@ def equal_json(r, opts: Options, out: Output) -> None:
 
 # ---- homework files -----------------------------------------------------------------------------------
 def homework_summary(h: Homework) -> str:
-    from .claims import points_text
+    from .report import points_text
     errors = sum(1 for o in h.outcomes if o.error is not None)
     wrong = sum(1 for o in h.outcomes if o.error is None and not o.ok)
     earned = sum(o.earned for o in h.outcomes)
@@ -352,7 +352,7 @@ def homework_summary(h: Homework) -> str:
 
 
 def homework_errors(h: Homework, out: Output) -> None:
-    from .claims import homework_status
+    from .report import homework_status
     for o in h.outcomes:
         if o.error is not None:
             out.err(f"mcalc: error: {o.problem.where_}: {o.error}")
@@ -380,7 +380,7 @@ def homework_rich(h: Homework, opts: Options, out: Output) -> None:
 
 @presents(Homework, "text")
 def homework_text(h: Homework, opts: Options, out: Output) -> None:
-    from .claims import points_text, wrong_details
+    from .report import points_text, wrong_details
     for o in h.outcomes:
         pts = f"[{points_text(o.earned)}/{points_text(o.problem.points)}]"
         if o.ok:

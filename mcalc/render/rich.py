@@ -120,7 +120,7 @@ def render_claim(r) -> str:
 def homework_renderable(path, outcomes, summary: str | None = None):
     """The homework table. Every piece of user text is a Text, never markup: `[x]` and `[/b]`
     print as written."""
-    from ..claims import points_text, wrong_details
+    from ..report import points_text, wrong_details
     table = Table(title=Text(f"mcalc check {path}"), title_justify="left")
     table.add_column("problem")
     table.add_column("points")
