@@ -81,6 +81,12 @@ class Evaluator(Renderer):
         e[k, 0] = 1.0
         return e
 
+    def _render_Apply(self, n):
+        """env[fn] holds the function's callables: value, gradient / Jacobian and Hessian."""
+        u = np.asarray(self.render(n.arg), dtype=float)
+        out = self.env[n.fn][n.order](u.reshape(-1) if u.shape != (1, 1) else u.reshape(1))
+        return np.asarray(out, dtype=float).reshape(self.size(n.shape))
+
     def _render_HCat(self, n):
         return np.hstack([np.atleast_2d(self.render(a)) for a in n.args])
 

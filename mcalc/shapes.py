@@ -7,7 +7,7 @@ from typing import Callable
 
 from . import limits
 from .errors import LimitError, ShapeError
-from .nodes import (SCALAR, HCat, Add, Commutation, Delta, Det, Diag, Dim, Div, Elementwise, EPow, HadDiv,
+from .nodes import (SCALAR, Apply, HCat, Add, Commutation, Delta, Det, Diag, Dim, Div, Elementwise, EPow, HadDiv,
                     Hadamard, Identity, Inverse, Kron, LogDet, Mul, Neg, Node, Norm, Num, Ones,
                     Power, Shape, Size, Sum, Sym, Trace, Transpose, Unit, Vec, Zero, walk)
 from .parse import Decl, Program, is_greek
@@ -329,6 +329,20 @@ def s_add(I, n, *shapes):
 @rule(Neg, Elementwise, EPow)
 def s_same(I, n, a):
     return a
+
+
+@rule(Apply)
+def s_apply(I, n, arg):
+    """f: R^m -> R^k applied to u ∈ R^m: f(u) is k×1, ∇f(u) m×1, J_f(u) k×m, ∇²f(u) m×m."""
+    m, k = as_term(n.domain), as_term(n.codomain)
+    I.need(I.unify_shapes(arg, (m, 1)),
+           lambda: f"{n.fn} takes R^{fmt_dim(n.domain)}, not {I.show(n.arg)}" if n.domain != 1 else
+           f"{n.fn} takes a scalar, not {I.show(n.arg)}", n)
+    if n.order == 0:
+        return (k, 1)
+    if n.order == 2:
+        return (m, m)
+    return (m, 1) if n.codomain == 1 else (k, m)
 
 
 @rule(HCat)

@@ -7,12 +7,13 @@ Each constructor preserves shape and returns its input unchanged when nothing ap
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from fractions import Fraction
 from typing import Callable
 
 from . import limits
 from .errors import LimitError
-from .nodes import (SCALAR, HCat, Add, Commutation, Delta, Det, Diag, Dim, Div, Elementwise, EPow, HadDiv,
+from .nodes import (SCALAR, Apply, HCat, Add, Commutation, Delta, Det, Diag, Dim, Div, Elementwise, EPow, HadDiv,
                     Hadamard, Identity, Inverse, Kron, LogDet, Mul, Neg, Node, Norm, Num, Ones, Power,
                     Shape, Size, Sum, Sym, Trace, Transpose, Vec, Zero, children, map_children, walk)
 from .shapes import dim_product
@@ -755,6 +756,7 @@ REWRITES: dict[type, Callable[..., Node]] = {
     Diag: lambda n, a: diag(a),
     Norm: lambda n, a: norm(a, n.kind),
     HCat: lambda n, *a: hcat(*a),
+    Apply: lambda n, a: replace(n, arg=a) if a is not n.arg else n,
     Elementwise: lambda n, a: elementwise(n.fn, a),
     Identity: lambda n: identity(n.shape[0]),          # I_1 and a 1×1 ones are the number 1
     Ones: lambda n: ones(n.shape),

@@ -69,7 +69,26 @@ def sample(t: Typed, rng, sizes: dict[str, int], nodes: list[Node]) -> dict[str,
         if info.symmetric:
             a = (a + a.T) / 2
         env[name] = a
+    for sig in t.program.functions:
+        env[sig.name] = random_function(dim_value(sig.domain, sizes), dim_value(sig.codomain, sizes), rng)
     return env
+
+
+def random_function(m: int, k: int, rng) -> tuple:
+    """A random smooth f: R^m -> R^k with its exact derivatives, (f, ∇f or J_f, ∇²f):
+    k = 1: f(u) = ½ uᵀ Q u + cᵀ sin(u) + bᵀ u, ∇f = Q u + c ∘ cos(u) + b, ∇²f = Q − diag(c ∘ sin(u)) (Q symmetric);
+    k > 1: g(u) = tanh(M u + c), J_g = diag(1 − tanh²(M u + c)) M (no Hessian: it is a tensor)."""
+    if k == 1:
+        Q = rng.standard_normal((m, m))
+        Q = (Q + Q.T) / 2
+        c, b = rng.standard_normal(m), rng.standard_normal(m)
+        return (lambda u: 0.5 * u @ Q @ u + c @ np.sin(u) + b @ u,
+                lambda u: Q @ u + c * np.cos(u) + b,
+                lambda u: Q - np.diag(c * np.sin(u)))
+    M, c = rng.standard_normal((k, m)) / np.sqrt(m), rng.standard_normal(k)
+    return (lambda u: np.tanh(M @ u + c),
+            lambda u: (1 - np.tanh(M @ u + c) ** 2)[:, None] * M,
+            None)
 
 
 def f_axes(value: np.ndarray, fshape) -> np.ndarray:

@@ -42,6 +42,9 @@ class TextRenderer(Renderer):
     def _render_Sym(self, n):
         return n.name
 
+    def _render_Apply(self, n):
+        return f"{n.callable_name}({self.render(n.arg)})"
+
     def _render_Size(self, n):
         return n.name
 
