@@ -43,12 +43,8 @@ class Evaluator(Renderer):
         return hit
 
     def dim(self, d) -> int:
-        if isinstance(d, int):
-            return d
-        out = 1
-        for part in str(d).split("*"):
-            out *= int(part) if part.isdigit() else self.dims[part]
-        return out
+        from .shapes import eval_dim
+        return eval_dim(d, self.dims)
 
     def size(self, shape) -> tuple[int, ...]:
         return tuple(self.dim(d) for d in shape)

@@ -67,6 +67,39 @@ def dim_product(dims) -> Dim:
     return "*".join(([str(num)] if num != 1 else []) + sorted(names))
 
 
+def dim_sum(dims) -> Dim:
+    """Sum of resolved dims (the length of a stacked vector [x; y]): ints add, other terms join
+    with '+' in sorted order (m+n = n+m); each term is a name or a product m*n."""
+    total, terms = 0, []
+    for d in dims:
+        for part in str(d).split("+"):
+            if part.isdigit():
+                total += int(part)
+            else:
+                terms.append(part)
+    if not terms:
+        return total
+    return "+".join(sorted(terms) + ([str(total)] if total else []))
+
+
+def dim_names(d) -> list[str]:
+    """The size names a dimension is made of: 'm*n+p' → [m, n, p]."""
+    return [p for t in str(d).split("+") for p in t.split("*") if p and not p.isdigit()]
+
+
+def eval_dim(d, sizes) -> int:
+    """A dimension's value, given the sizes of its names: sums of products of names and ints."""
+    if isinstance(d, int):
+        return d
+    total = 0
+    for term in str(d).split("+"):
+        v = 1
+        for part in term.split("*"):
+            v *= int(part) if part.isdigit() else sizes[part]
+        total += v
+    return total
+
+
 @dataclass
 class SymbolInfo:
     name: str
@@ -347,16 +380,16 @@ def s_apply(I, n, arg):
 
 @rule(HCat)
 def s_hcat(I, n, *shapes):
-    cols = 0
+    cols = []
     for arg, s in zip(n.args, shapes):
         I.need(I.u.unify(shapes[0][0], s[0]), lambda: f"cannot put {I.show(n.args[0])} and {I.show(arg)} side by side", n)
         c = I.u.find(s[1])
         if isinstance(c, Var):
             I.u.unify(c, 1)
             c = 1
-        I.need(isinstance(c, int), lambda: f"[...] needs columns of known width; {I.show(arg)} has {fmt_dim(c)}", n)
-        cols += c
-    return (shapes[0][0], cols)
+        I.need(isinstance(c, (int, str)), lambda: f"[...] needs columns of known width; {I.show(arg)} has {fmt_dim(c)}", n)
+        cols.append(c)
+    return (shapes[0][0], dim_sum(cols))
 
 
 @rule(Mul)

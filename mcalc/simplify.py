@@ -16,7 +16,7 @@ from .errors import LimitError
 from .nodes import (SCALAR, Apply, HCat, Add, Commutation, Delta, Det, Diag, Dim, Div, Elementwise, EPow, HadDiv,
                     Hadamard, Identity, Inverse, Kron, LogDet, Mul, Neg, Node, Norm, Num, Ones, Power,
                     Shape, Size, Sum, Sym, Trace, Transpose, Vec, Zero, children, map_children, walk)
-from .shapes import dim_product
+from .shapes import dim_product, dim_sum
 
 ONE = Fraction(1)
 
@@ -727,7 +727,7 @@ def diag(x: Node) -> Node:
 def hcat(*args: Node) -> Node:
     if len(args) == 1:
         return args[0]
-    cols = sum(a.shape[1] for a in args)
+    cols = dim_sum([a.shape[1] for a in args])
     return HCat(tuple(args), shape=(args[0].shape[0], cols))
 
 

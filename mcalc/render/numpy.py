@@ -7,6 +7,7 @@ import keyword
 from fractions import Fraction
 
 from ..nodes import SCALAR, Node, Sym, Transpose, children, walk
+from ..shapes import dim_names
 from .base import Renderer
 
 HELPERS = '''import numpy as _np
@@ -59,6 +60,8 @@ def py_name(name: str) -> str:
 def dim_code(d) -> str:
     if isinstance(d, int):
         return str(d)
+    if "+" in str(d):
+        return "(" + " + ".join(dim_code(t) for t in str(d).split("+")) + ")"
     return " * ".join(p if p.isdigit() else f"_d_{p}" for p in str(d).split("*"))
 
 
@@ -275,7 +278,7 @@ def dim_sources(symbols: dict, used_dims: set[str]) -> tuple[list[tuple[str, str
                 known[d] = f"{py_name(name)}.shape[{axis}]"
             elif isinstance(d, str):
                 products.append((d.split("*"), f"{py_name(name)}.shape[{axis}]"))
-    needed = {q for d in used_dims for q in str(d).split("*") if not q.isdigit()}
+    needed = {q for d in used_dims for q in dim_names(d)}
     order = [d for d in sorted(known) if d in needed or any(d in parts for parts, _ in products)]
     params: list[str] = []
     while True:
@@ -305,7 +308,7 @@ def needed_dims(nodes: list[Node], symbols) -> set[str]:
         for n in walk(root):
             for d in n.shape or ():
                 if isinstance(d, str):
-                    out.update(p for p in d.split("*") if not p.isdigit())
+                    out.update(dim_names(d))
             if hasattr(n, "name") and type(n).__name__ == "Size":
                 out.add(n.name)
     return out
