@@ -73,16 +73,18 @@ def random_function(m: int, k: int, rng) -> tuple:
     """A random smooth f: R^m -> R^k with its exact derivatives, (f, ∇f or J_f, ∇²f):
     k = 1: f(u) = ½ uᵀ Q u + cᵀ sin(u) + bᵀ u, ∇f = Q u + c ∘ cos(u) + b, ∇²f = Q − diag(c ∘ sin(u)) (Q symmetric);
     k > 1: g(u) = tanh(M u + c), J_g = diag(1 − tanh²(M u + c)) M (no Hessian: it is a tensor)."""
+    def flat(u):                    # a float (R) or a vector
+        return np.asarray(u, dtype=float).reshape(-1)
     if k == 1:
         Q = rng.standard_normal((m, m))
         Q = (Q + Q.T) / 2
         c, b = rng.standard_normal(m), rng.standard_normal(m)
-        return (lambda u: 0.5 * u @ Q @ u + c @ np.sin(u) + b @ u,
-                lambda u: Q @ u + c * np.cos(u) + b,
-                lambda u: Q - np.diag(c * np.sin(u)))
+        return (lambda u: 0.5 * flat(u) @ Q @ flat(u) + c @ np.sin(flat(u)) + b @ flat(u),
+                lambda u: Q @ flat(u) + c * np.cos(flat(u)) + b,
+                lambda u: Q - np.diag(c * np.sin(flat(u))))
     M, c = rng.standard_normal((k, m)) / np.sqrt(m), rng.standard_normal(k)
-    return (lambda u: np.tanh(M @ u + c),
-            lambda u: (1 - np.tanh(M @ u + c) ** 2)[:, None] * M,
+    return (lambda u: np.tanh(M @ flat(u) + c),
+            lambda u: (1 - np.tanh(M @ flat(u) + c) ** 2)[:, None] * M,
             None)
 
 

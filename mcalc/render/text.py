@@ -170,20 +170,22 @@ class TextRenderer(Renderer):
         return f"{self.parenthesize(n.left, P[Kron])} ⊗ {self.parenthesize(n.right, P[Kron] + 1)}"
 
     def _render_HCat(self, n):
-        return "[" + ", ".join(self.block(a) for a in n.args) + "]"
+        """[A, B]: the width of each block must be known, so constants in it are sized (I_n,
+        ones_m, as inside ⊗) and a zero block says its size (0 ones_m ones_n^T)."""
+        self.in_kron += 1
+        try:
+            return "[" + ", ".join(self.block(a) for a in n.args) + "]"
+        finally:
+            self.in_kron -= 1
 
     def block(self, a) -> str:
-        """A block of [A, B]: a zero block says its size (0 ones_m ones_n^T), which a bare 0 leaves open."""
         from ..nodes import Zero
         if not isinstance(a, Zero) or a.shape == (1, 1):
             return self.render(a)
-
-        def ones(d):
-            parts = [p for p in str(d).split("*")]
-            one = " ⊗ ".join(f"{self.ones_symbol}_{p}" for p in parts)
-            return f"({one})" if len(parts) > 1 else one
         rows, cols = a.shape
-        return "0" + (f" {ones(rows)}" if rows != 1 else "") + (f" {ones(cols)}{self.transposed}" if cols != 1 else "")
+        one = self.ones_symbol
+        return "0" + (f" {self.sized(one, rows)}" if rows != 1 else "") + \
+            (f" {self.sized(one, cols)}{self.transposed}" if cols != 1 else "")
 
     def call(self, name, n):
         return f"{name}({self.render(n.arg)})"
