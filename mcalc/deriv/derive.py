@@ -285,10 +285,10 @@ def index_strings(f: Node, var: str, xshape, fd, order: int = 1, symmetric: bool
     from .index import index_form, terms_text
     df = Differentiator(var, xshape, symmetric)(f)
     try:
-        terms, fi, xi = index_form(df, f.shape, xshape)
+        terms, fi, xi, splits = index_form(df, f.shape, xshape)
     except DiffError:
         return None
-    keep = set(fi) | set(xi)
+    keep = set(fi) | set(xi) | {p for s in splits.values() for p in s[:2]}
     name = "f" if len(fd) == 1 else "F"
     x = var
     text = terms_text(terms, keep, render_text, lambda s: f"({s})", lambda i: f"_{i}", lambda s: f"sum_{''.join(s)} ")
@@ -296,6 +296,11 @@ def index_strings(f: Node, var: str, xshape, fd, order: int = 1, symmetric: bool
     tex = terms_text(terms, keep, render_latex, lambda s: rf"\left({s}\right)", lambda i: f"_{{{i}}}",
                      lambda s: rf"\sum_{{{''.join(s)}}} ")
     tex = tex.replace("δ", r"\delta")
+    if splits:          # the rows and columns of A ⊗ B: i = (i1 − 1) p + i2
+        said = [(i, a, b, str(size)) for i, (a, b, size) in splits.items()]
+        text += " where " + ", ".join(f"{i} = ({a} - 1) {s} + {b}" for i, a, b, s in said)
+        uni += " where " + ", ".join(f"{i} = ({a} − 1)·{s} + {b}" for i, a, b, s in said)
+        tex += r",\quad " + r",\ ".join(rf"{i} = ({a} - 1)\,{s} + {b}" for i, a, b, s in said)
     from ..steps import tex_name
     I, K = "".join(fi), "".join(xi)
     if order == 2:
