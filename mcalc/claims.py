@@ -44,7 +44,7 @@ def typed_claim(claim: str, result: Result):
     """Type the claim in the formula's context: its symbols with their shapes, its bindings."""
     t = result.typed
     try:
-        own = parse_program(claim)
+        own = parse_program(claim, known=t.program.functions)
     except McalcError as e:
         raise e.with_source(claim)
     decls = [Decl(name, info.shape, info.symmetric, Span(0, 0))
@@ -67,15 +67,16 @@ def typed_claim(claim: str, result: Result):
     # or 0) take the derivative's; a claim of another shape is typed on its own.
     # every size of the formula is a size in the claim too, also one no symbol carries (p in
     # `tr(I_p ⊗ B)` or in `t ones^T ones`): `p I` is a number times I
-    dims = tuple(sorted({p for d in t.dims for p in str(d).split("*") if not p.isdigit()}))
+    from .shapes import dim_names
+    dims = tuple(sorted({p for d in t.dims for p in dim_names(d)}))
     expected = Program(tuple(decls) + (Decl("_claim", result.shape, False, Span(0, 0)),),
                        bindings + (Binding("_claim", own.body, Span(0, len(claim))),),
-                       Sym("_claim", span=Span(0, len(claim))), claim, dims)
+                       Sym("_claim", span=Span(0, len(claim))), claim, dims, t.program.functions)
     try:
         tc = infer(expected)
     except McalcError:
         try:
-            tc = infer(Program(tuple(decls), bindings, own.body, claim, dims))
+            tc = infer(Program(tuple(decls), bindings, own.body, claim, dims, t.program.functions))
         except McalcError as e:
             raise e.with_source(claim)
     unknown = [n for n, info in tc.symbols.items()

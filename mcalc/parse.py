@@ -12,7 +12,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 
 from . import limits, reading
 from .errors import LimitError, McalcError, ParseError, Span
-from .nodes import (Add, Commutation, HCat, Det, Diag, Div, ELEMENTWISE, Elementwise, EPow, HadDiv, Hadamard, Identity,
+from .nodes import (Add, Apply, Commutation, HCat, Det, Diag, Div, ELEMENTWISE, Elementwise, EPow, HadDiv, Hadamard, Identity,
                     Inverse, Kron, LogDet, Mul, Neg, Node, Norm, Num, Ones, Power, Sum, Sym,
                     Trace, Transpose, Vec, Zero)
 
@@ -50,6 +50,16 @@ class Decl:
 
 
 @dataclass(frozen=True, slots=True)
+class Signature:
+    """f: R^m -> R^k, a function left abstract; domain and codomain are dimensions (1 for R)."""
+    name: str
+    domain: int | str
+    codomain: int | str
+    span: Span
+    source: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Binding:
     name: str
     value: Node
@@ -64,6 +74,7 @@ class Program:
     source: str
     dims: tuple[str, ...] = ()      # more dimension names (a claim knows its formula's)
     notes: tuple[str, ...] = ()     # how ambiguous input was read (SPEC §1: never a silent misread)
+    functions: tuple[Signature, ...] = ()
 
 
 def grammar_path() -> Path:
@@ -127,9 +138,10 @@ FUNCTION_NAMES = sorted(set(CALLS) | set(ELEMENTWISE) | {"kron", "norm"})
 class Build(Transformer):
     """One method per grammar alias; each builds one node (shapes come later)."""
 
-    def __init__(self, source: str = ""):
+    def __init__(self, source: str = "", functions: dict | None = None):
         super().__init__()
         self.source = source
+        self.functions = functions or {}     # name → Signature of the declared abstract functions
         self.grouped: set[int] = set()      # ids of bracketed sums, which a + b + c must not flatten
         self.before_bracket: list[Sym] = []  # symbols written directly before '(': calls or products
 
@@ -182,10 +194,59 @@ class Build(Transformer):
         return Neg(a, span=span_of(meta))
 
     def matmul(self, meta, a, b):
+        if self.functions:
+            applied = self.applied(a, b)
+            if applied is not None:
+                return applied
         return Mul((a, b), span=span_of(meta))     # binary: x^T A x x is (x^T A x) x, a scalar times x
 
     def div(self, meta, a, b):
         return Div(a, b, span=span_of(meta))
+
+    # abstract functions: f(u), grad_f(u), hess_f(u), J_g(u) for a declared f: R^m -> R^k
+    DERIVATIVE_PREFIX = {"grad_": 1, "J_": 1, "hess_": 2}
+
+    def function_of(self, n: Node):
+        """(signature, order) when n names a declared function or one of its derivatives."""
+        if not isinstance(n, Sym) or n.span is None:
+            return None
+        if n.name in self.functions:
+            return self.functions[n.name], 0
+        for prefix, order in self.DERIVATIVE_PREFIX.items():
+            sig = self.functions.get(n.name[len(prefix):]) if n.name.startswith(prefix) else None
+            if sig is None:
+                continue
+            if prefix == "grad_" and sig.codomain != 1:
+                raise ParseError(f"{sig.name} is vector-valued: its derivative is the Jacobian J_{sig.name}", n.span)
+            if prefix == "J_" and sig.codomain == 1:
+                raise ParseError(f"{sig.name} is scalar-valued: its derivative is the gradient grad_{sig.name}", n.span)
+            return sig, order
+        return None
+
+    def applied(self, a, b):
+        """f (u) is the call f(u) when f is declared a function; in x^T f(u) the call is the last
+        factor, and f(u)^T is (f(u))^T: postfix operators that begin at f's bracket apply to the call."""
+        head, rest = a, None
+        if isinstance(a, Mul) and len(a.args) == 2 and id(a) not in self.grouped:
+            head, rest = a.args[1], a.args[0]
+        found = self.function_of(head)
+        if found is None:
+            return None
+        sig, order = found
+        at = head.span.end
+        while at < len(self.source) and self.source[at] in " \t":
+            at += 1
+        if at >= len(self.source) or self.source[at] != "(":
+            raise ParseError(f"{head.name} is a function; write {head.name}(...)", head.span)
+        posts, arg = [], b
+        while isinstance(arg, (Transpose, Power, EPow, Inverse)) and arg.span and arg.span.start == at:
+            posts.append(arg)
+            arg = arg.arg
+        span = Span(head.span.start, (posts[-1].span.end if posts else b.span.end + 1) if b.span else head.span.end)
+        out = Apply(sig.name, arg, order, sig.domain, sig.codomain, span=span)
+        for p in reversed(posts):
+            out = replace(p, arg=out)
+        return out if rest is None else Mul((rest, out), span=span_of_pair(rest, out))
 
     def hadamard(self, meta, a, op, b):
         return Hadamard(a, b, span=span_of(meta))
@@ -257,6 +318,14 @@ class Build(Transformer):
     def binding(self, meta, name, value):
         return Binding(canonical_name(str(name)), value, span_of(meta))
 
+    def signature(self, meta, name, domain, arrow, codomain):
+        for dims, side in ((domain, "from"), (codomain, "to")):
+            if dims and dims[1] != 1:
+                raise ParseError(f"a function maps R or R^n to R or R^m; {name} maps {side} a matrix space",
+                                 span_of(meta), f"write {name}: R^n -> R or {name}: R^n -> R^m")
+        return Signature(canonical_name(str(name)), domain[0] if domain else 1, codomain[0] if codomain else 1,
+                         span_of(meta))
+
     def decl(self, meta, name, shape, *attrs):
         return Decl(canonical_name(str(name)), shape, bool(attrs), span_of(meta))
 
@@ -279,6 +348,10 @@ class Build(Transformer):
 
     def decls(self, meta, *decls):
         return decls
+
+
+def span_of_pair(a: Node, b: Node) -> Span | None:
+    return Span(a.span.start, b.span.end) if a.span and b.span else None
 
 
 def parse_number(tok) -> Fraction:
@@ -444,12 +517,13 @@ def tree_depth(tree) -> int:
     return best
 
 
-def parse_tree(text: str, start: str):
-    return build(text, start)[0]
+def parse_tree(text: str, start: str, functions: dict | None = None):
+    return build(text, start, functions)[0]
 
 
-def build(text: str, start: str):
-    """The statements of text and the Build that made them (it records what reading.py checks)."""
+def build(text: str, start: str, functions: dict | None = None):
+    """The statements of text and the Build that made them (it records what reading.py checks);
+    functions: the declared abstract functions, whose names before '(' are calls."""
     check_size(text)
     try:
         tree = parser().parse(text, start=start)
@@ -458,7 +532,7 @@ def build(text: str, start: str):
     if tree_depth(tree) > limits.MAX_DEPTH:
         raise LimitError(f"formula nested more than {limits.MAX_DEPTH} deep (split it with bindings: y = ...; ...)",
                          Span(0, len(text)))
-    builder = Build(text)
+    builder = Build(text, functions)
     try:
         return builder.transform(tree), builder
     except VisitError as e:
@@ -519,7 +593,8 @@ def hint_for(tok, text: str) -> str | None:
     return None
 
 
-def parse_program(text: str, where: list[str] | tuple[str, ...] = ()) -> Program:
+def parse_program(text: str, where: list[str] | tuple[str, ...] = (), known: tuple = ()) -> Program:
+    """known: signatures declared elsewhere (a claim is read with its formula's functions)."""
     statements, builder = build(text, "start")
     decls: list[Decl] = []
     for w in where:
@@ -527,11 +602,19 @@ def parse_program(text: str, where: list[str] | tuple[str, ...] = ()) -> Program
             decls.extend(replace(d, source=w) for d in parse_tree(w, "decls"))
         except McalcError as e:
             raise e.with_source(w)
+    functions = {d.name: d for d in list(known) + decls + list(statements) if isinstance(d, Signature)}
+    if functions:                    # f (u) is a call once f is known to be a function: build again
+        statements, builder = build(text, "start", functions)
+        check_function_uses(statements, functions)
+    decls = [d for d in decls if not isinstance(d, Signature)]
     bindings: list[Binding] = []
     body = None
     for i, st in enumerate(statements):
         last = i == len(statements) - 1
-        if isinstance(st, Decl):
+        if isinstance(st, Signature):
+            if last:
+                raise ParseError("the input ends with a declaration; give a formula after it", st.span)
+        elif isinstance(st, Decl):
             decls.append(replace(st, source=text))
             if last:
                 raise ParseError("the input ends with a declaration; give a formula after it", st.span)
@@ -546,10 +629,33 @@ def parse_program(text: str, where: list[str] | tuple[str, ...] = ()) -> Program
             body = st
     if len(bindings) + len(decls) > limits.MAX_SYMBOLS:
         raise LimitError(f"more than {limits.MAX_SYMBOLS} statements", Span(0, len(text)))
-    known = {d.name for d in decls} | {b.name for b in bindings}
+    known = {d.name for d in decls} | {b.name for b in bindings} | function_names(functions)
     notes = reading.calls(builder.before_bracket, text, known, FUNCTION_NAMES)
     notes += reading.run_together([b.value for b in bindings] + [body], known, is_greek)
-    return Program(tuple(decls), tuple(bindings), body, text, notes=tuple(notes))
+    return Program(tuple(decls), tuple(bindings), body, text, notes=tuple(notes),
+                   functions=tuple(functions.values()))
+
+
+def function_names(functions: dict) -> set[str]:
+    """f and the names of its derivatives: grad_f, hess_f (scalar-valued) or J_f."""
+    out = set()
+    for name, sig in functions.items():
+        out |= {name, f"hess_{name}", f"grad_{name}" if sig.codomain == 1 else f"J_{name}"}
+    return out
+
+
+def check_function_uses(statements, functions: dict) -> None:
+    """A declared function is only ever called: f alone, or f declared twice, is an error."""
+    from .nodes import walk
+    for st in statements:
+        roots = [st.value] if isinstance(st, Binding) else [st] if isinstance(st, Node) else []
+        if isinstance(st, Binding) and st.name in functions:
+            raise ParseError(f"{st.name} is declared a function and cannot be bound", st.span)
+        for root in roots:
+            for m in walk(root):
+                if isinstance(m, Sym) and (m.name in functions or any(
+                        m.name == p + f for p in Build.DERIVATIVE_PREFIX for f in functions)):
+                    raise ParseError(f"{m.name} is a function; write {m.name}(...)", m.span)
 
 
 def parse_decls(text: str) -> tuple[Decl, ...]:

@@ -7,7 +7,7 @@ from typing import Callable
 
 from . import limits
 from .errors import LimitError, ShapeError
-from .nodes import (SCALAR, HCat, Add, Commutation, Delta, Det, Diag, Dim, Div, Elementwise, EPow, HadDiv,
+from .nodes import (SCALAR, Apply, HCat, Add, Commutation, Delta, Det, Diag, Dim, Div, Elementwise, EPow, HadDiv,
                     Hadamard, Identity, Inverse, Kron, LogDet, Mul, Neg, Node, Norm, Num, Ones,
                     Power, Shape, Size, Sum, Sym, Trace, Transpose, Unit, Vec, Zero, walk)
 from .parse import Decl, Program, is_greek
@@ -65,6 +65,39 @@ def dim_product(dims) -> Dim:
     if not names:
         return num
     return "*".join(([str(num)] if num != 1 else []) + sorted(names))
+
+
+def dim_sum(dims) -> Dim:
+    """Sum of resolved dims (the length of a stacked vector [x; y]): ints add, other terms join
+    with '+' in sorted order (m+n = n+m); each term is a name or a product m*n."""
+    total, terms = 0, []
+    for d in dims:
+        for part in str(d).split("+"):
+            if part.isdigit():
+                total += int(part)
+            else:
+                terms.append(part)
+    if not terms:
+        return total
+    return "+".join(sorted(terms) + ([str(total)] if total else []))
+
+
+def dim_names(d) -> list[str]:
+    """The size names a dimension is made of: 'm*n+p' → [m, n, p]."""
+    return [p for t in str(d).split("+") for p in t.split("*") if p and not p.isdigit()]
+
+
+def eval_dim(d, sizes) -> int:
+    """A dimension's value, given the sizes of its names: sums of products of names and ints."""
+    if isinstance(d, int):
+        return d
+    total = 0
+    for term in str(d).split("+"):
+        v = 1
+        for part in term.split("*"):
+            v *= int(part) if part.isdigit() else sizes[part]
+        total += v
+    return total
 
 
 @dataclass
@@ -348,18 +381,32 @@ def s_same(I, n, a):
     return a
 
 
+@rule(Apply)
+def s_apply(I, n, arg):
+    """f: R^m -> R^k applied to u ∈ R^m: f(u) is k×1, ∇f(u) m×1, J_f(u) k×m, ∇²f(u) m×m."""
+    m, k = as_term(n.domain), as_term(n.codomain)
+    I.need(I.unify_shapes(arg, (m, 1)),
+           lambda: f"{n.fn} takes R^{fmt_dim(n.domain)}, not {I.show(n.arg)}" if n.domain != 1 else
+           f"{n.fn} takes a scalar, not {I.show(n.arg)}", n)
+    if n.order == 0:
+        return (k, 1)
+    if n.order == 2:
+        return (m, m)
+    return (m, 1) if n.codomain == 1 else (k, m)
+
+
 @rule(HCat)
 def s_hcat(I, n, *shapes):
-    cols = 0
+    cols = []
     for arg, s in zip(n.args, shapes):
         I.need(I.u.unify(shapes[0][0], s[0]), lambda: f"cannot put {I.show(n.args[0])} and {I.show(arg)} side by side", n)
         c = I.u.find(s[1])
         if isinstance(c, Var):
             I.u.unify(c, 1)
             c = 1
-        I.need(isinstance(c, int), lambda: f"[...] needs columns of known width; {I.show(arg)} has {fmt_dim(c)}", n)
-        cols += c
-    return (shapes[0][0], cols)
+        I.need(isinstance(c, (int, str)), lambda: f"[...] needs columns of known width; {I.show(arg)} has {fmt_dim(c)}", n)
+        cols.append(c)
+    return (shapes[0][0], dim_sum(cols))
 
 
 @rule(Mul)

@@ -7,15 +7,16 @@ Each constructor preserves shape and returns its input unchanged when nothing ap
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from fractions import Fraction
 from typing import Callable
 
 from . import limits
 from .errors import LimitError
-from .nodes import (SCALAR, HCat, Add, Commutation, Delta, Det, Diag, Dim, Div, Elementwise, EPow, HadDiv,
+from .nodes import (SCALAR, Apply, HCat, Add, Commutation, Delta, Det, Diag, Dim, Div, Elementwise, EPow, HadDiv,
                     Hadamard, Identity, Inverse, Kron, LogDet, Mul, Neg, Node, Norm, Num, Ones, Power,
                     Shape, Size, Sum, Sym, Trace, Transpose, Vec, Zero, children, map_children, walk)
-from .shapes import dim_product
+from .shapes import dim_product, dim_sum
 
 ONE = Fraction(1)
 
@@ -726,7 +727,7 @@ def diag(x: Node) -> Node:
 def hcat(*args: Node) -> Node:
     if len(args) == 1:
         return args[0]
-    cols = sum(a.shape[1] for a in args)
+    cols = dim_sum([a.shape[1] for a in args])
     return HCat(tuple(args), shape=(args[0].shape[0], cols))
 
 
@@ -755,6 +756,7 @@ REWRITES: dict[type, Callable[..., Node]] = {
     Diag: lambda n, a: diag(a),
     Norm: lambda n, a: norm(a, n.kind),
     HCat: lambda n, *a: hcat(*a),
+    Apply: lambda n, a: replace(n, arg=a) if a is not n.arg else n,
     Elementwise: lambda n, a: elementwise(n.fn, a),
     Identity: lambda n: identity(n.shape[0]),          # I_1 and a 1×1 ones are the number 1
     Ones: lambda n: ones(n.shape),

@@ -8,7 +8,7 @@ import numpy as np
 from . import limits
 from .evaluate import evaluate
 from .nodes import (Det, Elementwise, EPow, Inverse, LogDet, Node, Power, Sym, walk)
-from .shapes import Typed
+from .shapes import Typed, dim_names, eval_dim
 
 POSITIVE_FNS = {"log", "sqrt"}
 
@@ -32,7 +32,7 @@ def domains(nodes: list[Node]) -> tuple[set[str], set[str]]:
 
 
 def pick_sizes(dims, rng, lo=2, hi=5) -> dict[str, int]:
-    names = [p for d in dims if isinstance(d, str) for p in d.split("*") if not p.isdigit()]
+    names = [p for d in dims if isinstance(d, str) for p in dim_names(d)]
     values = list(range(lo, hi + 1))
     rng.shuffle(values)
     out = {}
@@ -42,12 +42,7 @@ def pick_sizes(dims, rng, lo=2, hi=5) -> dict[str, int]:
 
 
 def dim_value(d, sizes) -> int:
-    if isinstance(d, int):
-        return d
-    v = 1
-    for part in str(d).split("*"):
-        v *= int(part) if part.isdigit() else sizes[part]
-    return v
+    return eval_dim(d, sizes)
 
 
 def sample(t: Typed, rng, sizes: dict[str, int], nodes: list[Node]) -> dict[str, np.ndarray]:
@@ -69,7 +64,28 @@ def sample(t: Typed, rng, sizes: dict[str, int], nodes: list[Node]) -> dict[str,
         if info.symmetric:
             a = (a + a.T) / 2
         env[name] = a
+    for sig in t.program.functions:
+        env[sig.name] = random_function(dim_value(sig.domain, sizes), dim_value(sig.codomain, sizes), rng)
     return env
+
+
+def random_function(m: int, k: int, rng) -> tuple:
+    """A random smooth f: R^m -> R^k with its exact derivatives, (f, ∇f or J_f, ∇²f):
+    k = 1: f(u) = ½ uᵀ Q u + cᵀ sin(u) + bᵀ u, ∇f = Q u + c ∘ cos(u) + b, ∇²f = Q − diag(c ∘ sin(u)) (Q symmetric);
+    k > 1: g(u) = tanh(M u + c), J_g = diag(1 − tanh²(M u + c)) M (no Hessian: it is a tensor)."""
+    def flat(u):                    # a float (R) or a vector
+        return np.asarray(u, dtype=float).reshape(-1)
+    if k == 1:
+        Q = rng.standard_normal((m, m))
+        Q = (Q + Q.T) / 2
+        c, b = rng.standard_normal(m), rng.standard_normal(m)
+        return (lambda u: 0.5 * flat(u) @ Q @ flat(u) + c @ np.sin(flat(u)) + b @ flat(u),
+                lambda u: Q @ flat(u) + c * np.cos(flat(u)) + b,
+                lambda u: Q - np.diag(c * np.sin(flat(u))))
+    M, c = rng.standard_normal((k, m)) / np.sqrt(m), rng.standard_normal(k)
+    return (lambda u: np.tanh(M @ flat(u) + c),
+            lambda u: (1 - np.tanh(M @ flat(u) + c) ** 2)[:, None] * M,
+            None)
 
 
 def f_axes(value: np.ndarray, fshape) -> np.ndarray:
@@ -301,20 +317,38 @@ def symmetrized(T: np.ndarray, info) -> np.ndarray:
     return (T + np.swapaxes(T, -1, -2)) / 2 if symmetric_matrix(info) and T.ndim >= 2 else T
 
 
-def compare_joint(result, f, env, sizes):
+def compare_joint(result, f, env, sizes, h=1e-6):
+    """∂F/∂zᵀ by central differences along every entry of the stacked z = (vec x, vec y, ...);
+    F is f (vec F for a matrix) or, for a Hessian, the stacked gradient the engine computes."""
     from .api import kind
+    targets = [f]
+    if result.order == 2:
+        from .deriv.derive import gradient_of
+        targets = [gradient_of(f, name, result.typed.symbols[name].shape) for name in result.joint]
+
+    def F(e):
+        return np.concatenate([np.asarray(evaluate(g, e, sizes)).reshape(-1, order="F") for g in targets])
+
     cols = []
     for name in result.joint:
-        def fn(x, name=name):
-            e = dict(env)
-            e[name] = x
-            return evaluate(f, e, sizes)
-        T = numeric_tensor(fn, env[name], (1, 1), f.shape)
-        cols.append(np.asarray(T).reshape(-1, 1))
-    J = np.hstack(cols)
+        x0 = np.asarray(env[name], dtype=float)
+        for idx in np.ndindex(*x0.shape[::-1]):
+            idx = idx[::-1]                              # column-major: vec order
+            limits.tick()
+            step = h * max(1.0, abs(x0[idx]))
+
+            def central(s, idx=idx, name=name, x0=x0):
+                ep, em = dict(env), dict(env)
+                xp, xm = x0.copy(), x0.copy()
+                xp[idx] += s
+                xm[idx] -= s
+                ep[name], em[name] = xp, xm
+                return (F(ep) - F(em)) / (2 * s)
+            cols.append((4 * central(step / 2) - central(step)) / 3)
+    J = np.stack(cols, axis=1)
     got = result_value(result, env, sizes)
     fk = kind(f.shape, True)
-    if result.layout == "denominator" or (fk == "scalar" and result.layout == "mixed"):
+    if result.order == 1 and (result.layout == "denominator" or (fk == "scalar" and result.layout == "mixed")):
         J = J.T
     return got, J
 

@@ -71,7 +71,7 @@ def derive(t, wrt: str, layout: str, order: int, flatten: bool, stack: bool):
     from ..api import WRT_RE
     w = wrt.strip()
     if w.startswith("("):
-        return derive_joint(t, w, layout, order)
+        return derive_joint(t, w, layout, order, flatten)
     m = WRT_RE.match(w)
     if m is None:
         raise UsageError(f"cannot read --wrt {wrt!r}", hint="write x, x[i], X[i,j] or (t,s)")
@@ -161,39 +161,80 @@ def derive_stack(t, name: str, order: int):
                   entry=indices, stack=True)
 
 
-def derive_joint(t, wrt: str, layout: str, order: int):
-    """d f/d(t, s): the derivative with respect to the stacked vector of scalars (seed 004)."""
-    from ..api import Result, kind, refold
+def vcat(*blocks: Node) -> Node:
+    """[a; b]: blocks stacked vertically, written [aᵀ, bᵀ]ᵀ."""
     from ..simplify import hcat
+    return transpose(hcat(*[transpose(b) for b in blocks])) if len(blocks) > 1 else blocks[0]
+
+
+def derive_joint(t, wrt: str, layout: str, order: int, flatten: bool = False):
+    """d f/d(t, s), d f/d(x, y): the derivative with respect to the stacked vector z of the
+    variables (scalars, vectors, matrices by vec), seed 004's chain rule; order 2 gives the
+    Hessian in blocks, its off-diagonal blocks the mixed derivatives ∂²f/∂x∂yᵀ."""
+    from ..api import Result, kind, refold
+    from ..shapes import dim_product, dim_sum
+    from ..simplify import hcat, numel
     names = [n.strip() for n in wrt.strip("() ").split(",") if n.strip()]
     if len(names) < 2:
-        raise UsageError("a joint derivative needs at least two scalars: --wrt \"(t,s)\"")
-    if order != 1:
-        raise UsageError("joint derivatives are of order 1")
-    cols, f, values, memo = [], None, {}, {}
+        raise UsageError("a joint derivative needs at least two variables: --wrt \"(t,s)\" or \"(x,y)\"")
+    vars_, f, values, memo = [], None, {}, {}
     for name in names:
         var, info, body, vals = variable(t, name)
-        if info.shape != SCALAR:
-            raise UsageError(f"--wrt {wrt}: {var} is not a scalar ({'×'.join(map(str, info.shape))})")
+        if any(v == var for v, _ in vars_):
+            raise UsageError(f"--wrt {wrt}: {var} appears twice")
+        if var in dict(t.bindings):
+            raise UsageError(f"--wrt {wrt}: {var} is a bound name; a joint derivative takes variables",
+                             hint="differentiate with respect to the symbols it is made of")
         values.update(vals)
         f = simplify(body, memo)
-        if kind(f.shape, True) == "matrix":
-            raise DiffError("a joint derivative of a matrix-valued function is a tensor; differentiate "
-                            "with respect to each scalar")
-        D = along_scalar(f, var)
-        cols.append(transpose(D) if f.shape[0] == 1 and f.shape[1] != 1 else D)
-    J = hcat(*cols)                         # ∂f/∂(t,s)ᵀ: m×K (numerator)
+        vars_.append((var, info))
     fk = kind(f.shape, True)
-    transposed = (layout == "denominator") or (fk == "scalar" and layout == "mixed")
-    D = tidy(transpose(J)) if transposed else tidy(J)
+    sizes = [numel(info.shape) for _, info in vars_]
+    N = dim_sum(sizes)
+    notes = [f"joint derivative with respect to z = ({', '.join(names)}), the stacked vector of "
+             + (f"{len(names)} scalars" if all(s == 1 for s in sizes) else
+                f"{' and '.join(('vec ' if kind(i.shape) == 'matrix' else '') + v for v, i in vars_)} "
+                f"({' + '.join(map(str, sizes))} = {N} entries)")]
+    if any(is_symmetric(info) for _, info in vars_):
+        raise UsageError(f"--wrt {wrt}: a symmetric matrix in a joint derivative is not supported",
+                         hint="differentiate with respect to it alone")
+
+    def grad(var, info):        # vec of the gradient, a column of numel(X) entries
+        return vec(gradient_of(f, var, info.shape))
+
+    def jac_of(g, var, info):   # ∂g/∂(vec X)ᵀ for a column g
+        if info.shape == SCALAR:
+            D = along_scalar(g, var)
+            return transpose(D) if D.shape[0] == 1 and D.shape[1] != 1 else D
+        return jacobian_of(g, var, info.shape)
+
+    if order == 2:
+        if fk != "scalar":
+            raise DiffError("second derivatives of vector- or matrix-valued functions are not supported; "
+                            "differentiate a scalar")
+        gs = [grad(v, i) for v, i in vars_]
+        D = vcat(*[hcat(*[tidy(jac_of(g, v, i)) for v, i in vars_]) for g in gs])
+        shape = (N, N)
+        notes.append("the Hessian ∂²f/∂z∂zᵀ in blocks: row block i, column block j is ∂²f/∂z_i∂z_jᵀ "
+                     "(the off-diagonal blocks are the mixed second derivatives)")
+    elif fk == "scalar":
+        D = vcat(*[tidy(grad(v, i)) for v, i in vars_])          # ∇_z f, N×1
+        if layout == "numerator":
+            D = transpose(D)
+        shape = (1, N) if layout == "numerator" else (N, 1)
+    else:
+        if fk == "matrix" and not flatten:
+            raise DiffError("a joint derivative of a matrix-valued function is a tensor; use --flatten "
+                            "for ∂vec F/∂zᵀ, or differentiate with respect to each variable")
+        f_col = vec(f) if fk == "matrix" else (transpose(f) if f.shape[0] == 1 and f.shape[1] != 1 else f)
+        J = hcat(*[tidy(jac_of(f_col, v, i)) for v, i in vars_])  # ∂f/∂zᵀ: m×N (numerator)
+        m = f_col.shape[0]
+        D = transpose(J) if layout == "denominator" else J
+        shape = (N, m) if layout == "denominator" else (m, N)
+    D = tidy(D)
     node, lets = refold(D, values, lambda v: simplify(v, memo))
-    K = len(names)
-    m = f.shape[0] if f.shape[1] == 1 else f.shape[1]
-    shape = (K, 1) if fk == "scalar" and layout != "numerator" else (1, K) if fk == "scalar" else \
-        ((K, m) if layout == "denominator" else (m, K))
-    notes = [f"joint derivative with respect to ({', '.join(names)}), stacked as a vector of {K} scalars"]
-    return Result(t.source, wrt, layout, 1, t, node, shape, lets, notes, function=f, var_shape=(K, 1),
-                  joint=tuple(names))
+    return Result(t.source, wrt, layout, order, t, node, shape, lets, notes, function=f, var_shape=(N, 1),
+                  joint=tuple(v for v, _ in vars_), flatten=flatten)
 
 
 def derive_var(t, wrt: str, layout: str, order: int, flatten: bool):
@@ -244,10 +285,10 @@ def index_strings(f: Node, var: str, xshape, fd, order: int = 1, symmetric: bool
     from .index import index_form, terms_text
     df = Differentiator(var, xshape, symmetric)(f)
     try:
-        terms, fi, xi = index_form(df, f.shape, xshape)
+        terms, fi, xi, splits = index_form(df, f.shape, xshape)
     except DiffError:
         return None
-    keep = set(fi) | set(xi)
+    keep = set(fi) | set(xi) | {p for s in splits.values() for p in s[:2]}
     name = "f" if len(fd) == 1 else "F"
     x = var
     text = terms_text(terms, keep, render_text, lambda s: f"({s})", lambda i: f"_{i}", lambda s: f"sum_{''.join(s)} ")
@@ -255,6 +296,11 @@ def index_strings(f: Node, var: str, xshape, fd, order: int = 1, symmetric: bool
     tex = terms_text(terms, keep, render_latex, lambda s: rf"\left({s}\right)", lambda i: f"_{{{i}}}",
                      lambda s: rf"\sum_{{{''.join(s)}}} ")
     tex = tex.replace("δ", r"\delta")
+    if splits:          # the rows and columns of A ⊗ B: i = (i1 − 1) p + i2
+        said = [(i, a, b, str(size)) for i, (a, b, size) in splits.items()]
+        text += " where " + ", ".join(f"{i} = ({a} - 1) {s} + {b}" for i, a, b, s in said)
+        uni += " where " + ", ".join(f"{i} = ({a} − 1)·{s} + {b}" for i, a, b, s in said)
+        tex += r",\quad " + r",\ ".join(rf"{i} = ({a} - 1)\,{s} + {b}" for i, a, b, s in said)
     from ..steps import tex_name
     I, K = "".join(fi), "".join(xi)
     if order == 2:

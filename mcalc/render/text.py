@@ -42,6 +42,9 @@ class TextRenderer(Renderer):
     def _render_Sym(self, n):
         return n.name
 
+    def _render_Apply(self, n):
+        return f"{n.callable_name}({self.render(n.arg)})"
+
     def _render_Size(self, n):
         return n.name
 
@@ -167,7 +170,22 @@ class TextRenderer(Renderer):
         return f"{self.parenthesize(n.left, P[Kron])} ⊗ {self.parenthesize(n.right, P[Kron] + 1)}"
 
     def _render_HCat(self, n):
-        return "[" + ", ".join(self.render(a) for a in n.args) + "]"
+        """[A, B]: the width of each block must be known, so constants in it are sized (I_n,
+        ones_m, as inside ⊗) and a zero block says its size (0 ones_m ones_n^T)."""
+        self.in_kron += 1
+        try:
+            return "[" + ", ".join(self.block(a) for a in n.args) + "]"
+        finally:
+            self.in_kron -= 1
+
+    def block(self, a) -> str:
+        from ..nodes import Zero
+        if not isinstance(a, Zero) or a.shape == (1, 1):
+            return self.render(a)
+        rows, cols = a.shape
+        one = self.ones_symbol
+        return "0" + (f" {self.sized(one, rows)}" if rows != 1 else "") + \
+            (f" {self.sized(one, cols)}{self.transposed}" if cols != 1 else "")
 
     def call(self, name, n):
         return f"{name}({self.render(n.arg)})"

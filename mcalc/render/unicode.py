@@ -75,6 +75,17 @@ class UnicodeRenderer(TextRenderer):
         name = "σ" if n.fn == "sigmoid" else n.fn
         return f"{name}({self.render(n.arg)})"
 
+    def _render_Apply(self, n):
+        """∇f(u), ∇²f(u), J_g(u); a curve's derivative x'(t)."""
+        arg = self.render(n.arg)
+        if n.order == 0:
+            return f"{n.fn}({arg})"
+        if n.order == 1 and n.domain == 1 and not n.scalar_valued:
+            return f"{n.fn}'({arg})"
+        if n.order == 2:
+            return f"∇²{n.fn}({arg})"
+        return f"∇{n.fn}({arg})" if n.scalar_valued else f"J_{n.fn}({arg})"
+
     def _render_HCat(self, n):
         return "[" + ", ".join(self.render(a) for a in n.args) + "]"
 
