@@ -215,6 +215,7 @@ class Result:
     entry: tuple | None = None         # --wrt x[i] / X[i,j]: the index names
     stack: bool = False                # --stack: node is ∂F/∂x_k, to be stacked over k
     joint: tuple | None = None         # --wrt "(t,s)": the scalar names
+    show_steps: bool = False           # mcalc.diff(..., steps=True): display the derivation too
 
     @property
     def steps(self) -> list:
@@ -240,8 +241,6 @@ class Result:
 
     @property
     def latex(self) -> str:
-        if self.tensor is not None and self.index is not None:
-            return self.index[2]
         from .render.latex import render_latex_result
         return render_latex_result(self)
 
@@ -255,7 +254,12 @@ class Result:
         return result_json(self)
 
     def _repr_latex_(self) -> str:
-        return f"$${self.latex}$$"
+        from .present import as_text
+        return as_text(self, "notebook")
+
+    def __repr__(self) -> str:
+        from .present import as_text
+        return as_text(self, "repr")
 
     def __str__(self) -> str:
         return self.text
@@ -290,6 +294,18 @@ class ShapeResult:
     def to_json(self) -> dict:
         from .render.json import shape_json
         return shape_json(self)
+
+    def __repr__(self) -> str:
+        from .present import as_text
+        return as_text(self, "repr")
+
+    def _repr_latex_(self) -> str:
+        from .present import as_text
+        return as_text(self, "notebook")
+
+    def _repr_html_(self) -> str:
+        from .present import as_text
+        return as_text(self, "html")
 
 
 @limits.budgeted

@@ -31,6 +31,14 @@ class CheckResult:
     def verdict(self) -> str:
         return "✓ correct" if self.ok else "✗ wrong"
 
+    def __repr__(self) -> str:
+        from .present import as_text
+        return as_text(self, "repr")
+
+    def _repr_latex_(self) -> str:
+        from .present import as_text
+        return as_text(self, "notebook")
+
     def to_json(self) -> dict:
         from .render.json import shape_list
         return {"ok": self.ok, "claim": self.claim, "claim_shape": shape_list(self.claim_shape),

@@ -1,29 +1,21 @@
-"""The command line: read options, call the API, pick a renderer, write. No mathematics here."""
+"""The command line: read the arguments into an Options object, call the command, write what
+`present` returns. No mathematics and no formatting here."""
 from __future__ import annotations
 
 import io
-import json
 import os
 import sys
+from difflib import get_close_matches
 from enum import Enum
 from typing import Annotated, Optional
 
+import click
 import typer
+from typer.core import TyperGroup
 
-from . import __version__, limits
+from . import __version__
 from .errors import McalcError, UsageError
-
-app = typer.Typer(pretty_exceptions_enable=False, no_args_is_help=True, add_completion=False,
-                  rich_markup_mode=None,
-                  help="mcalc: matrix calculus on the command line.\n\n"
-                       "Examples:\n\n"
-                       "  mcalc diff \"x^T A x\" --wrt x\n\n"
-                       "  mcalc diff \"1/N ||X w - y||^2\" --wrt w --where \"X: R^(N×D)\" --format latex\n\n"
-                       "  mcalc shape \"x: R^n; A x + b\"")
-
-
-# a formula may start with '-' ("-sum(...)"): take it as the argument, not as an option
-FORMULA_ARGS = {"ignore_unknown_options": True}
+from .present import Options, Output, present
 
 
 class Format(str, Enum):
@@ -51,6 +43,73 @@ class Style(str, Enum):
     plain = "plain"
 
 
+# ---- usage errors in mcalc's own words ------------------------------------------------------------
+NO_ARGS_IS_HELP = getattr(click.exceptions, "NoArgsIsHelpError", ())   # `mcalc` alone: the help, as it is
+
+
+class BadUsage(click.UsageError):
+    """A usage error written like every other mcalc error: one line, a hint, exit 2."""
+
+    def __init__(self, message: str, hint: str | None):
+        super().__init__(message)
+        self.hint = hint
+
+    def show(self, file=None) -> None:
+        click.echo(f"mcalc: error: {self.message}", err=True)
+        if self.hint:
+            click.echo(f"  hint: {self.hint}", err=True)
+
+
+def plain_message(e: click.UsageError) -> click.UsageError:
+    """Click's message, reworded: `no such option --formt; did you mean --format?`."""
+    if isinstance(e, (BadUsage, NO_ARGS_IS_HELP)):
+        return e
+    where = e.ctx.command_path if e.ctx is not None else "mcalc"
+    hint = f"see `{where} --help`"
+    if isinstance(e, click.NoSuchOption):
+        message = f"no such option {e.option_name}"
+        if e.possibilities:
+            message += f"; did you mean {e.possibilities[0]}?"
+        return BadUsage(message, hint)
+    text = e.format_message().split(". Did you mean")[0].rstrip(".")
+    return BadUsage(text[:1].lower() + text[1:], hint)
+
+
+class McalcGroup(TyperGroup):
+    """Usage errors in mcalc's words, the command's did-you-mean said once."""
+
+    def make_context(self, info_name, args, parent=None, **extra):
+        try:
+            return super().make_context(info_name, args, parent=parent, **extra)
+        except click.UsageError as e:
+            raise plain_message(e) from None
+
+    def resolve_command(self, ctx, args):
+        name = args[0] if args else ""
+        if args and click.Group.get_command(self, ctx, name) is None and not name.startswith("-"):
+            matches = get_close_matches(name, self.list_commands(ctx))
+            raise BadUsage(f"no such command {name!r}" + (f"; did you mean {matches[0]!r}?" if matches else ""),
+                           "see `mcalc --help` for the commands")
+        return super().resolve_command(ctx, args)
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except click.UsageError as e:
+            raise plain_message(e) from None
+
+
+app = typer.Typer(cls=McalcGroup, pretty_exceptions_enable=False, no_args_is_help=True,
+                  suggest_commands=False, rich_markup_mode=None,
+                  help="mcalc: matrix calculus on the command line.\n\n"
+                       "Examples:\n\n"
+                       "  mcalc diff \"x^T A x\" --wrt x\n\n"
+                       "  mcalc diff \"1/N ||X w - y||^2\" --wrt w --where \"X: R^(N×D)\" --format latex\n\n"
+                       "  mcalc shape \"x: R^n; A x + b\"\n\n"
+                       "`mcalc functions` lists the functions and operators; `mcalc COMMAND --help` "
+                       "shows a command's options and examples.")
+
+
 def version_callback(value: bool):
     if value:
         typer.echo(f"mcalc {__version__}")
@@ -63,6 +122,7 @@ def callback(version: Annotated[Optional[bool], typer.Option("--version", callba
     """mcalc: matrix calculus on the command line."""
 
 
+Expr = Annotated[str, typer.Argument(help="The formula, or - for standard input (one formula per line).")]
 Where = Annotated[Optional[list[str]], typer.Option("--where", "-w", help="Declarations, e.g. 'x: R^n; A: R^(n×n)'. Repeatable.")]
 Wrt = Annotated[list[str], typer.Option("--wrt", help="Variable(s): x, 'x,y', 'x[i]', '(t,s)'. Repeatable.")]
 Fmt = Annotated[Optional[Format], typer.Option("--format", "-f", help="rich (terminal default), text (piped default), latex, json, numpy.")]
@@ -70,22 +130,50 @@ LayoutOpt = Annotated[Layout, typer.Option("--layout", "-l", help="mixed (defaul
 EnvOpt = Annotated[Optional[Env], typer.Option("--latex-env", help="Wrap LaTeX in $…$, equation* or align*.")]
 Standalone = Annotated[bool, typer.Option("--standalone", help="A complete LaTeX document.")]
 StyleOpt = Annotated[Style, typer.Option("--latex-style", help="Vectors bold (default) or plain.")]
+Lhs = Annotated[Optional[bool], typer.Option("--lhs/--no-lhs", help="Start the LaTeX with ∂L/∂W = (default with --standalone).", show_default=False)]
+Steps = Annotated[bool, typer.Option("--steps", help="Show the derivation step by step.")]
+Verify = Annotated[bool, typer.Option("--verify", help="Check against finite differences.")]
 
 
 def stdout_is_terminal() -> bool:
     return sys.stdout.isatty()
 
 
-def pick_format(fmt: Optional[Format]) -> Format:
+def pick_format(fmt: Optional[Format]) -> str:
     if fmt is not None:
-        return fmt
-    return Format.rich if stdout_is_terminal() else Format.text
+        return fmt.value
+    return "rich" if stdout_is_terminal() else "text"
 
 
 def read_expr(expr: str) -> str:
     if expr == "-":
         return sys.stdin.read()
     return expr
+
+
+def options(wrt=(), where=None, layout: Layout = Layout.mixed, format: Optional[Format] = None,
+            latex_env: Optional[Env] = None, latex_style: Style = Style.bold, **rest) -> Options:
+    return Options(wrt=tuple(wrt or ()), where=tuple(where or ()), layout=layout.value, format=pick_format(format),
+                   latex_env=latex_env.value if latex_env else None, latex_style=latex_style.value, **rest)
+
+
+def write(output: Output) -> int:
+    """Write an Output: strings with echo (no markup, so LaTeX brackets survive), Rich
+    renderables through a Console (which honours NO_COLOR). Returns the exit status."""
+    con = None
+    for stream, item in output.items:
+        if isinstance(item, str):
+            typer.echo(item, err=stream == "err")
+        else:
+            if con is None:
+                from .render.rich import console
+                con = console()
+            con.print(item)
+    return output.status
+
+
+def show(value, opts: Options) -> None:
+    raise typer.Exit(write(present(value, opts.format, opts)))
 
 
 def fail(e: McalcError) -> None:
@@ -132,161 +220,161 @@ def guarded(f):
     return run
 
 
-def wrap_latex(body: str, env: Optional[Env], standalone: bool) -> str:
-    from .render.latex import document, wrap
-    if standalone:
-        return document(body, (env or Env.equation).value)
-    return wrap(body, env.value) if env else body
+def command(**settings):
+    """A command whose body runs guarded, with its help's example lines kept as written."""
+    def register(f):
+        return app.command(**settings)(guarded(f))
+    return register
 
 
-def emit_notes(notes, fmt: Format) -> None:
-    for n in notes:
-        typer.echo(f"note: {n}", err=True)
-
-
-def run_diff(expr: str, wrt: list[str], where, layout: Layout, order: int, flatten: bool, stack: bool,
-             steps: bool, verify: bool, fmt: Optional[Format], env, standalone, style) -> int:
-    from . import api
-    text = read_expr(expr)
-    fmt = pick_format(fmt)
-    lines = [text]
-    if expr == "-" and "\n" in text.strip():
-        lines = [ln for ln in text.splitlines() if ln.strip() and not ln.strip().startswith("#")]
-    status = 0
-    outputs = []
-    for line in lines:
-        results = api.diff(line, wrt, where=where, layout=layout.value, order=order, flatten=flatten, stack=stack)
-        results = results if isinstance(results, list) else [results]
-        for r in results:
-            v = None
-            if verify:
-                from .verify import verify as check_numerically
-                v = check_numerically(r)
-                if v.conclusive and not v.ok:
-                    status = 1
-            outputs.append((r, v))
-    for r, v in outputs:
-        write_result(r, v, fmt, steps, env, standalone, style, many=len(outputs) > 1)
-    return status
-
-
-@limits.budgeted
-def write_result(r, v, fmt: Format, steps: bool, env, standalone: bool, style: Style, many: bool) -> None:
-    step_list = None
-    if steps:
-        from .steps import derivation
-        step_list = derivation(r)
-    if fmt is Format.json:
-        from .render.json import result_json
-        obj = result_json(r, v, [s.to_json() for s in step_list] if step_list is not None else None)
-        typer.echo(json.dumps(obj, ensure_ascii=False, indent=None if many else 2))
-        return
-    if fmt is Format.rich:
-        from .render.rich import print_result
-        print_result(r, v, step_list)
-        return
-    if fmt is Format.text:
-        if step_list is not None:
-            for s in step_list:
-                typer.echo(f"{s.rule}: {s.text}")
-        typer.echo(r.text)
-    elif fmt is Format.latex:
-        from .render.latex import render_latex_result
-        if step_list is not None:
-            from .steps import steps_latex
-            typer.echo(wrap_latex(steps_latex(step_list), env or Env.align, standalone))
-        else:
-            typer.echo(wrap_latex(render_latex_result(r, style.value), env, standalone))
-    elif fmt is Format.numpy:
-        typer.echo(r.numpy, nl=False)
-    emit_notes(r.notes, fmt)
-    if v is not None and not v.conclusive:
-        typer.echo(f"not verified: {v.reason}", err=True)
-    elif v is not None:
-        word = "verified" if v.ok else "FAILED verification"
-        typer.echo(f"{word}: max relative error {v.max_rel_error:.1e} against finite differences "
-                   f"({v.trials} random draws)", err=True)
-
-
-@app.command(context_settings=FORMULA_ARGS)
-@guarded
-def diff(expr: Annotated[str, typer.Argument(help="The formula, or - for standard input.")],
+# ---- the commands ----------------------------------------------------------------------------------
+@command()
+def diff(expr: Expr,
          wrt: Wrt,
          where: Where = None,
          layout: LayoutOpt = Layout.mixed,
          order: Annotated[int, typer.Option("--order", help="1, or 2 for second derivatives.")] = 1,
-         flatten: Annotated[bool, typer.Option("--flatten", help="Tensors as the matrix ∂vec F/∂(vec X)ᵀ.")] = False,
-         stack: Annotated[bool, typer.Option("--stack", help="Tensors as seed 004's stacked partials.")] = False,
-         steps: Annotated[bool, typer.Option("--steps", help="Show the derivation step by step.")] = False,
-         verify: Annotated[bool, typer.Option("--verify", help="Check against finite differences.")] = False,
+         flatten: Annotated[bool, typer.Option("--flatten", help="A 3- or 4-index derivative as the matrix ∂vec F/∂(vec X)ᵀ.")] = False,
+         stack: Annotated[bool, typer.Option("--stack", help="A 3- or 4-index derivative as the stacked partials ∂F/∂x_k.")] = False,
+         steps: Steps = False,
+         verify: Verify = False,
          format: Fmt = None,
          latex_env: EnvOpt = None,
          standalone: Standalone = False,
-         latex_style: StyleOpt = Style.bold):
-    """The derivative of EXPR with respect to --wrt."""
-    status = run_diff(expr, wrt, where, layout, order, flatten, stack, steps, verify, format, latex_env,
-                      standalone, latex_style)
-    raise typer.Exit(status)
+         latex_style: StyleOpt = Style.bold,
+         lhs: Lhs = None):
+    """The derivative of EXPR with respect to --wrt.
+
+    \b
+    Examples:
+      mcalc diff "x^T A x" --wrt x
+      mcalc diff "1/N ||X w - y||^2" --wrt w --where "X: R^(N×D)" --steps
+      mcalc diff "A X B" --wrt X --layout numerator --format latex
+    """
+    from . import commands
+    opts = options(wrt, where, layout, format, latex_env, latex_style, order=order, flatten=flatten, stack=stack,
+                   steps=steps, verify=verify, standalone=standalone, lhs=lhs)
+    show(commands.diff(read_expr(expr), opts, batch=expr == "-"), opts)
 
 
-@app.command(context_settings=FORMULA_ARGS)
-@guarded
-def hessian(expr: Annotated[str, typer.Argument(help="The formula, or - for standard input.")],
+@command()
+def hessian(expr: Expr,
             wrt: Wrt,
             where: Where = None,
             layout: LayoutOpt = Layout.mixed,
             flatten: Annotated[bool, typer.Option("--flatten", help="A matrix variable's Hessian as pq×pq.")] = False,
-            steps: Annotated[bool, typer.Option("--steps")] = False,
-            verify: Annotated[bool, typer.Option("--verify")] = False,
+            steps: Steps = False,
+            verify: Verify = False,
             format: Fmt = None,
             latex_env: EnvOpt = None,
             standalone: Standalone = False,
-            latex_style: StyleOpt = Style.bold):
-    """Second derivatives: diff --order 2."""
-    status = run_diff(expr, wrt, where, layout, 2, flatten, False, steps, verify, format, latex_env,
-                      standalone, latex_style)
-    raise typer.Exit(status)
+            latex_style: StyleOpt = Style.bold,
+            lhs: Lhs = None):
+    """Second derivatives: diff --order 2.
+
+    \b
+    Examples:
+      mcalc hessian "x^T A x" --wrt x
+      mcalc hessian "sum(softplus(X w)) - y^T X w" --wrt w --format latex
+    """
+    from . import commands
+    opts = options(wrt, where, layout, format, latex_env, latex_style, order=2, flatten=flatten, steps=steps,
+                   verify=verify, standalone=standalone, lhs=lhs)
+    show(commands.diff(read_expr(expr), opts, batch=expr == "-"), opts)
 
 
-@app.command(context_settings=FORMULA_ARGS)
-@guarded
-def shape(expr: Annotated[str, typer.Argument(help="The formula, or - for standard input.")],
+@command()
+def shape(expr: Expr,
           where: Where = None,
           format: Fmt = None):
-    """The shape of EXPR and of every symbol (inferred ones marked)."""
-    from . import api
-    res = api.shape(read_expr(expr), where)
-    fmt = pick_format(format)
-    if fmt is Format.json:
-        from .render.json import shape_json
-        typer.echo(json.dumps(shape_json(res), ensure_ascii=False, indent=2))
-    elif fmt is Format.rich:
-        from .render.rich import print_shape
-        print_shape(res)
-    elif fmt is Format.text:
-        typer.echo(res.text)
-        for name, info in res.symbols.items():
-            from .shapes import fmt_shape
-            mark = {"bound": " (bound)", "size": " (dimension)"}.get(info.kind, " (inferred)" if info.inferred else "")
-            typer.echo(f"{name}: {fmt_shape(info.shape)}{mark}{' symmetric' if info.symmetric else ''}")
-    else:
-        raise UsageError(f"shape has no {fmt.value} format; use rich, text or json")
-    if fmt is not Format.json:
-        emit_notes(res.notes, fmt)
+    """The shape of EXPR and of every symbol (inferred ones marked).
+
+    \b
+    Examples:
+      mcalc shape "x: R^n; A x + b"
+      mcalc shape "1/N ||X w - y||^2" --where "X: R^(N×D)" --format json
+    """
+    from . import commands
+    opts = options(where=where, format=format)
+    show(commands.shape(read_expr(expr), opts), opts)
 
 
-@app.command(context_settings=FORMULA_ARGS)
-@guarded
-def latex(expr: Annotated[str, typer.Argument(help="The formula, or - for standard input.")],
+@command()
+def latex(expr: Expr,
           where: Where = None,
           latex_env: EnvOpt = None,
           standalone: Standalone = False):
-    """EXPR itself as LaTeX."""
-    from . import api
-    typer.echo(wrap_latex(api.latex(read_expr(expr), where), latex_env, standalone))
+    """EXPR itself as LaTeX.
+
+    \b
+    Examples:
+      mcalc latex "1/N ||X w - y||^2"
+      mcalc latex "h = tanh(W1 x + b1); L = ||W2 h + b2 - y||^2" --standalone
+    """
+    from . import commands
+    opts = options(where=where, format=Format.latex, latex_env=latex_env, standalone=standalone)
+    show(commands.latex(read_expr(expr), opts), opts)
 
 
+@command(short_help="Is --claim the derivative? (exit 0 yes, 1 no); grade a homework FILE.toml.")
+def check(expr: Annotated[str, typer.Argument(help="The formula (or - for standard input), or a homework FILE.toml.")],
+          wrt: Annotated[Optional[list[str]], typer.Option("--wrt", help="The variable.")] = None,
+          claim: Annotated[Optional[str], typer.Option("--claim", "-c", help="The claimed derivative.")] = None,
+          where: Where = None,
+          layout: LayoutOpt = Layout.mixed,
+          order: Annotated[int, typer.Option("--order", help="1, or 2 for second derivatives.")] = 1,
+          flatten: Annotated[bool, typer.Option("--flatten", help="A 3- or 4-index derivative as ∂vec F/∂(vec X)ᵀ.")] = False,
+          junit: Annotated[Optional[str], typer.Option("--junit", help="Write JUnit XML here (homework files).")] = None,
+          format: Fmt = None):
+    """Is --claim the derivative? Exit 0 yes, 1 no; a FILE.toml grades a homework file.
+
+    \b
+    Examples:
+      mcalc check "x^T A x" --wrt x --claim "2 A x"
+      mcalc check "tr(A X)" --wrt X --claim "A" --layout numerator
+      mcalc check homework.toml --junit report.xml
+    """
+    from . import commands
+    opts = options(wrt, where, layout, format, order=order, flatten=flatten)
+    if expr.endswith(".toml") and claim is None:
+        show(commands.homework(expr, junit), opts)
+    if claim is None or not wrt:
+        raise UsageError("check needs --wrt and --claim (or a homework FILE.toml)")
+    show(commands.check(read_expr(expr), claim, opts), opts)
+
+
+@command(short_help="The matrix-calculus cheat sheet, computed by the engine, and its differential rules.")
+def rules(layout: LayoutOpt = Layout.mixed, format: Fmt = None, standalone: Standalone = False):
+    """The matrix-calculus cheat sheet, computed by the engine, and its differential rules.
+
+    \b
+    Examples:
+      mcalc rules
+      mcalc rules --layout numerator --format latex --standalone
+    """
+    from . import commands
+    opts = options(layout=layout, format=format, standalone=standalone)
+    show(commands.rules(opts), opts)
+
+
+@command()
+def functions(format: Fmt = None):
+    """The functions and operators a formula may use.
+
+    \b
+    Examples:
+      mcalc functions
+      mcalc functions --format json
+    """
+    from . import commands
+    opts = options(format=format)
+    show(commands.functions(), opts)
+
+
+# ---- the console script -------------------------------------------------------------------------------
 SHORT_OPTIONS = {"-w", "-f", "-l", "-c", "-h"}
+FLAGS = {"--flatten", "--stack", "--steps", "--verify", "--standalone", "--lhs", "--no-lhs", "--version", "--help",
+         "--install-completion", "--show-completion"}      # the options that take no value
 
 
 def formula_args(argv: list[str]) -> list[str]:
@@ -297,10 +385,9 @@ def formula_args(argv: list[str]) -> list[str]:
     out, formulas = [], []
     for i, a in enumerate(argv):
         prev = argv[i - 1] if i else ""
-        takes_value = prev.startswith("-") and prev not in ("--flatten", "--stack", "--steps", "--verify",
-                                                               "--standalone", "--version", "--help")
+        takes_value = prev.startswith("-") and prev not in FLAGS
         if a.startswith("-") and not a.startswith("--") and a not in SHORT_OPTIONS and len(a) > 1 \
-                and not (takes_value and not a[1:2].isalpha()) and not a[1:].replace(".", "").isdigit():
+                and not takes_value and not a[1:].replace(".", "").isdigit():
             formulas.append(a)
         else:
             out.append(a)
@@ -373,105 +460,3 @@ def run() -> None:
     os._exit(code)
 
 
-@app.command(context_settings=FORMULA_ARGS)
-@guarded
-def check(expr: Annotated[str, typer.Argument(help="The formula (or - for standard input), or a homework FILE.toml.")],
-          wrt: Annotated[Optional[list[str]], typer.Option("--wrt", help="The variable.")] = None,
-          claim: Annotated[Optional[str], typer.Option("--claim", "-c", help="The claimed derivative.")] = None,
-          where: Where = None,
-          layout: LayoutOpt = Layout.mixed,
-          order: Annotated[int, typer.Option("--order", help="1, or 2 for second derivatives.")] = 1,
-          flatten: Annotated[bool, typer.Option("--flatten", help="Tensors as ∂vec F/∂(vec X)ᵀ.")] = False,
-          junit: Annotated[Optional[str], typer.Option("--junit", help="Write JUnit XML here (homework files).")] = None,
-          format: Fmt = None):
-    """Is --claim the derivative? Exit 0 yes, 1 no. With a FILE.toml, grade a whole homework file."""
-    fmt = pick_format(format)
-    if expr.endswith(".toml") and claim is None:
-        raise typer.Exit(check_file(expr, junit, fmt))
-    if claim is None or not wrt:
-        raise UsageError("check needs --wrt and --claim (or a homework FILE.toml)")
-    from .claims import check as check_claim
-    if len(wrt) != 1:
-        raise UsageError("check takes one --wrt variable")
-    r = check_claim(read_expr(expr), wrt[0], claim, where=where, layout=layout.value, order=order, flatten=flatten)
-    if fmt is Format.json:
-        typer.echo(json.dumps(r.to_json(), ensure_ascii=False, indent=2))
-    elif fmt is Format.rich:
-        from .render.rich import print_check
-        print_check(r)
-    else:
-        typer.echo(f"{r.verdict}: {r.message}")
-        typer.echo(f"derivative ({r.correct.layout} layout): {r.correct.text}")
-        if not r.ok and r.difference:
-            typer.echo(f"claim - derivative: {r.difference}")
-    if fmt is not Format.json:
-        emit_notes(r.notes, fmt)
-    raise typer.Exit(0 if r.ok else 1)
-
-
-def check_file(path: str, junit: Optional[str], fmt: Format) -> int:
-    from .claims import junit_xml, load_homework, run_homework
-    outcomes = run_homework(load_homework(path))
-    if junit:
-        try:
-            with open(junit, "w", encoding="utf-8") as fh:
-                fh.write(junit_xml(outcomes, os.path.basename(path)))
-        except OSError as e:
-            raise UsageError(f"cannot write {junit}: {e.strerror}") from None
-    failed = sum(1 for o in outcomes if not o.ok)
-    if fmt is Format.json:
-        typer.echo(json.dumps({"file": path, "passed": len(outcomes) - failed, "failed": failed,
-                               "problems": [{"name": o.problem.name, "ok": o.ok, "error": o.error,
-                                             **(o.result.to_json() if o.result else {})} for o in outcomes]},
-                              ensure_ascii=False, indent=2))
-    elif fmt is Format.rich:
-        from .render.rich import print_homework
-        print_homework(path, outcomes)
-    else:
-        for o in outcomes:
-            if o.ok:
-                typer.echo(f"✓ {o.problem.name}")
-            elif o.result is None:
-                typer.echo(f"✗ {o.problem.name}: error: {o.error}")
-            else:
-                typer.echo(f"✗ {o.problem.name}: {o.result.message}; derivative: {o.result.correct.text}")
-        typer.echo(f"{len(outcomes) - failed} passed, {failed} failed")
-    return 0 if failed == 0 else 1
-
-
-@app.command()
-@guarded
-def rules(layout: LayoutOpt = Layout.mixed, format: Fmt = None, standalone: Standalone = False):
-    """The cheat sheet of seed 000, computed by the engine in a layout, and its differential rules."""
-    from .rules_sheet import differential_rules, sheet
-    fmt = pick_format(format)
-    rows = sheet(layout.value)
-    diffs = differential_rules()
-    if fmt is Format.json:
-        typer.echo(json.dumps({"layout": layout.value,
-                               "identities": [{"section": r.section, "name": r.name, "function": r.formula,
-                                               "wrt": r.wrt, "derivative": r.result.text,
-                                               "shape": [str(d) for d in r.result.shape]} for r in rows],
-                               "differentials": [{"node": c, "identity": d} for c, d in diffs]},
-                              ensure_ascii=False, indent=2))
-    elif fmt is Format.latex:
-        from .steps import identity_latex
-        lines = [f"\\text{{{r.name}}} &: \\frac{{\\partial}}{{\\partial {r.wrt}}}\\left({latex_of(r.formula)}\\right) = {r.result.latex}"
-                 for r in rows]
-        lines += [f"& {identity_latex(d)}" for _, d in diffs]
-        typer.echo(wrap_latex(" \\\\\n".join(lines), Env.align, standalone))
-    elif fmt is Format.rich:
-        from .render.rich import print_rules
-        print_rules(rows, diffs, layout.value)
-    else:
-        typer.echo(f"# {layout.value} layout")
-        for r in rows:
-            typer.echo(f"{r.section:10s} {r.name:30s} d/d{r.wrt} {r.formula}  =  {r.result.text}   [{'×'.join(map(str, r.result.shape))}]")
-        typer.echo("# differential rules")
-        for c, d in diffs:
-            typer.echo(f"{c:12s} {d}")
-
-
-def latex_of(formula: str) -> str:
-    from . import api
-    return api.latex(formula)

@@ -27,6 +27,11 @@ class McalcError(Exception):
             self.source = source
         return self
 
+    def __str__(self) -> str:
+        """The message with its source line, caret and hint, as the command line prints it."""
+        lines = self.lines()
+        return "\n".join([lines[0].removeprefix("mcalc: error: ")] + lines[1:])
+
     def lines(self) -> list[str]:
         """At most four short lines: message, source line, caret, hint."""
         out = [f"mcalc: error: {self.message}"]

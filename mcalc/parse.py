@@ -467,6 +467,7 @@ TOKEN_WORDS = {
     "CIRCUMFLEX": "'^'", "TEE": "'T'", "COMMA": "','", "REALS": "'R'", "INT": "an integer",
     "DIMS": "dimensions", "$END": "the end", "HADAMARD": "'.*'", "KRON": "'⊗'", "AT": "'@'",
     "BAR": "'||'", "ATTR": "'symmetric'", "NORM_SUB": "a norm subscript", "TRANSPOSE": "a transpose",
+    "COMMUTATION": "K_(m,n)",
 }
 
 
@@ -475,7 +476,8 @@ def expected_words(expected) -> str:
                     if not e.startswith("__") and e != "BAR"})
     operand = {"a name", "a number", "'('"}
     if operand <= set(words):
-        words = ["a formula"] + [w for w in words if w not in operand | {"a function", "'{'", "'||'", "'-'", "'+'", "'['"}]
+        words = ["a formula"] + [w for w in words if w not in operand | {"a function", "'{'", "'||'", "'-'", "'+'", "'['",
+                                                                       "K_(m,n)"}]
     if len(words) > 5:
         words = words[:5] + ["…"]
     return ", ".join(words)
@@ -541,8 +543,25 @@ def build(text: str, start: str, functions: dict | None = None):
         raise
 
 
+NUMBER_RUN = re.compile(r"(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?(\.[0-9.]+|[eE][+-]?\d[0-9.]*)+")
+
+
+def malformed_number(text: str, pos: int | None) -> ParseError | None:
+    """A number running into another ("1e-3e4", "2..5"): the grammar's NUMBER refuses it."""
+    m = NUMBER_RUN.match(text, pos or 0) if pos is not None else None
+    if m is None or (pos and (text[pos - 1].isalnum() or text[pos - 1] in "._")):
+        return None
+    return ParseError(f"malformed number {m.group()!r}", Span(m.start(), m.end()),
+                      "a number is 12, 0.5, .5 or 1e-3; write a product with a space: 2 x")
+
+
 def to_parse_error(e: UnexpectedInput, text: str) -> ParseError:
     pos = getattr(e, "pos_in_stream", None)
+    if isinstance(e, UnexpectedToken) and e.token is not None:
+        pos = e.token.start_pos
+    bad = malformed_number(text, pos)
+    if bad is not None:
+        return bad
     if isinstance(e, UnexpectedToken) and e.token is not None:
         tok = e.token
         if tok.type == "DIMS":

@@ -33,7 +33,7 @@ def calls(before_bracket: list[Sym], source: str, known: set[str], functions: It
             guess = did_you_mean(base, functions)
             message = f"unknown function {raw}" + (f"; did you mean {guess}?" if guess else "")
             raise ParseError(message, sym.span,
-                             f"a product needs a space or a declaration: {raw} (…), or declare {raw}: R")
+                             f"`mcalc functions` lists them; a product needs a space: {raw} (…), or declare {raw}: R")
         if base in GREEK_LETTERS:
             also = "; for the logistic function write sigmoid(…)" if base in "σς" else ""
             notes.append(f"read {raw}(…) as the product {raw} · (…){also}")

@@ -1,9 +1,13 @@
-"""Canonical forms. Smart constructors (add, mul, transpose, ...) build every node in
-simplified form; `simplify` rebuilds a tree bottom-up through them (REWRITES names one
-constructor per node class), and `factor` is the final, presentational pass that pulls
-common factors out of sums: A x + Aᵀ x → (A + Aᵀ) x.
+"""Canonical forms, by named rewrite rules. Each identity is a small function
+`Node -> Node | None` whose docstring is the identity, registered in order for its node
+class (`@rule(Mul)`, machinery in rewrite.py). A smart constructor (add, mul, transpose, ...)
+builds its node, then applies its class's rules to a fixpoint, so every node it returns is
+canonical; `simplify` rebuilds a tree bottom-up through the constructors (REWRITES), and
+`factor` is the final, presentational pass (rules of the "factor" pass) that pulls common
+factors out of sums: A x + Aᵀ x → (A + Aᵀ) x. Terms and factors are ordered by `key`, a
+structural key computed from the tree, never from rendered text.
 
-Each constructor preserves shape and returns its input unchanged when nothing applies.
+tests/fixtures/simplify.txt holds one block per rule: an input and the output it gives.
 """
 from __future__ import annotations
 
@@ -15,7 +19,9 @@ from . import limits
 from .errors import LimitError
 from .nodes import (SCALAR, Apply, HCat, Add, Commutation, Delta, Det, Diag, Dim, Div, Elementwise, EPow, HadDiv,
                     Hadamard, Identity, Inverse, Kron, LogDet, Mul, Neg, Node, Norm, Num, Ones, Power,
-                    Shape, Size, Sum, Sym, Trace, Transpose, Vec, Zero, children, map_children, walk)
+                    Shape, Size, Sum, Sym, Trace, Transpose, Unit, Vec, Zero, PRECEDENCE, children, map_children,
+                    precedence, walk)
+from .rewrite import normalize, rule
 from .shapes import dim_product, dim_sum
 
 ONE = Fraction(1)
@@ -88,30 +94,62 @@ class IdentityMemo:
         return value
 
 
-def _key_renderer():
-    from .render.text import TextRenderer
-
-    class KeyRenderer(TextRenderer):
-        def render(self, node):
-            return key(node)
-
-        def own(self, node):
-            return TextRenderer.render(self, node)
-    return KeyRenderer()
+# ---- the structural key ------------------------------------------------------------------
+# A node's key is a tuple of tokens read off the tree in infix order: its leaves' names and
+# each operation's own mark. It depends on the tree alone, so a change of spelling in a
+# renderer reorders nothing; the marks are chosen so that a bare symbol sorts before its
+# transpose and a product before its longer relatives (A x, A^T x; A, A + B).
+INFIX = {Add: " +", Mul: " ", Hadamard: " .*", HadDiv: " ./", Kron: " ⊗", Div: "/"}
+POSTFIX = {Transpose: "^T", Inverse: "^-1"}
 
 
-_KEYS = None
+def _key(n: Node) -> tuple:
+    if isinstance(n, (Sym, Size)):
+        return (n.name,)
+    if isinstance(n, Num):
+        return (str(n.value),)
+    if isinstance(n, Delta):
+        return ("d" + n.name,)
+    if isinstance(n, Unit):
+        return ("e_" + n.index,)
+    if isinstance(n, Identity):
+        return ("I",)
+    if isinstance(n, Ones):
+        return ("ones",) + (("^T",) if n.shape[1] != 1 else ())
+    if isinstance(n, Zero):
+        return ("0",)
+    if isinstance(n, Commutation):
+        return ("K", str(n.m), str(n.n))
+    cls = type(n)
+    kids = list(children(n))
+    if cls in INFIX:
+        level = PRECEDENCE.get(cls, 0)
+        out = grouped(kids[0], level)
+        for k in kids[1:]:
+            out = out + (INFIX[cls],) + grouped(k, level + (cls is not Add))
+        return out
+    if cls in POSTFIX:
+        return grouped(kids[0], PRECEDENCE[Transpose]) + (POSTFIX[cls],)
+    if cls in (Power, EPow):
+        return grouped(kids[0], PRECEDENCE[Transpose] + (cls is Power)) + (("^" if cls is Power else ".^"), str(n.exp))
+    if cls is Neg:
+        return ("-",) + grouped(kids[0], PRECEDENCE[Neg] + 1)
+    label = n.fn if isinstance(n, Elementwise) else cls.__name__.lower()
+    if isinstance(n, Norm):
+        return ("||",) + key(kids[0]) + ("||", n.kind or "")
+    out = (label, "(")
+    for k in kids:
+        out = out + key(k) + (",",)
+    return out + (")",)
 
 
-def _key(n: Node) -> str:
-    global _KEYS
-    if _KEYS is None:
-        _KEYS = _key_renderer()
-    return _KEYS.own(n)
+def grouped(child: Node, level: int) -> tuple:
+    """A child's key, bracketed where it binds more weakly than its place (the tree's own precedence)."""
+    return ("(",) + key(child) + (")",) if precedence(child) < level else key(child)
 
 
 key = IdentityMemo(_key)
-key.__doc__ = "A deterministic sort key: the text form, built from the children's cached keys."
+key.__doc__ = "A deterministic structural sort key (a tuple of tokens), built from the children's cached keys."
 size = IdentityMemo(lambda n: 1 + sum(size(c) for c in children(n)))
 
 
@@ -159,23 +197,53 @@ def split_scalars(n: Node) -> tuple[list[Node], Node]:
 # ---- sums -----------------------------------------------------------------------------
 def add(*terms: Node) -> Node:
     limits.tick()
+    shape = terms[0].shape if terms else SCALAR
+    return normalize(Add(tuple(terms), shape=shape))
+
+
+@rule(Add)
+def add_flatten(n: Add):
+    """a + (b + c) = a + b + c;  a + (-b) = a + (-1) b"""
+    if not any(isinstance(t, (Add, Neg)) for t in n.args):
+        return None
     flat: list[Node] = []
-    for t in terms:
+    for t in n.args:
         if isinstance(t, Add):
             flat.extend(t.args)
         elif isinstance(t, Neg):
             flat.append(mul(num(-1), t.arg))
-        elif not is_zero(t):
+        else:
             flat.append(t)
-    shape = terms[0].shape if terms else SCALAR
-    diags = [t for t in flat if is_diag_term(t)]
-    if len(diags) > 1:                 # Σ cᵢ diag(vᵢ) = diag(Σ cᵢ vᵢ)
-        inner = add(*[diag_parts(t) for t in diags])
-        flat = [t for t in flat if not is_diag_term(t)] + [diag(inner)]
+    return Add(tuple(flat), shape=n.shape)
+
+
+@rule(Add)
+def add_zero(n: Add):
+    """a + 0 = a"""
+    if not any(is_zero(t) for t in n.args):
+        return None
+    return Add(tuple(t for t in n.args if not is_zero(t)), shape=n.shape)
+
+
+@rule(Add)
+def add_diagonals(n: Add):
+    """c diag(u) + d diag(v) = diag(c u + d v)"""
+    diags = [t for t in n.args if is_diag_term(t)]
+    if len(diags) < 2:
+        return None
+    inner = add(*[diag_parts(t) for t in diags])
+    return Add(tuple(t for t in n.args if not is_diag_term(t)) + (diag(inner),), shape=n.shape)
+
+
+@rule(Add)
+def add_like_terms(n: Add):
+    """c a + d a = (c + d) a;  2 + 3 = 5"""
     coefs: dict[Node | None, Fraction] = {}
-    for t in flat:
+    for t in n.args:
         c, core = split_coef(t)
         coefs[core] = coefs.get(core, Fraction(0)) + c
+    if len(coefs) == len(n.args):
+        return None
     out = []
     for core, c in coefs.items():
         if c == 0:
@@ -184,12 +252,24 @@ def add(*terms: Node) -> Node:
             out.append(Num(c, shape=SCALAR))
         else:
             out.append(core if c == 1 else mul(Num(c, shape=SCALAR), core))
-    if not out:
-        return zero(shape)
-    if len(out) == 1:
-        return out[0]
-    out.sort(key=term_order)
-    return Add(tuple(out), shape=shape)
+    return Add(tuple(out), shape=n.shape)
+
+
+@rule(Add)
+def add_few_terms(n: Add):
+    """+(a) = a;  +() = 0: a sum of one term is that term, of none 0"""
+    if len(n.args) == 1:
+        return n.args[0]
+    if not n.args:
+        return zero(n.shape)
+    return None
+
+
+@rule(Add)
+def add_order(n: Add):
+    """y + X w = X w + y: terms in canonical order, positive first, constants and bare symbols last (A + Aᵀ)"""
+    ordered = tuple(sorted(n.args, key=term_order))
+    return None if ordered == n.args else Add(ordered, shape=n.shape)
 
 
 def is_diag_term(t: Node) -> bool:
@@ -219,105 +299,234 @@ def sub(a: Node, b: Node) -> Node:
 
 
 # ---- products -------------------------------------------------------------------------
+# A canonical product is [coefficient] scalars… chain…: one leading number, the other 1×1
+# factors (a 1×1 chain such as xᵀ A x kept whole as one factor), then the conformable
+# chain of the non-scalar factors in order.
 def mul(*factors: Node) -> Node:
     limits.tick()
-    coef = Fraction(1)
-    exps: dict[Node, Fraction] = {}
-    chain: list[Node] = []
-    zero_shape = None
+    if not factors:
+        return Num(ONE, shape=SCALAR)
+    return normalize(Mul(tuple(factors), shape=product_shape(factors)))
 
-    def take(f: Node):
-        nonlocal coef, zero_shape
-        if isinstance(f, Zero):
-            zero_shape = True
-            if not is_scalar(f):
-                chain.append(f)            # it still decides the product's shape
-        elif isinstance(f, Num):
-            coef *= f.value
-        elif isinstance(f, Neg):
-            coef *= -1
+
+def product_shape(factors) -> Shape:
+    chain = [f for f in factors if not is_scalar(f)]
+    return chain_shape(chain) if chain else SCALAR
+
+
+def is_scalar_chain(f: Node) -> bool:
+    """A 1×1 product whose non-scalar factors form a chain (xᵀ A x): it stays one factor."""
+    return isinstance(f, Mul) and is_scalar(f) and any(not is_scalar(a) for a in f.args)
+
+
+def spliced(f: Node) -> bool:
+    return isinstance(f, Neg) or isinstance(f, Mul) and not is_scalar_chain(f)
+
+
+def scalar_args(n: Mul) -> list[Node]:
+    return [a for a in n.args if is_scalar(a)]
+
+
+def chain_args(n: Mul) -> list[Node]:
+    return [a for a in n.args if not is_scalar(a)]
+
+
+def with_chain(n: Mul, chain: list[Node], extra: list[Node] = ()) -> Mul:
+    return Mul(tuple(list(extra) + scalar_args(n) + list(chain)), shape=n.shape)
+
+
+@rule(Mul)
+def mul_flatten(n: Mul):
+    """a (b c) = a b c;  (-a) b = -1 a b"""
+    if not any(spliced(f) for f in n.args):
+        return None
+    flat: list[Node] = []
+
+    def take(f):
+        if isinstance(f, Neg):
+            flat.append(Num(-ONE, shape=SCALAR))
             take(f.arg)
-        elif isinstance(f, Mul) and (not is_scalar(f) or all(is_scalar(a) for a in f.args)
-                                     or not chain_free(f)):
+        elif spliced(f):
             for a in f.args:
                 take(a)
-        elif is_scalar(f):
-            if isinstance(f, Mul):          # a 1×1 chain such as xᵀ A x, kept whole
-                take_scalar_chain(f)
-            elif isinstance(f, Power):
-                exps[f.arg] = exps.get(f.arg, Fraction(0)) + f.exp
-            else:
-                exps[f] = exps.get(f, Fraction(0)) + 1
         else:
-            chain.append(f)
-
-    def take_scalar_chain(f: Mul):
-        nonlocal coef
-        for a in f.args:
-            if is_scalar(a):
-                take(a)
-        inner = tuple(a for a in f.args if not is_scalar(a))
-        if inner:
-            c = canonical_scalar_chain(inner)
-            exps[c] = exps.get(c, Fraction(0)) + 1
-
-    for f in factors:
+            flat.append(f)
+    for f in n.args:
         take(f)
-    result_shape = chain_shape(chain) if chain else SCALAR
-    if zero_shape or coef == 0:
-        return zero(result_shape)
-    merged: list[Node] = []
-    for c in chain:                      # ones(a×k) ones(k×b) = k ones(a×b): onesᵀ ones is a size
-        if merged and isinstance(c, Ones) and isinstance(merged[-1], Ones):
-            take(size_value(c.shape[0]))
-            both = ones((merged[-1].shape[0], c.shape[1]))
-            merged.pop()
-            if not is_scalar(both):
-                merged.append(both)
+    return Mul(tuple(flat), shape=n.shape)
+
+
+@rule(Mul)
+def mul_zero(n: Mul):
+    """0 a = 0"""
+    if any(is_zero(f) for f in n.args):
+        return zero(n.shape)
+    return None
+
+
+@rule(Mul)
+def mul_scalar_chain_factor(n: Mul):
+    """(c xᵀ y) a = c (xᵀ y) a: numbers and scalars leave a 1×1 chain factor"""
+    inner = [f for f in n.args if is_scalar_chain(f) and any(is_scalar(a) for a in f.args)]
+    if not inner:
+        return None
+    out: list[Node] = []
+    for f in n.args:
+        if f in inner:
+            out.extend(a for a in f.args if is_scalar(a))
+            out.append(canonical_scalar_chain(tuple(a for a in f.args if not is_scalar(a))))
         else:
-            merged.append(c)
-    chain = simplify_chain(merged)
-    if chain and result_shape == SCALAR and len(chain) > 1:
-        chain = list(canonical_scalar_chain(tuple(chain)).args)
-    # 1×1 stretches inside the chain are scalars: a xᵀ y bᵀ = (xᵀ y) a bᵀ
-    if len(chain) > 1:
-        pieces = split_chain(chain)
-        if pieces is not None:
-            chain, scalars = pieces
-            for s in scalars:
-                c = canonical_scalar_chain(tuple(s))
-                exps[c] = exps.get(c, Fraction(0)) + 1
-    scal = []
-    for base, e in exps.items():
-        if e == 0:
+            out.append(f)
+    return Mul(tuple(out), shape=n.shape)
+
+
+@rule(Mul)
+def mul_numbers(n: Mul):
+    """2 (3 a) = 6 a;  1 a = a: one leading coefficient"""
+    nums = [f for f in n.args if isinstance(f, Num)]
+    if not nums or len(nums) == 1 and n.args[0] is nums[0] and nums[0].value != 1:
+        return None
+    coef = ONE
+    for f in nums:
+        coef *= f.value
+    rest = tuple(f for f in n.args if not isinstance(f, Num))
+    if coef == 0:
+        return zero(n.shape)
+    if not rest:
+        return Num(coef, shape=SCALAR)
+    return Mul(((Num(coef, shape=SCALAR),) if coef != 1 else ()) + rest, shape=n.shape)
+
+
+def scalar_power_parts(f: Node) -> tuple[Node, Fraction]:
+    if isinstance(f, Power) and is_scalar(f):
+        return f.arg, f.exp
+    return f, ONE
+
+
+@rule(Mul)
+def mul_scalar_powers(n: Mul):
+    """s s^2 = s^3;  s s^-1 = 1;  2^2 a = 4 a: powers of one scalar base add"""
+    bases: dict[Node, Fraction] = {}
+    count = 0
+    numeric = False
+    for f in n.args:
+        if is_scalar(f) and not isinstance(f, Num):
+            base, e = scalar_power_parts(f)
+            bases[base] = bases.get(base, Fraction(0)) + e
+            count += 1
+            numeric = numeric or isinstance(base, Num) and (e.denominator == 1 or base.value == 1) or e == 0
+    if len(bases) == count and not numeric:
+        return None
+    coef: list[Node] = [f for f in n.args if isinstance(f, Num)]
+    scal: list[Node] = []
+    for base, e in bases.items():
+        if e == 0 or isinstance(base, Num) and base.value == 1:
             continue
         if isinstance(base, Num) and e.denominator == 1:
-            coef *= base.value ** int(e)
-            continue
-        if isinstance(base, Num) and base.value == 1:
+            coef.append(Num(base.value ** int(e), shape=SCALAR))
             continue
         scal.append(base if e == 1 else Power(base, e, shape=SCALAR))
-    scal.sort(key=lambda s: (isinstance(s, Power) and s.exp < 0, key(s)))
-    if chain and all(isinstance(c, Identity) for c in chain) and len(chain) > 1:
-        chain = chain[:1]
-    if not chain:
-        chain_atoms = [s for s in scal if isinstance(s, Mul)]
-        if len(chain_atoms) == 1 and len(scal) >= 1:
-            scal.remove(chain_atoms[0])
-            chain = list(chain_atoms[0].args)
-    args = ([Num(coef, shape=SCALAR)] if coef != 1 else []) + scal + chain
-    if not args:
+    out = tuple(coef + scal + chain_args(n))
+    return Mul(out, shape=n.shape) if out else Num(ONE, shape=SCALAR)
+
+
+@rule(Mul)
+def mul_ones_ones(n: Mul):
+    """ones(a×k) ones(k×b) = k ones(a×b): onesᵀ ones is a size"""
+    chain = chain_args(n)
+    for i in range(len(chain) - 1):
+        a, b = chain[i], chain[i + 1]
+        if isinstance(a, Ones) and isinstance(b, Ones):
+            both = ones((a.shape[0], b.shape[1]))
+            merged = chain[:i] + ([] if is_scalar(both) else [both]) + chain[i + 2:]
+            return with_chain(n, merged, [size_value(b.shape[0])])
+    return None
+
+
+@rule(Mul)
+def mul_identity(n: Mul):
+    """A I = I A = A"""
+    chain = chain_args(n)
+    if len(chain) < 2 or not any(isinstance(c, Identity) for c in chain):
+        return None
+    kept = [c for c in chain if not isinstance(c, Identity)] or chain[:1]
+    return with_chain(n, kept)
+
+
+@rule(Mul)
+def mul_matrix_powers(n: Mul):
+    """X^a X^b = X^(a+b) (X square; invertible when a or b < 0);  X X^-1 = I"""
+    chain = chain_args(n)
+    for i in range(len(chain) - 1):
+        base_p, e_p = power_parts(chain[i])
+        base_c, e_c = power_parts(chain[i + 1])
+        if base_p == base_c and base_p.shape[0] == base_p.shape[1] and (e_p > 0 and e_c > 0 or
+                                                                        e_p < 0 or e_c < 0):
+            merged = [] if e_p + e_c == 0 else [power(base_p, e_p + e_c)]
+            rest = chain[:i] + merged + chain[i + 2:]
+            return with_chain(n, rest or [identity(base_p.shape[0])])
+    return None
+
+
+@rule(Mul)
+def mul_chain_spelling(n: Mul):
+    """xᵀ Aᵀ y = yᵀ A x: a 1×1 product is spelled with the fewest transposes"""
+    chain = chain_args(n)
+    if n.shape != SCALAR or len(chain) < 2:
+        return None
+    c = canonical_scalar_chain(tuple(chain))
+    return None if c.args == tuple(chain) else with_chain(n, list(c.args))
+
+
+@rule(Mul)
+def mul_inner_scalars(n: Mul):
+    """a xᵀ y bᵀ = (xᵀ y) a bᵀ: a 1×1 stretch inside a chain is a scalar factor"""
+    chain = chain_args(n)
+    if len(chain) < 2:
+        return None
+    pieces = split_chain(chain)
+    if pieces is None:
+        return None
+    rest, scalars = pieces
+    return with_chain(n, rest, [canonical_scalar_chain(tuple(s)) for s in scalars])
+
+
+@rule(Mul)
+def mul_unwrap_scalar_chain(n: Mul):
+    """c (xᵀ y) = c xᵀ y: a 1×1 chain that is the product's only chain is written inline"""
+    if chain_args(n):
+        return None
+    atoms = [f for f in n.args if is_scalar_chain(f)]
+    if len(atoms) != 1:
+        return None
+    out = []
+    for f in n.args:
+        if f is atoms[0]:
+            continue
+        out.append(f)
+    return Mul(tuple(out) + atoms[0].args, shape=n.shape)
+
+
+def factor_order(f: Node):
+    return (not isinstance(f, Num), not is_scalar(f), isinstance(f, Power) and f.exp < 0, key(f))
+
+
+@rule(Mul)
+def mul_order(n: Mul):
+    """b 2 a A = 2 a b A: the coefficient first, then the 1×1 factors (negative powers last), then the chain in order"""
+    scal = sorted(scalar_args(n), key=factor_order)
+    ordered = tuple(scal + chain_args(n))
+    return None if ordered == n.args else Mul(ordered, shape=n.shape)
+
+
+@rule(Mul)
+def mul_few_factors(n: Mul):
+    """·(a) = a;  ·() = 1: a product of one factor is that factor, of none 1"""
+    if len(n.args) == 1:
+        return n.args[0]
+    if not n.args:
         return Num(ONE, shape=SCALAR)
-    if len(args) == 1:
-        return args[0]
-    if any(isinstance(a, Zero) for a in args):
-        return zero(result_shape)
-    return Mul(tuple(args), shape=result_shape)
-
-
-def chain_free(f: Mul) -> bool:
-    """A 1×1 product whose non-scalar factors form a chain (xᵀ A x) stays one factor."""
-    return any(not is_scalar(a) for a in f.args)
+    return None
 
 
 def canonical_scalar_chain(chain: tuple[Node, ...]) -> Node:
@@ -352,27 +561,6 @@ def split_chain(chain: list[Node]):
     return rest, pieces
 
 
-def simplify_chain(chain: list[Node]) -> list[Node]:
-    out: list[Node] = []
-    for c in chain:
-        if isinstance(c, Identity) and (out or len(chain) > 1):
-            continue
-        if out:
-            prev = out[-1]
-            base_p, e_p = power_parts(prev)
-            base_c, e_c = power_parts(c)
-            if base_p == base_c and base_p.shape[0] == base_p.shape[1] and (e_p > 0 and e_c > 0 or
-                                                                          e_p < 0 or e_c < 0):
-                out.pop()                      # X^a X^b = X^(a+b), for invertible X when a or b < 0
-                if e_p + e_c != 0:
-                    out.append(power(base_p, e_p + e_c))
-                continue
-        out.append(c)
-    if not out and chain:
-        return [identity(chain[0].shape[0])]
-    return out
-
-
 def power_parts(n: Node) -> tuple[Node, Fraction]:
     if isinstance(n, Power) and isinstance(n.arg, Inverse) and not is_scalar(n):
         return n.arg.arg, -n.exp
@@ -390,37 +578,77 @@ def check_exponent(e: Fraction) -> Fraction:
     return e
 
 
+# ---- powers ------------------------------------------------------------------------------
 def power(x: Node, e) -> Node:
     e = check_exponent(Fraction(e))
-    if is_scalar(x):
-        if e == 0:
-            return num(1)
-        if e == 1:
-            return x
-        if isinstance(x, Num):
-            if e.denominator == 1:
-                if x.value == 0 and e < 0:
-                    return Power(x, e, shape=SCALAR)
-                return num(x.value ** int(e))
-            return Power(x, e, shape=SCALAR)
-        if isinstance(x, Zero):
-            return x if e > 0 else Power(x, e, shape=SCALAR)
-        if isinstance(x, Power) and e.denominator == 1 and x.exp.denominator == 1:
-            return power(x.arg, x.exp * e)
-        if isinstance(x, Mul) and all(is_scalar(a) for a in x.args) and e.denominator == 1:
-            return mul(*[power(a, e) for a in x.args])
-        return Power(x, e, shape=SCALAR)
-    if e == 0:
-        return identity(x.shape[0])
-    if e == 1:
-        return x
-    if e == -1:
-        return inverse(x)
-    if isinstance(x, Identity):
-        return x
-    if e < 0:
-        return Power(inverse(x), -e, shape=x.shape)      # X^-2 is (X^-1)^2
-    return Power(x, e, shape=x.shape)
+    return normalize(Power(x, e, shape=x.shape))
+
+
+@rule(Power)
+def power_zero(n: Power):
+    """x^0 = 1;  X^0 = I"""
+    if n.exp != 0:
+        return None
+    return num(1) if is_scalar(n.arg) else identity(n.arg.shape[0])
+
+
+@rule(Power)
+def power_one(n: Power):
+    """x^1 = x"""
+    return n.arg if n.exp == 1 else None
+
+
+@rule(Power)
+def power_of_number(n: Power):
+    """2^3 = 8 (an integer power of a number)"""
+    x, e = n.arg, n.exp
+    if isinstance(x, Num) and e.denominator == 1 and not (x.value == 0 and e < 0):
+        return num(x.value ** int(e))
+    return None
+
+
+@rule(Power)
+def power_of_zero(n: Power):
+    """0^k = 0 for k > 0"""
+    return n.arg if is_zero(n.arg) and is_scalar(n.arg) and n.exp > 0 else None
+
+
+@rule(Power)
+def power_of_power(n: Power):
+    """(x^a)^b = x^(a b) for a scalar x and integers a, b"""
+    x, e = n.arg, n.exp
+    if is_scalar(x) and isinstance(x, Power) and e.denominator == 1 and x.exp.denominator == 1:
+        return power(x.arg, x.exp * e)
+    return None
+
+
+@rule(Power)
+def power_of_product(n: Power):
+    """(a b)^k = a^k b^k for scalars a, b and an integer k"""
+    x, e = n.arg, n.exp
+    if isinstance(x, Mul) and all(is_scalar(a) for a in x.args) and e.denominator == 1:
+        return mul(*[power(a, e) for a in x.args])
+    return None
+
+
+@rule(Power)
+def power_minus_one(n: Power):
+    """X^-1 = inv(X) for a matrix"""
+    return inverse(n.arg) if not is_scalar(n.arg) and n.exp == -1 else None
+
+
+@rule(Power)
+def power_of_identity(n: Power):
+    """I^k = I"""
+    return n.arg if isinstance(n.arg, Identity) else None
+
+
+@rule(Power)
+def power_negative(n: Power):
+    """X^-k = (X^-1)^k for a matrix"""
+    if is_scalar(n.arg) or n.exp > 0:
+        return None
+    return Power(inverse(n.arg), -n.exp, shape=n.shape)
 
 
 def div(a: Node, b: Node) -> Node:
@@ -429,119 +657,263 @@ def div(a: Node, b: Node) -> Node:
 
 # ---- transposes and inverses ----------------------------------------------------------
 def transpose(x: Node) -> Node:
-    if is_scalar(x):
-        return x
-    match x:
-        case Transpose(arg=a):
-            return a
-        case Sym(symmetric=True) | Identity() :
-            return x
-        case Zero() | Ones():
-            return type(x)(shape=(x.shape[1], x.shape[0]))
-        case Mul(args=args):
-            scal = [a for a in args if is_scalar(a)]
-            chain = [transpose(a) for a in reversed(args) if not is_scalar(a)]
-            return mul(*scal, *chain)
-        case Add(args=args):
-            pushed = add(*[transpose(a) for a in args])
-            if pushed == x or count_transposes(pushed) < 1 + count_transposes(x):
-                return pushed
-        case Inverse(arg=a):
-            return inverse(transpose(a))
-        case Power(arg=a, exp=e):
-            return power(transpose(a), e)
-        case Hadamard(left=a, right=b):
-            return hadamard(transpose(a), transpose(b))
-        case HadDiv(left=a, right=b):
-            return haddiv(transpose(a), transpose(b))
-        case Kron(left=a, right=b):
-            return kron(transpose(a), transpose(b))
-        case Elementwise(fn=fn, arg=Transpose(arg=a)):
-            return elementwise(fn, a)
-        case EPow(arg=a, exp=e):
-            return epow(transpose(a), e)
-        case Diag(arg=a) if is_column(a):
-            return x
-        case Commutation(m=m, n=n):
-            return Commutation(n, m, shape=x.shape)
-    return Transpose(x, shape=(x.shape[1], x.shape[0]))
+    return normalize(Transpose(x, shape=(x.shape[1], x.shape[0])))
 
 
-def inverse(x: Node) -> Node:
-    if is_scalar(x):
-        return power(x, -1)
-    match x:
-        case Inverse(arg=a):
-            return a
-        case Identity():
-            return x
-        case Power(arg=a, exp=e):
-            return power(a, -e)
-        case Kron(left=a, right=b):
-            return kron(inverse(a), inverse(b))
-        case Mul(args=args) if any(is_scalar(a) for a in args):
-            scal = [power(a, -1) for a in args if is_scalar(a)]
-            rest = [a for a in args if not is_scalar(a)]
-            core = rest[0] if len(rest) == 1 else Mul(tuple(rest), shape=x.shape)
-            return mul(*scal, inverse(core))
-        case Mul(args=args) if all(a.shape[0] == a.shape[1] for a in args):
-            return mul(*[inverse(a) for a in reversed(args)])     # (A B)⁻¹ = B⁻¹ A⁻¹, all square
-    return Inverse(x, shape=x.shape)
+@rule(Transpose)
+def transpose_scalar(n: Transpose):
+    """aᵀ = a for a 1×1 a"""
+    return n.arg if is_scalar(n.arg) else None
 
 
-# ---- elementwise ------------------------------------------------------------------------
-def pull_scalars(f: Callable[[Node, Node], Node], a: Node, b: Node) -> Node | None:
-    sa, ca = split_scalars(a)
-    sb, cb = split_scalars(b)
-    if sa or sb:
-        return mul(*sa, *sb, f(ca, cb))
+@rule(Transpose)
+def transpose_transpose(n: Transpose):
+    """(Aᵀ)ᵀ = A"""
+    return n.arg.arg if isinstance(n.arg, Transpose) else None
+
+
+@rule(Transpose)
+def transpose_symmetric(n: Transpose):
+    """Aᵀ = A for a symmetric A;  Iᵀ = I"""
+    x = n.arg
+    return x if isinstance(x, Sym) and x.symmetric or isinstance(x, Identity) else None
+
+
+@rule(Transpose)
+def transpose_constant(n: Transpose):
+    """0ᵀ = 0;  (ones ones^T)ᵀ = ones ones^T, of the transposed shape"""
+    x = n.arg
+    return type(x)(shape=n.shape) if isinstance(x, (Zero, Ones)) else None
+
+
+@rule(Transpose)
+def transpose_product(n: Transpose):
+    """(c A B)ᵀ = c Bᵀ Aᵀ"""
+    if not isinstance(n.arg, Mul):
+        return None
+    args = n.arg.args
+    return mul(*[a for a in args if is_scalar(a)], *[transpose(a) for a in reversed(args) if not is_scalar(a)])
+
+
+@rule(Transpose)
+def transpose_sum(n: Transpose):
+    """(A + B)ᵀ = Aᵀ + Bᵀ, where that has fewer transposes"""
+    x = n.arg
+    if not isinstance(x, Add):
+        return None
+    pushed = add(*[transpose(a) for a in x.args])
+    if pushed == x or count_transposes(pushed) < 1 + count_transposes(x):
+        return pushed
     return None
 
 
+@rule(Transpose)
+def transpose_inverse(n: Transpose):
+    """(A⁻¹)ᵀ = (Aᵀ)⁻¹"""
+    return inverse(transpose(n.arg.arg)) if isinstance(n.arg, Inverse) else None
+
+
+@rule(Transpose)
+def transpose_power(n: Transpose):
+    """(A^k)ᵀ = (Aᵀ)^k"""
+    return power(transpose(n.arg.arg), n.arg.exp) if isinstance(n.arg, Power) else None
+
+
+@rule(Transpose)
+def transpose_elementwise_binary(n: Transpose):
+    """(A ∘ B)ᵀ = Aᵀ ∘ Bᵀ;  (A ⊘ B)ᵀ = Aᵀ ⊘ Bᵀ;  (A ⊗ B)ᵀ = Aᵀ ⊗ Bᵀ"""
+    x = n.arg
+    make = {Hadamard: hadamard, HadDiv: haddiv, Kron: kron}.get(type(x))
+    return make(transpose(x.left), transpose(x.right)) if make else None
+
+
+@rule(Transpose)
+def transpose_function(n: Transpose):
+    """f(Aᵀ)ᵀ = f(A) for an elementwise f"""
+    x = n.arg
+    if isinstance(x, Elementwise) and isinstance(x.arg, Transpose):
+        return elementwise(x.fn, x.arg.arg)
+    return None
+
+
+@rule(Transpose)
+def transpose_epow(n: Transpose):
+    """(A.^p)ᵀ = (Aᵀ).^p"""
+    return epow(transpose(n.arg.arg), n.arg.exp) if isinstance(n.arg, EPow) else None
+
+
+@rule(Transpose)
+def transpose_diag(n: Transpose):
+    """diag(v)ᵀ = diag(v)"""
+    return n.arg if isinstance(n.arg, Diag) and is_column(n.arg.arg) else None
+
+
+@rule(Transpose)
+def transpose_commutation(n: Transpose):
+    """K_(m,n)ᵀ = K_(n,m)"""
+    x = n.arg
+    return Commutation(x.n, x.m, shape=n.shape) if isinstance(x, Commutation) else None
+
+
+def inverse(x: Node) -> Node:
+    return normalize(Inverse(x, shape=x.shape))
+
+
+@rule(Inverse)
+def inverse_scalar(n: Inverse):
+    """a⁻¹ = a^-1 for a 1×1 a"""
+    return power(n.arg, -1) if is_scalar(n.arg) else None
+
+
+@rule(Inverse)
+def inverse_inverse(n: Inverse):
+    """(A⁻¹)⁻¹ = A;  I⁻¹ = I"""
+    x = n.arg
+    return x.arg if isinstance(x, Inverse) else x if isinstance(x, Identity) else None
+
+
+@rule(Inverse)
+def inverse_power(n: Inverse):
+    """(A^k)⁻¹ = A^-k"""
+    return power(n.arg.arg, -n.arg.exp) if isinstance(n.arg, Power) else None
+
+
+@rule(Inverse)
+def inverse_kron(n: Inverse):
+    """(A ⊗ B)⁻¹ = A⁻¹ ⊗ B⁻¹"""
+    return kron(inverse(n.arg.left), inverse(n.arg.right)) if isinstance(n.arg, Kron) else None
+
+
+@rule(Inverse)
+def inverse_scaled(n: Inverse):
+    """(c A)⁻¹ = c⁻¹ A⁻¹"""
+    x = n.arg
+    if not (isinstance(x, Mul) and any(is_scalar(a) for a in x.args)):
+        return None
+    scal = [power(a, -1) for a in x.args if is_scalar(a)]
+    rest = [a for a in x.args if not is_scalar(a)]
+    core = rest[0] if len(rest) == 1 else Mul(tuple(rest), shape=x.shape)
+    return mul(*scal, inverse(core))
+
+
+@rule(Inverse)
+def inverse_product(n: Inverse):
+    """(A B)⁻¹ = B⁻¹ A⁻¹ for square A, B"""
+    x = n.arg
+    if isinstance(x, Mul) and all(a.shape[0] == a.shape[1] for a in x.args):
+        return mul(*[inverse(a) for a in reversed(x.args)])
+    return None
+
+
+# ---- elementwise ------------------------------------------------------------------------
 def hadamard(a: Node, b: Node) -> Node:
     """Elementwise product, flattened: equal bases add exponents, ones drop, scalars move out."""
-    if is_zero(a) or is_zero(b):
-        return zero(a.shape)
-    if is_scalar(a) and is_scalar(b):
-        return mul(a, b)
-    scalars: list[Node] = []
-    exps: dict[Node, Fraction] = {}
+    return normalize(Hadamard(a, b, shape=a.shape))
 
-    def take(f: Node):
-        if isinstance(f, Hadamard):
-            take(f.left)
-            take(f.right)
-            return
-        sc, core = split_scalars(f)
-        scalars.extend(sc)
-        if isinstance(core, Ones):
-            return
-        base, e = epow_parts(core)
-        exps[base] = exps.get(base, Fraction(0)) + e
 
-    take(a)
-    take(b)
-    for num_fn, den_fn, quotient in QUOTIENTS:      # sinh(u) ⊘ cosh(u) = tanh(u)
-        for base in [b for b in exps if isinstance(b, Elementwise) and b.fn == num_fn]:
-            other = Elementwise(den_fn, base.arg, shape=base.shape)
-            e = exps.get(base, 0)
-            if other in exps and exps[other] == -e and e != 0:
-                del exps[base], exps[other]
-                q = Elementwise(quotient, base.arg, shape=base.shape)
-                exps[q] = exps.get(q, Fraction(0)) + e
-    factors = [epow(base, e) for base, e in exps.items() if e != 0]
-    factors = [f for f in factors if not isinstance(f, Ones)]
-    factors.sort(key=lambda f: (isinstance(f, EPow) and f.exp < 0, isinstance(f, Add), key(f)))
+def hadamard_of(factors: list[Node], shape: Shape) -> Node:
+    """f1 ∘ f2 ∘ … nested to the left, as built (no rules applied)."""
     if not factors:
-        core = ones(a.shape)
-    else:
-        core = factors[0]
-        for f in factors[1:]:
-            core = Hadamard(core, f, shape=a.shape)
-    return mul(*scalars, core) if scalars else core
+        return ones(shape)
+    core = factors[0]
+    for f in factors[1:]:
+        core = Hadamard(core, f, shape=shape)
+    return core
 
 
-QUOTIENTS = (("sinh", "cosh", "tanh"), ("sin", "cos", "tan"))
+@rule(Hadamard)
+def hadamard_zero(n: Hadamard):
+    """0 ∘ A = A ∘ 0 = 0"""
+    return zero(n.shape) if is_zero(n.left) or is_zero(n.right) else None
+
+
+@rule(Hadamard)
+def hadamard_scalars(n: Hadamard):
+    """a ∘ b = a b for 1×1 a, b"""
+    return mul(n.left, n.right) if is_scalar(n.left) and is_scalar(n.right) else None
+
+
+@rule(Hadamard)
+def hadamard_scaled(n: Hadamard):
+    """(c A) ∘ B = c (A ∘ B)"""
+    fs = hadamard_factors(n)
+    split = [split_scalars(f) for f in fs]
+    if not any(sc for sc, _ in split):
+        return None
+    scalars = [s for sc, _ in split for s in sc]
+    return mul(*scalars, normalize(hadamard_of([core for _, core in split], n.shape)))
+
+
+@rule(Hadamard)
+def hadamard_ones(n: Hadamard):
+    """ones ∘ A = A"""
+    fs = hadamard_factors(n)
+    if not any(isinstance(f, Ones) for f in fs):
+        return None
+    return hadamard_of([f for f in fs if not isinstance(f, Ones)], n.shape)
+
+
+@rule(Hadamard)
+def hadamard_quotient(n: Hadamard):
+    """A ∘ (B ⊘ C) = A ∘ B ∘ C.^-1, where B or C shares a base with A (sinh(u) ∘ (sinh(u) ⊘ cosh(u).^2))"""
+    fs = hadamard_factors(n)
+    for i, f in enumerate(fs):
+        if isinstance(f, HadDiv):
+            others = {epow_parts(g)[0] for j, g in enumerate(fs) if j != i}
+            parts_ = [epow_parts(g)[0] for g in hadamard_factors(f.left) + hadamard_factors(f.right)]
+            if any(p in others for p in parts_):
+                return hadamard_of(fs[:i] + hadamard_factors(f.left) + [epow(f.right, -1)] + fs[i + 1:], n.shape)
+    return None
+
+
+@rule(Hadamard)
+def hadamard_powers(n: Hadamard):
+    """A.^p ∘ A.^q = A.^(p+q);  A ∘ A = A.^2"""
+    fs = hadamard_factors(n)
+    exps: dict[Node, Fraction] = {}
+    for f in fs:
+        base, e = epow_parts(f)
+        exps[base] = exps.get(base, Fraction(0)) + e
+    if len(exps) == len(fs):
+        return None
+    out = [epow(base, e) for base, e in exps.items() if e != 0]
+    return hadamard_of([f for f in out if not isinstance(f, Ones)], n.shape)
+
+
+def quotient_rule(num_fn: str, den_fn: str, quotient: str):
+    def fold(n: Hadamard):
+        fs = hadamard_factors(n)
+        exps: dict[Node, Fraction] = {}
+        for f in fs:
+            base, e = epow_parts(f)
+            exps[base] = exps.get(base, Fraction(0)) + e
+        for base, e in exps.items():
+            if isinstance(base, Elementwise) and base.fn == num_fn and e != 0:
+                other = Elementwise(den_fn, base.arg, shape=base.shape)
+                if exps.get(other) == -e:
+                    rest = [f for f in fs if epow_parts(f)[0] not in (base, other)]
+                    return hadamard_of(rest + [epow(elementwise(quotient, base.arg), e)], n.shape)
+        return None
+    fold.__name__ = f"{quotient}_from_{num_fn}_{den_fn}"
+    fold.__doc__ = f"{num_fn}(u).^p ∘ {den_fn}(u).^-p = {quotient}(u).^p"
+    return rule(Hadamard)(fold)
+
+
+tanh_from_sinh_cosh = quotient_rule("sinh", "cosh", "tanh")
+tan_from_sin_cos = quotient_rule("sin", "cos", "tan")
+
+
+def hadamard_key(f: Node):
+    return (isinstance(f, EPow) and f.exp < 0, isinstance(f, Add), key(f))
+
+
+@rule(Hadamard)
+def hadamard_order(n: Hadamard):
+    """A ∘ B = B ∘ A: factors in canonical order (negative powers last, sums last), nested to the left"""
+    fs = hadamard_factors(n)
+    ordered = sorted(fs, key=hadamard_key)
+    out = hadamard_of(ordered, n.shape)
+    return None if out == n else out
 
 
 def epow_parts(n: Node):
@@ -551,37 +923,84 @@ def epow_parts(n: Node):
 
 
 def haddiv(a: Node, b: Node) -> Node:
-    if is_zero(a):
-        return a
-    if isinstance(b, Ones):
-        return a
-    if is_scalar(a) and is_scalar(b):
-        return div(a, b)
-    sa, ca = split_scalars(a)
-    if sa:
-        return mul(*sa, haddiv(ca, b))
-    if a == b:
-        return ones(a.shape)
-    if isinstance(a, Ones):
-        return epow(b, -1)
-    return HadDiv(a, b, shape=a.shape)
+    return normalize(HadDiv(a, b, shape=a.shape))
+
+
+@rule(HadDiv)
+def haddiv_zero(n: HadDiv):
+    """0 ⊘ B = 0"""
+    return n.left if is_zero(n.left) else None
+
+
+@rule(HadDiv)
+def haddiv_by_ones(n: HadDiv):
+    """A ⊘ ones = A"""
+    return n.left if isinstance(n.right, Ones) else None
+
+
+@rule(HadDiv)
+def haddiv_scalars(n: HadDiv):
+    """a ⊘ b = a / b for 1×1 a, b"""
+    return div(n.left, n.right) if is_scalar(n.left) and is_scalar(n.right) else None
+
+
+@rule(HadDiv)
+def haddiv_scaled(n: HadDiv):
+    """(c A) ⊘ B = c (A ⊘ B)"""
+    sa, ca = split_scalars(n.left)
+    return mul(*sa, haddiv(ca, n.right)) if sa else None
+
+
+@rule(HadDiv)
+def haddiv_same(n: HadDiv):
+    """A ⊘ A = ones"""
+    return ones(n.shape) if n.left == n.right else None
+
+
+@rule(HadDiv)
+def haddiv_ones(n: HadDiv):
+    """ones ⊘ B = B.^-1"""
+    return epow(n.right, -1) if isinstance(n.left, Ones) else None
 
 
 def epow(x: Node, e) -> Node:
     e = check_exponent(Fraction(e))
-    if is_scalar(x):
-        return power(x, e)
-    if e == 1:
-        return x
-    if e == 0:
-        return ones(x.shape)
-    if is_zero(x) and e > 0:
-        return x
-    if isinstance(x, EPow) and (e.denominator == 1 and x.exp.denominator == 1):
+    return normalize(EPow(x, e, shape=x.shape))
+
+
+@rule(EPow)
+def epow_scalar(n: EPow):
+    """a.^p = a^p for a 1×1 a"""
+    return power(n.arg, n.exp) if is_scalar(n.arg) else None
+
+
+@rule(EPow)
+def epow_one(n: EPow):
+    """A.^1 = A"""
+    return n.arg if n.exp == 1 else None
+
+
+@rule(EPow)
+def epow_zero(n: EPow):
+    """A.^0 = ones;  0.^p = 0 for p > 0"""
+    if n.exp == 0:
+        return ones(n.shape)
+    return n.arg if is_zero(n.arg) and n.exp > 0 else None
+
+
+@rule(EPow)
+def epow_of_epow(n: EPow):
+    """(A.^p).^q = A.^(p q) for integers p, q"""
+    x, e = n.arg, n.exp
+    if isinstance(x, EPow) and e.denominator == 1 and x.exp.denominator == 1:
         return epow(x.arg, x.exp * e)
-    if isinstance(x, Ones):
-        return x
-    return EPow(x, e, shape=x.shape)
+    return None
+
+
+@rule(EPow)
+def epow_of_ones(n: EPow):
+    """ones.^p = ones"""
+    return n.arg if isinstance(n.arg, Ones) else None
 
 
 AT_ZERO = {"sin": 0, "tan": 0, "sinh": 0, "tanh": 0, "sqrt": 0, "abs": 0, "relu": 0, "step": 0,
@@ -590,138 +1009,274 @@ AT_ONE = {"sqrt": 1, "abs": 1, "relu": 1, "step": 1, "log": 0}
 
 
 def elementwise(fn: str, x: Node) -> Node:
-    if is_zero(x) and fn in AT_ZERO:           # tanh(0) = 0, exp(0) = 1: no stray literal 0 in results
-        v = AT_ZERO[fn]
-        return zero(x.shape) if v == 0 else mul(num(v), ones(x.shape))
-    if isinstance(x, Ones) and fn in AT_ONE:     # sqrt(ones) = ones, log(ones) = 0 (C ./ C is ones)
-        return mul(num(AT_ONE[fn]), x) if AT_ONE[fn] else zero(x.shape)
-    if is_zero(x) and fn == "softplus":        # softplus(0) = log 2
-        return mul(Elementwise("log", Num(Fraction(2), shape=SCALAR), shape=SCALAR), ones(x.shape))
-    return Elementwise(fn, x, shape=x.shape)
+    return normalize(Elementwise(fn, x, shape=x.shape))
+
+
+@rule(Elementwise)
+def function_at_zero(n: Elementwise):
+    """f(0) = f(0)·ones where f(0) is known: tanh(0) = 0, exp(0) = ones (no stray literal 0 in results)"""
+    if is_zero(n.arg) and n.fn in AT_ZERO:
+        v = AT_ZERO[n.fn]
+        return zero(n.shape) if v == 0 else mul(num(v), ones(n.shape))
+    return None
+
+
+@rule(Elementwise)
+def function_at_one(n: Elementwise):
+    """f(ones) = f(1) ones: sqrt(ones) = ones, log(ones) = 0"""
+    if isinstance(n.arg, Ones) and n.fn in AT_ONE:
+        return mul(num(AT_ONE[n.fn]), n.arg) if AT_ONE[n.fn] else zero(n.shape)
+    return None
+
+
+@rule(Elementwise)
+def softplus_at_zero(n: Elementwise):
+    """softplus(0) = log(2) ones"""
+    if is_zero(n.arg) and n.fn == "softplus":
+        return mul(Elementwise("log", Num(Fraction(2), shape=SCALAR), shape=SCALAR), ones(n.shape))
+    return None
 
 
 def kron(a: Node, b: Node) -> Node:
     shape = (dim_product((a.shape[0], b.shape[0])), dim_product((a.shape[1], b.shape[1])))
-    if is_zero(a) or is_zero(b):
-        return zero(shape)
-    if is_scalar(a) or is_scalar(b):
-        return mul(a, b)
+    return normalize(Kron(a, b, shape=shape))
+
+
+@rule(Kron)
+def kron_zero(n: Kron):
+    """0 ⊗ B = A ⊗ 0 = 0"""
+    return zero(n.shape) if is_zero(n.left) or is_zero(n.right) else None
+
+
+@rule(Kron)
+def kron_scalar(n: Kron):
+    """c ⊗ B = c B for a 1×1 c"""
+    return mul(n.left, n.right) if is_scalar(n.left) or is_scalar(n.right) else None
+
+
+@rule(Kron)
+def kron_outer(n: Kron):
+    """u ⊗ vᵀ = u vᵀ;  uᵀ ⊗ v = v uᵀ"""
+    a, b = n.left, n.right
     if is_column(a) and is_row(b):
         return mul(a, b)
     if is_row(a) and is_column(b):
         return mul(b, a)
-    if isinstance(a, Identity) and isinstance(b, Identity):
-        return identity(shape[0])
-    pulled = pull_scalars(kron, a, b)
-    if pulled is not None:
-        return pulled
-    return Kron(a, b, shape=shape)
+    return None
+
+
+@rule(Kron)
+def kron_identity(n: Kron):
+    """I_m ⊗ I_n = I_mn"""
+    return identity(n.shape[0]) if isinstance(n.left, Identity) and isinstance(n.right, Identity) else None
+
+
+@rule(Kron)
+def kron_scaled(n: Kron):
+    """(c A) ⊗ (d B) = c d (A ⊗ B)"""
+    sa, ca = split_scalars(n.left)
+    sb, cb = split_scalars(n.right)
+    return mul(*sa, *sb, kron(ca, cb)) if sa or sb else None
 
 
 # ---- matrix functions ------------------------------------------------------------------
 def trace(x: Node) -> Node:
-    if is_scalar(x):
-        return x
-    match x:
-        case Zero():
-            return num(0)
-        case Identity() | Ones():              # tr(I_n) = tr(ones_n ones_n^T) = n
-            return size_value(x.shape[0])
-        case Add(args=args):
-            return add(*[trace(a) for a in args])
-        case Transpose(arg=a):
-            return trace(a)
-        case Kron(left=a, right=b):
-            return mul(trace(a), trace(b))
-        case Mul(args=args):
-            scal = [a for a in args if is_scalar(a)]
-            chain = [a for a in args if not is_scalar(a)]
-            if scal:
-                return mul(*scal, trace(chain[0] if len(chain) == 1 else Mul(tuple(chain), shape=x.shape)))
-            dims = [c.shape[1] for c in chain]
-            if 1 in dims[:-1]:           # tr(u vᵀ) = vᵀ u: rotate so the product is 1×1
-                t = dims.index(1) + 1
-                return mul(*chain[t:], *chain[:t])
-    return Trace(x, shape=SCALAR)
+    return normalize(Trace(x, shape=SCALAR))
+
+
+@rule(Trace)
+def trace_scalar(n: Trace):
+    """tr(a) = a for a 1×1 a"""
+    return n.arg if is_scalar(n.arg) else None
+
+
+@rule(Trace)
+def trace_constant(n: Trace):
+    """tr(0) = 0;  tr(I_n) = tr(ones_n ones_n^T) = n"""
+    x = n.arg
+    if isinstance(x, Zero):
+        return num(0)
+    return size_value(x.shape[0]) if isinstance(x, (Identity, Ones)) else None
+
+
+@rule(Trace)
+def trace_sum(n: Trace):
+    """tr(A + B) = tr(A) + tr(B)"""
+    return add(*[trace(a) for a in n.arg.args]) if isinstance(n.arg, Add) else None
+
+
+@rule(Trace)
+def trace_transpose(n: Trace):
+    """tr(Aᵀ) = tr(A)"""
+    return trace(n.arg.arg) if isinstance(n.arg, Transpose) else None
+
+
+@rule(Trace)
+def trace_kron(n: Trace):
+    """tr(A ⊗ B) = tr(A) tr(B)"""
+    return mul(trace(n.arg.left), trace(n.arg.right)) if isinstance(n.arg, Kron) else None
+
+
+@rule(Trace)
+def trace_scaled(n: Trace):
+    """tr(c A) = c tr(A)"""
+    x = n.arg
+    if not isinstance(x, Mul):
+        return None
+    scal, chain = scalar_args(x), chain_args(x)
+    if not scal:
+        return None
+    return mul(*scal, trace(chain[0] if len(chain) == 1 else Mul(tuple(chain), shape=x.shape)))
+
+
+@rule(Trace)
+def trace_cyclic(n: Trace):
+    """tr(A u vᵀ) = vᵀ A u: rotate so the product is 1×1"""
+    x = n.arg
+    if not isinstance(x, Mul):
+        return None
+    chain = chain_args(x)
+    dims = [c.shape[1] for c in chain]
+    if 1 in dims[:-1]:
+        t = dims.index(1) + 1
+        return mul(*chain[t:], *chain[:t])
+    return None
 
 
 def det(x: Node) -> Node:
-    if is_scalar(x):
-        return x
-    match x:
-        case Identity():
-            return num(1)
-        case Transpose(arg=a):
-            return det(a)
-        case Inverse(arg=a):
-            return power(det(a), -1)
-    return Det(x, shape=SCALAR)
+    return normalize(Det(x, shape=SCALAR))
+
+
+@rule(Det)
+def det_scalar(n: Det):
+    """det(a) = a for a 1×1 a;  det(I) = 1"""
+    if is_scalar(n.arg):
+        return n.arg
+    return num(1) if isinstance(n.arg, Identity) else None
+
+
+@rule(Det)
+def det_transpose(n: Det):
+    """det(Aᵀ) = det(A)"""
+    return det(n.arg.arg) if isinstance(n.arg, Transpose) else None
+
+
+@rule(Det)
+def det_inverse(n: Det):
+    """det(A⁻¹) = det(A)^-1"""
+    return power(det(n.arg.arg), -1) if isinstance(n.arg, Inverse) else None
 
 
 def logdet(x: Node) -> Node:
-    match x:
-        case Transpose(arg=a):
-            return logdet(a)
-        case Inverse(arg=a):
-            return neg(logdet(a))
-        case Identity():
-            return num(0)
-    return LogDet(x, shape=SCALAR)
+    return normalize(LogDet(x, shape=SCALAR))
+
+
+@rule(LogDet)
+def logdet_transpose(n: LogDet):
+    """logdet(Aᵀ) = logdet(A)"""
+    return logdet(n.arg.arg) if isinstance(n.arg, Transpose) else None
+
+
+@rule(LogDet)
+def logdet_inverse(n: LogDet):
+    """logdet(A⁻¹) = -logdet(A);  logdet(I) = 0"""
+    if isinstance(n.arg, Inverse):
+        return neg(logdet(n.arg.arg))
+    return num(0) if isinstance(n.arg, Identity) else None
 
 
 def sum_(x: Node) -> Node:
+    return normalize(Sum(x, shape=SCALAR))
+
+
+@rule(Sum)
+def sum_constant(n: Sum):
+    """sum(a) = a for a 1×1 a;  sum(0) = 0;  sum(I_n) = n;  sum(ones_m ones_n^T) = m n"""
+    x = n.arg
     if is_scalar(x):
         return x
-    match x:
-        case Zero():
-            return num(0)
-        case Identity():                 # sum(I_n) = n, sum(ones_m ones_n^T) = m n
-            return size_value(x.shape[0])
-        case Ones():
-            return size_value(numel(x.shape))
-        case Add(args=args):
-            return add(*[sum_(a) for a in args])
-        case Transpose(arg=a):
-            return sum_(a)
-    scal, core = split_scalars(x)
-    if scal:
-        return mul(*scal, sum_(core))
-    return Sum(x, shape=SCALAR)
+    if isinstance(x, Zero):
+        return num(0)
+    if isinstance(x, Identity):
+        return size_value(x.shape[0])
+    return size_value(numel(x.shape)) if isinstance(x, Ones) else None
+
+
+@rule(Sum)
+def sum_sum(n: Sum):
+    """sum(A + B) = sum(A) + sum(B)"""
+    return add(*[sum_(a) for a in n.arg.args]) if isinstance(n.arg, Add) else None
+
+
+@rule(Sum)
+def sum_transpose(n: Sum):
+    """sum(Aᵀ) = sum(A)"""
+    return sum_(n.arg.arg) if isinstance(n.arg, Transpose) else None
+
+
+@rule(Sum)
+def sum_scaled(n: Sum):
+    """sum(c A) = c sum(A)"""
+    scal, core = split_scalars(n.arg)
+    return mul(*scal, sum_(core)) if scal else None
 
 
 def vec(x: Node) -> Node:
-    shape = (numel(x.shape), 1)
+    return normalize(Vec(x, shape=(numel(x.shape), 1)))
+
+
+@rule(Vec)
+def vec_vector(n: Vec):
+    """vec(x) = x for a column x;  vec(xᵀ) = x"""
+    x = n.arg
     if x.shape[1] == 1:
         return x
-    if is_row(x):
-        return transpose(x)
-    if is_zero(x):
-        return zero(shape)
-    scal, core = split_scalars(x)
-    if scal:
-        return mul(*scal, vec(core))
-    return Vec(x, shape=shape)
+    return transpose(x) if is_row(x) else None
+
+
+@rule(Vec)
+def vec_zero(n: Vec):
+    """vec(0) = 0"""
+    return zero(n.shape) if is_zero(n.arg) else None
+
+
+@rule(Vec)
+def vec_scaled(n: Vec):
+    """vec(c A) = c vec(A)"""
+    scal, core = split_scalars(n.arg)
+    return mul(*scal, vec(core)) if scal else None
 
 
 def diag(x: Node) -> Node:
     if is_scalar(x):
         return x
-    if is_column(x):
-        shape = (x.shape[0], x.shape[0])
-        if isinstance(x, Ones):
-            return identity(x.shape[0])
-    else:
-        shape = (x.shape[0], 1)
-        if isinstance(x, Identity):
-            return Ones(shape=shape)
-        if isinstance(x, Diag):
-            return x.arg
-    if is_zero(x):
-        return zero(shape)
-    scal, core = split_scalars(x)
-    if scal:
-        return mul(*scal, diag(core))
-    return Diag(x, shape=shape)
+    shape = (x.shape[0], x.shape[0]) if is_column(x) else (x.shape[0], 1)
+    return normalize(Diag(x, shape=shape))
+
+
+@rule(Diag)
+def diag_constant(n: Diag):
+    """diag(ones) = I;  diag(I) = ones;  diag(0) = 0"""
+    x = n.arg
+    if isinstance(x, Ones) and is_column(x):
+        return identity(x.shape[0])
+    if isinstance(x, Identity):
+        return Ones(shape=n.shape)
+    return zero(n.shape) if is_zero(x) else None
+
+
+@rule(Diag)
+def diag_diag(n: Diag):
+    """diag(diag(v)) = v for a vector v"""
+    x = n.arg
+    return x.arg if not is_column(x) and isinstance(x, Diag) else None
+
+
+@rule(Diag)
+def diag_scaled(n: Diag):
+    """diag(c v) = c diag(v)"""
+    scal, core = split_scalars(n.arg)
+    return mul(*scal, diag(core)) if scal else None
 
 
 def hcat(*args: Node) -> Node:
@@ -816,48 +1371,65 @@ def parts(t: Node) -> tuple[list[Node], list[Node]]:
 
 
 def factor_sum(s: Add) -> Node:
-    terms = list(s.args)
-    if len(terms) < 2 or is_scalar(s) and all(not parts(t)[1] for t in terms):
-        return factor_common_scalars(s)
-    if not is_scalar(s):                  # a - s² a → (1 - s²) a: same matrix part, scalar weights
-        groups: dict[Node, list[Node]] = {}
-        for t in terms:
-            sc, ch = parts(t)
-            core = mul(*ch) if ch else None
-            groups.setdefault(core, []).append(mul(*sc) if sc else num(1))
-        if any(len(v) > 1 for k, v in groups.items() if k is not None):
-            out = [mul(factor_sum_or_same(add(*v)), k) if len(v) > 1 else mul(v[0], k)
-                   for k, v in groups.items() if k is not None]
-            return factor_sum_or_same(add(*out)) if len(out) > 1 else out[0]
-    for side in (-1, 0):
-        groups: dict[Node, list[int]] = {}
-        for i, t in enumerate(terms):
-            sc, ch = parts(t)
-            if len(ch) > 1:              # a bare term would bring in an I: leave it outside
-                groups.setdefault(ch[side], []).append(i)
-        best = max(groups.items(), key=lambda kv: len(kv[1]), default=None)
-        if best is None or len(best[1]) < 2:
-            continue
-        common, idx = best
-        inner = []
-        for i in idx:
-            sc, ch = parts(terms[i])
-            rest = ch[:-1] if side == -1 else ch[1:]
-            inner.append(mul(*sc, *rest))
-        inner_sum = factor_sum_or_same(add(*inner))
-        grouped = mul(inner_sum, common) if side == -1 else mul(common, inner_sum)
-        others = [t for i, t in enumerate(terms) if i not in idx]
-        if not others:
-            return grouped
-        return factor_sum_or_same(add(grouped, *others))
-    pulled = factor_hadamard(s)
-    if pulled is not None:
-        return pulled
-    return factor_common_scalars(s)
+    return normalize(s, "factor")
 
 
+@rule(Add, pass_="factor")
+def factor_same_chain(s: Add):
+    """c a + d a = (c + d) a for scalar weights c, d of one matrix part: a - s² a = (1 - s²) a"""
+    if is_scalar(s):
+        return None
+    groups: dict[Node, list[Node]] = {}
+    for t in s.args:
+        sc, ch = parts(t)
+        core = mul(*ch) if ch else None
+        groups.setdefault(core, []).append(mul(*sc) if sc else num(1))
+    if not any(len(v) > 1 for k, v in groups.items() if k is not None):
+        return None
+    out = [mul(factor_sum_or_same(add(*v)), k) if len(v) > 1 else mul(v[0], k)
+           for k, v in groups.items() if k is not None]
+    return factor_sum_or_same(add(*out)) if len(out) > 1 else out[0]
+
+
+def factor_chain_end(s: Add, side: int):
+    groups: dict[Node, list[int]] = {}
+    terms = s.args
+    for i, t in enumerate(terms):
+        sc, ch = parts(t)
+        if len(ch) > 1:              # a bare term would bring in an I: leave it outside
+            groups.setdefault(ch[side], []).append(i)
+    best = max(groups.items(), key=lambda kv: len(kv[1]), default=None)
+    if best is None or len(best[1]) < 2:
+        return None
+    common, idx = best
+    inner = []
+    for i in idx:
+        sc, ch = parts(terms[i])
+        rest = ch[:-1] if side == -1 else ch[1:]
+        inner.append(mul(*sc, *rest))
+    inner_sum = factor_sum_or_same(add(*inner))
+    grouped = mul(inner_sum, common) if side == -1 else mul(common, inner_sum)
+    others = [t for i, t in enumerate(terms) if i not in idx]
+    if not others:
+        return grouped
+    return factor_sum_or_same(add(grouped, *others))
+
+
+@rule(Add, pass_="factor")
+def factor_right(s: Add):
+    """A x + B x = (A + B) x"""
+    return factor_chain_end(s, -1)
+
+
+@rule(Add, pass_="factor")
+def factor_left(s: Add):
+    """x A + x B = x (A + B)"""
+    return factor_chain_end(s, 0)
+
+
+@rule(Add, pass_="factor")
 def factor_hadamard(s: Add) -> Node | None:
-    """σ - σ.^2 → σ .* (ones - σ): pull out elementwise factors common to every term."""
+    """σ - σ.^2 = σ ∘ (ones - σ): elementwise factors common to every term come out"""
     if is_scalar(s):
         return None
     split = []
@@ -890,8 +1462,9 @@ def factor_sum_or_same(n: Node) -> Node:
     return factor_sum(n) if isinstance(n, Add) else n
 
 
-def factor_common_scalars(s: Add) -> Node:
-    """2 A + 2 Aᵀ → 2 (A + Aᵀ); c/N a + c/N b → c/N (a + b)."""
+@rule(Add, pass_="factor")
+def factor_common_scalars(s: Add) -> Node | None:
+    """2 A + 2 Aᵀ = 2 (A + Aᵀ);  c/N a + c/N b = c/N (a + b)"""
     coefs, scalar_sets = [], []
     for t in s.args:
         c, core = split_coef(t)
@@ -907,7 +1480,7 @@ def factor_common_scalars(s: Add) -> Node:
     if not (g.denominator == 1 and abs(g) > 1) and len({abs(c) for c in coefs}) > 1:
         g = Fraction(-1) if g < 0 else ONE     # 1/500 (500 a + w) reads worse than a + w/500
     if (g == 1 or g == 0) and not common_scalars:
-        return s
+        return None
     rest = []
     for t, c in zip(s.args, coefs):
         _, core = split_coef(t)

@@ -39,6 +39,14 @@ def note(rule: str, text: str, tex: str) -> Step:
     return Step(rule, text, tex, text)
 
 
+def function_name(result) -> str:
+    """The function as the user named it: `L` in "y = X w; L = ||y - t||^2", else f."""
+    t = result.typed
+    if t.bindings and type(t.body).__name__ == "Sym" and t.body.name == t.bindings[-1][0]:
+        return t.bindings[-1][0]
+    return "f"
+
+
 def derivation(result) -> list[Step]:
     chain = chain_rule_steps(result)
     return chain if chain is not None else differential_steps(result)

@@ -411,3 +411,144 @@ def test_text_output_parses_again_even_with_huge_exponents():
     assert r.exit_code in (0, 2), r.stderr
     if r.exit_code == 0:
         api.typed(r.stdout.strip())
+
+
+# ---- shell completion through Click's _MCALC_COMPLETE protocol ----------------------------------------
+def complete(shell: str, words: str, extra: dict | None = None) -> list[str]:
+    """What TAB offers after `words` in a shell, as the completion script asks for it."""
+    env = clean_env(_MCALC_COMPLETE=f"complete_{shell}", **(extra or {}))
+    if shell == "bash":
+        parts = words.split(" ")
+        env.update(COMP_WORDS=words, COMP_CWORD=str(len(parts) - 1))
+    else:
+        env.update(_TYPER_COMPLETE_ARGS=words)
+        if shell == "fish":
+            env.update(_TYPER_COMPLETE_FISH_ACTION="get-args")
+    p = run(env=env)
+    assert p.returncode == 0, p.stderr
+    return p.stdout.splitlines()
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+def test_completion_of_commands_options_and_values(shell):
+    def names(lines):
+        return {ln.split("\t")[0].split(":")[0].strip("'\"_() ") for ln in lines}
+    commands = "\n".join(complete(shell, "mcalc " if shell == "bash" else "mcalc "))
+    for command in ("diff", "hessian", "shape", "check", "rules", "functions"):
+        assert command in commands, (shell, commands)
+    options = "\n".join(complete(shell, "mcalc diff x --fo" if shell != "bash" else "mcalc diff x --fo"))
+    assert "--format" in options
+    layouts = "\n".join(complete(shell, "mcalc diff x --layout "))
+    assert all(v in layouts for v in ("mixed", "numerator", "denominator")), layouts
+    formats = "\n".join(complete(shell, "mcalc diff x --format "))
+    assert all(v in formats for v in ("rich", "text", "latex", "json", "numpy")), formats
+    assert names  # the helper stays honest for the shells that add descriptions
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+def test_completion_scripts_are_installable(shell, tmp_path):
+    p = run("--show-completion", env=clean_env(_TYPER_COMPLETE_TEST_DISABLE_SHELL_DETECTION="1", SHELL=f"/bin/{shell}"))
+    # without detection --show-completion takes the shell's name
+    p = run("--show-completion", shell, env=clean_env(_TYPER_COMPLETE_TEST_DISABLE_SHELL_DETECTION="1"))
+    assert p.returncode == 0, p.stderr
+    assert "_MCALC_COMPLETE" in p.stdout and f"complete_{shell}" in p.stdout
+    home = tmp_path / "home"
+    home.mkdir()
+    p = run("--install-completion", shell,
+            env=clean_env(HOME=str(home), _TYPER_COMPLETE_TEST_DISABLE_SHELL_DETECTION="1"))
+    assert p.returncode == 0, p.stderr
+    assert f"{shell} completion installed" in p.stdout
+    if shutil.which("bash") and shell == "bash":
+        script = run("--show-completion", "bash", env=clean_env(_TYPER_COMPLETE_TEST_DISABLE_SHELL_DETECTION="1")).stdout
+        probe = script + '\nCOMP_WORDS=(mcalc diff x --layout ""); COMP_CWORD=4; _mcalc_completion mcalc; ' \
+                         'printf "%s\\n" "${COMPREPLY[@]}"\n'
+        env = clean_env(PATH=f"{Path(MCALC).parent}{os.pathsep}{os.environ.get('PATH', '')}")
+        out = subprocess.run(["bash", "-c", probe], capture_output=True, text=True, env=env, timeout=60)
+        assert {"mixed", "numerator", "denominator"} <= set(out.stdout.split()), out.stdout + out.stderr
+
+
+# ---- user text is never Rich markup (a real terminal) --------------------------------------------------
+def test_rules_on_a_terminal_keep_bracketed_identities():
+    code, out = run_in_terminal("rules", env=clean_env(TERM="xterm-256color", COLUMNS="200"))
+    assert code == 0, out
+    assert "d[A, B] = [dA, dB]" in ANSI.sub("", out)
+
+
+def test_markup_in_a_problem_name_is_text_on_a_terminal(tmp_path):
+    hw = tmp_path / "hw.toml"
+    hw.write_text('[[problem]]\nname = "[/b] and [red]x[/red]"\nexpr = "x^T x"\nwrt = "x"\nclaim = "2 x"\n')
+    code, out = run_in_terminal("check", str(hw), env=clean_env(TERM="xterm-256color", COLUMNS="120"))
+    assert code == 0, out
+    assert "[/b] and [red]x[/red]" in ANSI.sub("", out)
+
+
+def test_the_latex_line_of_the_panel_is_one_line_on_a_narrow_terminal():
+    code, out = run_in_terminal("diff", "y = X w; L = 1/N ||y - t||^2 + lambda ||w||^2", "--wrt", "w",
+                                env=clean_env(TERM="xterm-256color", COLUMNS="50"))
+    assert code == 0, out
+    lines = ANSI.sub("", out).replace("\r\n", "\n").splitlines()
+    latex = api.diff("y = X w; L = 1/N ||y - t||^2 + lambda ||w||^2", "w").latex
+    assert len(latex) > 50 and latex in lines, lines[-3:]
+
+
+# ---- messages ----------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("args, first", [
+    (["diff", "x^T x", "--wrt", "x", "--formt", "latex"], "mcalc: error: no such option --formt; did you mean --format?"),
+    (["dif", "x"], "mcalc: error: no such command 'dif'; did you mean 'diff'?"),
+    (["--bogus"], "mcalc: error: no such option --bogus"),
+    (["diff", "x^T x"], "mcalc: error: missing option '--wrt'"),
+    (["diff", "1e-3e4 x", "--wrt", "x"], "mcalc: error: malformed number '1e-3e4'"),
+    (["diff", "2..5 x", "--wrt", "x"], "mcalc: error: malformed number '2..5'"),
+    (["diff", "x +", "--wrt", "x"], "mcalc: error: unexpected end of input; expected a formula"),
+    (["diff", "foo(x)", "--wrt", "x"], "mcalc: error: unknown function foo"),
+])
+def test_messages_say_what_is_wrong_once(args, first):
+    r = invoke(*args)
+    assert r.exit_code == 2 and r.stdout == ""
+    lines = r.stderr.splitlines()
+    assert lines[0] == first
+    assert r.stderr.count("did you mean") <= 1 and len(lines) <= 4
+    assert "commutation" not in r.stderr
+
+
+def test_malformed_numbers_have_a_caret_under_them():
+    lines = invoke("diff", "x + 2..5 x", "--wrt", "x").stderr.splitlines()
+    assert lines[1:3] == ["  x + 2..5 x", "      ^^^^"]
+    assert invoke("diff", "2.5 .* x", "--wrt", "x").exit_code == 0
+    assert invoke("diff", "2.5.*x + 1e-3 x", "--wrt", "x").exit_code == 0
+
+
+def test_unknown_function_points_to_the_function_list():
+    r = invoke("diff", "foo(x)", "--wrt", "x")
+    assert "mcalc functions" in r.stderr
+    listing = invoke("functions", "--format", "text").stdout
+    for name in ("tanh(X)", "logdet(X)", "kron(A, B)", "A .* B, A ⊙ B"):
+        assert name in listing
+    from mcalc.parse import FUNCTION_NAMES
+    assert all(f"  {n}(" in listing for n in FUNCTION_NAMES)
+    assert set(json.loads(invoke("functions", "--format", "json").stdout)["functions"]) >= {"exp(X)", "tr(X)"}
+
+
+@pytest.mark.parametrize("command", ["diff", "hessian", "shape", "latex", "check", "rules", "functions"])
+def test_help_of_each_command_has_examples(command):
+    r = invoke(command, "--help")
+    assert r.exit_code == 0
+    examples = [ln for ln in r.stdout.splitlines() if ln.strip().startswith(f"mcalc {command}")]
+    assert 2 <= len(examples) <= 3, r.stdout
+    assert "seed 0" not in r.stdout
+
+
+def test_top_help_is_not_cut_off():
+    out = invoke("--help").stdout
+    commands = out.split("Commands:")[1]
+    assert "..." not in commands and "seed 0" not in out and "functions" in commands
+
+
+# ---- batch mode -----------------------------------------------------------------------------------------------
+def test_batch_reports_a_bad_line_and_prints_the_others():
+    r = invoke("diff", "-", "--wrt", "x", "--format", "text", input="x^T x\n\nx +\n# a comment\nA x\n")
+    assert r.exit_code == 2
+    assert r.stdout.splitlines() == ["2 x", "A"]
+    assert r.stderr.splitlines()[0] == "mcalc: error: line 3: unexpected end of input; expected a formula"
+    ok = invoke("diff", "-", "--wrt", "x", "--format", "json", input="x^T x\nA x\n")
+    assert ok.exit_code == 0 and [json.loads(ln)["derivative"] for ln in ok.stdout.splitlines()] == ["2 x", "A"]

@@ -45,9 +45,12 @@ def test_rich_snapshots_at_80_columns(name, expr, wrt, where):
 
 
 def test_rich_shows_question_result_shape_symbols_notes_and_latex():
-    text = rich_text(result_renderable(api.diff("x^T A x", "x", layout="numerator")))
+    from mcalc.present import Derivative, Derivatives, present
+    out = present(Derivatives([Derivative(api.diff("x^T A x", "x", layout="numerator"))]), "rich").items
+    text = "".join(item if isinstance(item, str) else rich_text(item) for _, item in out)
     for needle in ("∂f/∂x", "xᵀ (A + Aᵀ)", "1 × n", "numerator layout", "inferred", "note:", r"\mathbf{x}^{\top}"):
         assert needle in text
+    assert out[-1] == ("out", r"\mathbf{x}^{\top}\,\left(A + A^{\top}\right)"), "the LaTeX: one plain line, below the panel"
 
 
 def test_long_results_wrap_at_80_columns():

@@ -157,3 +157,94 @@ def test_compiles_with_pdflatex(tmp_path):
                          cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stdout[-3000:]
     assert (tmp_path / "f.pdf").exists()
+
+
+# ---- every combination of --steps, --latex-env and --standalone compiles --------------------------
+def need_pdflatex():
+    """Skip without pdflatex, with the reason; CI sets MCALC_REQUIRE_PDFLATEX=1 to make it a failure."""
+    if shutil.which("pdflatex") is None:
+        if os.environ.get("MCALC_REQUIRE_PDFLATEX") == "1" or os.environ.get("CI"):
+            pytest.fail("pdflatex is not installed, and MCALC_REQUIRE_PDFLATEX=1 (CI) requires the LaTeX tests")
+        pytest.skip("pdflatex is not installed (apt-get install texlive-latex-base); the LaTeX compile tests "
+                    "skip without it")
+
+
+def pdflatex(tmp_path, name: str, source: str):
+    (tmp_path / f"{name}.tex").write_text(source, encoding="utf-8")
+    run = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", f"{name}.tex"],
+                         cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, source + "\n----\n" + run.stdout[-3000:]
+
+
+CLI_CASES = [
+    ["diff", "x^T A x", "--wrt", "x"],
+    ["diff", "y = X w; L = 1/N ||y - t||^2", "--wrt", "w", "--where", "X: R^(N×D)"],
+    ["diff", "det(X) + logdet(X)", "--wrt", "X"],
+    ["diff", "A X B", "--wrt", "X"],
+    ["hessian", "sum(softplus(X w)) - y^T X w", "--wrt", "w"],
+    ["diff", "h = tanh(W1 x + b1); L = ||W2 h + b2 - y||^2", "--wrt", "W1"],
+]
+ENVS = [None, "inline", "equation", "align"]
+
+
+@pytest.mark.parametrize("steps", [False, True], ids=["result", "steps"])
+@pytest.mark.parametrize("standalone", [False, True], ids=["bare", "standalone"])
+@pytest.mark.parametrize("env", ENVS, ids=lambda e: e or "no-env")
+def test_every_latex_combination_compiles(tmp_path, steps, standalone, env):
+    need_pdflatex()
+    from typer.testing import CliRunner
+
+    from mcalc.cli import app
+    outputs = []
+    for args in CLI_CASES:
+        args = args + ["--format", "latex"] + (["--steps"] if steps else []) + \
+            (["--latex-env", env] if env else []) + (["--standalone"] if standalone else [])
+        r = CliRunner().invoke(app, args)
+        assert r.exit_code == 0, (args, r.stderr)
+        outputs.append(r.stdout)
+    if standalone:
+        for i, doc in enumerate(outputs):
+            assert doc.startswith("\\documentclass")
+            pdflatex(tmp_path, f"doc{i}", doc)
+        return
+    body = []
+    for out in outputs:
+        if env is None and not steps:      # bare math, for \input inside the user's own display
+            assert not out.startswith(("$", "\\begin"))
+            out = wrap(out.strip(), "equation")
+        body.append(out if env != "inline" else f"Inline: {out}\n\n")
+    pdflatex(tmp_path, "all", document("x", "inline").replace("$x$", "\n".join(body)))
+
+
+def test_aligned_rows_go_inside_aligned_in_equation_and_inline():
+    rows = "f &= x \\\\\n\\mathrm{d}f &= \\mathrm{d}x"
+    assert wrap(rows, "equation") == "\\begin{equation*}\n\\begin{aligned}\n" + rows + "\n\\end{aligned}\n\\end{equation*}"
+    assert wrap(rows, "inline").startswith("$\\begin{aligned}")
+    assert wrap(rows, "align") == "\\begin{align*}\n" + rows + "\n\\end{align*}"
+    matrix = r"\begin{bmatrix} a & b \end{bmatrix}"
+    assert wrap(matrix, "equation") == "\\begin{equation*}\n" + matrix + "\n\\end{equation*}"
+
+
+def test_four_index_results_use_index_notation_in_latex():
+    from typer.testing import CliRunner
+
+    from mcalc.cli import app
+    r = CliRunner().invoke(app, ["diff", "A X B", "--wrt", "X", "--format", "latex"])
+    assert r.stdout.strip() == r"\frac{\partial F_{ij}}{\partial X_{kl}} = A_{ik} B_{lj}"
+    flat = CliRunner().invoke(app, ["diff", "A X B", "--wrt", "X", "--format", "latex", "--flatten"])
+    assert flat.stdout.strip() == r"B^{\top} \otimes A"
+    assert diff("A X B", "X").latex == r.stdout.strip()
+
+
+def test_lhs_names_the_function_and_variable():
+    from typer.testing import CliRunner
+
+    from mcalc.cli import app
+    run = lambda *a: CliRunner().invoke(app, list(a)).stdout  # noqa: E731
+    least = ["diff", "y = X w; L = ||y - t||^2", "--wrt", "w", "--format", "latex"]
+    assert run(*least, "--lhs").startswith(r"\frac{\partial L}{\partial \mathbf{w}} = 2 X^{\top}")
+    assert not run(*least).startswith(r"\frac")
+    assert r"\frac{\partial L}{\partial \mathbf{w}} =" in run(*least, "--standalone")
+    assert r"\frac{\partial L}" not in run(*least, "--standalone", "--no-lhs")
+    assert run("hessian", "x^T A x", "--wrt", "x", "--format", "latex", "--lhs").startswith(
+        r"\frac{\partial^{2} f}{\partial \mathbf{x} \, \partial \mathbf{x}^{\top}} = ")

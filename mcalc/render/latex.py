@@ -1,6 +1,8 @@
 """LaTeX (amsmath) math: the text renderer's structure and brackets, typeset."""
 from __future__ import annotations
 
+import re
+
 from ..nodes import (ATOM, PRECEDENCE, Add, Commutation, Delta, Div, EPow, Identity, Inverse, Kron, Mul, Neg,
                      Node, Num, Ones, Power, Size, Sym, Transpose, Unit, Zero, precedence)
 from .base import Renderer, split_product
@@ -278,18 +280,53 @@ def render_latex(node: Node, style: str = "bold") -> str:
     return renderer(style).render(node)
 
 
-def render_latex_result(result, style: str = "bold") -> str:
-    """Bindings first (`y = X w ,\\quad ...`), then the derivative."""
+def render_latex_result(result, style: str = "bold", lhs: bool = False) -> str:
+    """Bindings first (`y = X w ,\\quad ...`), then the derivative; a tensor in index
+    notation, as in every other format (--flatten gives the matrix)."""
+    if getattr(result, "tensor", None) is not None and getattr(result, "index", None) is not None:
+        return result.index[2]
     r = renderer(style)
     lines = [f"{r.sym(name, value)} = {r.render(value)}" for name, value in result.bindings]
-    return r" ,\quad ".join(lines + [r.render(result.node)])
+    body = r.render(result.node)
+    return r" ,\quad ".join(lines + [f"{derivative_lhs(result, r)} = {body}" if lhs else body])
+
+
+def derivative_lhs(result, r: LatexRenderer) -> str:
+    """∂L/∂W as the user named them: the function by its bound name (f when it has none)."""
+    from ..steps import function_name
+    f = symbol(function_name(result), False)
+    x = r.sym(result.wrt, Sym(result.wrt, shape=result.var_shape)) if not result.joint else symbol(result.wrt, False)
+    if result.order == 2:
+        return rf"\frac{{\partial^{{2}} {f}}}{{\partial {x} \, \partial {x}^{{\top}}}}"
+    return rf"\frac{{\partial {f}}}{{\partial {x}}}"
+
+
+TEXT_SPECIALS = {c: "\\" + c for c in "&%$#_{}"} | {"~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
+                                                       "\\": r"\textbackslash{}"}
+
+
+def latex_text(text: str) -> str:
+    """Plain words for \\text{...}: LaTeX's special characters escaped."""
+    return "".join(TEXT_SPECIALS.get(c, c) for c in text)
+
+
+def aligned(body: str) -> bool:
+    """Whether body has its own alignment (`&`, `\\\\` outside a matrix), which only an
+    align-like environment can hold."""
+    outside = re.sub(r"\\begin\{(bmatrix|pmatrix|matrix)\}.*?\\end\{\1\}", "", body, flags=re.S)
+    return "&" in outside or "\\\\" in outside
 
 
 def wrap(body: str, env: str = "equation") -> str:
+    """body in an environment; rows aligned on `&` sit in an aligned block inside $…$ or
+    equation*, which cannot hold them directly."""
     try:
-        return ENVIRONMENTS[env].format(body)
+        template = ENVIRONMENTS[env]
     except KeyError:
         raise ValueError(f"unknown LaTeX environment {env!r}: choose one of {', '.join(ENVIRONMENTS)}") from None
+    if env != "align" and aligned(body):
+        body = f"\\begin{{aligned}}\n{body}\n\\end{{aligned}}"
+    return template.format(body)
 
 
 def document(body: str, env: str = "equation") -> str:

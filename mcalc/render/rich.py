@@ -23,12 +23,13 @@ def symbols_table(symbols) -> Table:
     for name, info in symbols.items():
         how = {"bound": "bound", "size": "dimension"}.get(info.kind, "inferred" if info.inferred else "declared")
         extra = ", symmetric" if info.symmetric else ""
-        table.add_row(greek(name), fmt_shape(info.shape), how + extra)
+        table.add_row(Text(greek(name)), Text(fmt_shape(info.shape)), Text(how + extra))
     return table
 
 
 def question(r) -> str:
-    f = "f" if not r.typed.bindings else r.typed.bindings[-1][0] if r.typed.body.__class__.__name__ == "Sym" else "f"
+    from ..steps import function_name
+    f = greek(function_name(r))
     x = greek(r.wrt)
     if r.order == 2:
         return f"∂²{f}/∂{x}∂{x}ᵀ"
@@ -74,11 +75,13 @@ def result_renderable(r, v=None, steps=None):
         parts.append(Text(f"note: {n}", style="yellow"))
     parts.append(Text(""))
     parts.append(symbols_table(r.symbols))
-    parts.append(Text(""))
-    latex = Text("LaTeX  ", style="dim")
-    latex.append(r.latex)
-    parts.append(latex)
+    # the LaTeX is written below the panel by the caller, as one plain line: inside the
+    # border it would wrap, and a copied line would not be valid LaTeX
     return Panel(Group(*parts), title="mcalc", title_align="left", expand=False)
+
+
+def latex_label() -> Text:
+    return Text("LaTeX", style="dim")
 
 
 def shape_renderable(res):
@@ -117,18 +120,18 @@ def render_claim(r) -> str:
 
 
 def homework_renderable(path, outcomes):
-    table = Table(title=f"mcalc check {path}", title_justify="left")
+    table = Table(title=Text(f"mcalc check {path}"), title_justify="left")
     table.add_column("problem")
     table.add_column("verdict")
     table.add_column("correct answer (where the claim is wrong)")
     for o in outcomes:
         if o.ok:
-            table.add_row(o.problem.name, Text("✓", style="green"), "")
+            table.add_row(Text(o.problem.name), Text("✓", style="green"), "")
         elif o.result is None:
-            table.add_row(o.problem.name, Text("error", style="bold red"), o.error or "")
+            table.add_row(Text(o.problem.name), Text("error", style="bold red"), Text(o.error or ""))
         else:
             note = f" — {o.result.message}" if o.result.other_layout or o.result.claim_shape != o.result.correct.shape else ""
-            table.add_row(o.problem.name, Text("✗", style="bold red"), o.result.correct.text + note)
+            table.add_row(Text(o.problem.name), Text("✗", style="bold red"), Text(o.result.correct.text + note))
     failed = sum(1 for o in outcomes if not o.ok)
     summary = Text(f"{len(outcomes) - failed} passed, {failed} failed", style="bold red" if failed else "bold green")
     return Group(table, summary)
@@ -143,16 +146,32 @@ def print_homework(path, outcomes, out: Console | None = None):
 
 
 def print_rules(rows, diffs, layout, out: Console | None = None):
+    (out or console()).print(rules_renderable(rows, diffs, layout))
+
+
+def functions_renderable(functions, operators):
+    tables = []
+    for title, rows in (("functions", functions), ("operators", operators)):
+        table = Table(title=title, title_justify="left", show_header=False, box=None, pad_edge=False)
+        table.add_column(style="bold")
+        table.add_column()
+        for name, what in rows:
+            table.add_row(Text(name), Text(what))
+        tables.append(table)
+    return Group(tables[0], Text(""), tables[1])
+
+
+def rules_renderable(rows, diffs, layout):
     from ..steps import identity_unicode
     table = Table(title=f"matrix calculus cheat sheet ({layout} layout), computed by the engine", title_justify="left")
     for col in ("", "identity", "function", "∂/∂", "derivative", "shape"):
         table.add_column(col)
     for r in rows:
-        table.add_row(r.section, r.name, r.formula, r.wrt, Text(render_unicode(r.result.node), style="green"),
-                      " × ".join(map(str, r.result.shape)))
+        table.add_row(Text(r.section), Text(r.name), Text(r.formula), Text(r.wrt),
+                      Text(render_unicode(r.result.node), style="green"), Text(" × ".join(map(str, r.result.shape))))
     rules = Table(title="differential rules", title_justify="left", show_header=False)
     rules.add_column()
     rules.add_column()
     for c, d in diffs:
-        rules.add_row(c, identity_unicode(d))
-    (out or console()).print(Group(table, rules))
+        rules.add_row(Text(c), Text(identity_unicode(d)))
+    return Group(table, rules)

@@ -1,0 +1,45 @@
+"""`mcalc functions`: what a formula may call, read from the tables that define the language
+(the parser's function names, the differential rules), so the list cannot drift from them."""
+from __future__ import annotations
+
+# The operators are grammar, not functions: (spelling, meaning).
+OPERATORS = [
+    ("A + B, A - B", "sum, difference (same shapes; a scalar broadcasts)"),
+    ("A B, A * B, A @ B", "matrix product (a scalar scales)"),
+    ("a / s", "division by a scalar"),
+    ("A .* B, A ⊙ B", "elementwise (Hadamard) product"),
+    ("A ./ B", "elementwise division"),
+    ("A .^ p", "elementwise power"),
+    ("A ⊗ B", "Kronecker product, also kron(A, B)"),
+    ("A^k, s^p", "matrix power (integer k), scalar power"),
+    ("A^T, A', Aᵀ", "transpose"),
+    ("A^-1, A^-T", "inverse, inverse transpose"),
+    ("||x||, ||x||_1, ||X||_F", "2-norm, 1-norm, Frobenius norm"),
+    ("[a, b]", "side-by-side concatenation"),
+    ("K_(m,n)", "commutation matrix: K vec(A) = vec(Aᵀ)"),
+    ("x: R^n; A: R^(m×n)", "declarations (symmetric after a square matrix)"),
+    ("y = A x; ...", "a bound name"),
+]
+
+
+def function_list():
+    from .deriv.rules import DIFF_RULES, ELEMENTWISE_DERIVATIVES
+    from .nodes import Elementwise, Kron, Norm, Sym
+    from .parse import CALLS, FUNCTION_NAMES
+    from .present import FunctionList
+    from .render.text import render_text
+
+    special = {"kron": Kron, "norm": Norm}
+    u = Sym("u", shape=("n", 1))
+    rows = []
+    for name in FUNCTION_NAMES:
+        cls = CALLS.get(name) or special.get(name)
+        if cls is not None:
+            doc = (DIFF_RULES[cls].__doc__ or "").strip() if cls in DIFF_RULES else ""
+            arity = "(A, B)" if name == "kron" else "(x, p)" if name == "norm" else "(X)"
+            rows.append((f"{name}{arity}", doc.rpartition(": ")[2] if doc else cls.__name__))
+        elif name in ELEMENTWISE_DERIVATIVES:
+            rows.append((f"{name}(X)", f"elementwise; f'(u) = {render_text(ELEMENTWISE_DERIVATIVES[name](u))}"))
+        else:
+            rows.append((f"{name}(X)", Elementwise.__name__.lower()))
+    return FunctionList(rows, OPERATORS)
