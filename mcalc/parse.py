@@ -621,7 +621,18 @@ def parse_program(text: str, where: list[str] | tuple[str, ...] = (), known: tup
             decls.extend(replace(d, source=w) for d in parse_tree(w, "decls"))
         except McalcError as e:
             raise e.with_source(w)
-    functions = {d.name: d for d in list(known) + decls + list(statements) if isinstance(d, Signature)}
+    functions: dict[str, Signature] = {}
+    for d in list(known) + decls + list(statements):
+        if isinstance(d, Signature):
+            old = functions.get(d.name)
+            if old is not None and (old.domain, old.codomain) != (d.domain, d.codomain):
+                raise ParseError(f"{d.name} is declared twice, as two different functions", d.span).with_source(
+                    d.source or text)
+            functions[d.name] = d
+    clash = next((d for d in decls + list(statements) if isinstance(d, Decl) and d.name in functions), None)
+    if clash is not None:
+        raise ParseError(f"{clash.name} is declared both a function and a symbol", clash.span).with_source(
+            clash.source or text)
     if functions:                    # f (u) is a call once f is known to be a function: build again
         statements, builder = build(text, "start", functions)
         check_function_uses(statements, functions)

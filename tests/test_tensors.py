@@ -39,6 +39,7 @@ TENSORS = [
     ("diag(A X)", "X", "df_i/dX_kl = A_ik δ_il", None),
     ("diag(X^T X) .* x", "X", None, None),
     ("x: R^3; diag(x)", "x", None, None),
+    ("x: R^n; [x, A x] B", "x", None, None),
 ]
 
 GRADIENTS_THROUGH_KRON = [
@@ -50,6 +51,8 @@ GRADIENTS_THROUGH_KRON = [
     ("x^T vec(A X B X)", "X", None),
     ("||kron(X, A) - B||_F^2", "X", None),
     ("sum(diag(A X) .* x)", "X", None),
+    ("x: R^n; y: R^n; sum(exp([x, A y]))", "x", None),          # through [A, B] (hcat)
+    ("x: R^n; ||[x, A x]||^2", "x", None),
 ]
 
 

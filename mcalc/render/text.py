@@ -158,7 +158,9 @@ class TextRenderer(Renderer):
         return f"{self.parenthesize(n.arg, POSTFIX)}^-1"
 
     def _render_Hadamard(self, n):
-        return f"{self.parenthesize(n.left, P[Hadamard])} .* {self.parenthesize(n.right, P[Hadamard] + 1)}"
+        # (A ⊗ B) .* C: ⊗ and .* bind alike, but a reader should not have to know it
+        left = self.parenthesize(n.left, P[Hadamard], strict=isinstance(n.left, Kron))
+        return f"{left} .* {self.parenthesize(n.right, P[Hadamard] + 1)}"
 
     def _render_HadDiv(self, n):
         return f"{self.parenthesize(n.left, P[Hadamard])} ./ {self.parenthesize(n.right, P[Hadamard] + 1)}"

@@ -59,7 +59,8 @@ class UnicodeRenderer(TextRenderer):
         return f"{self.parenthesize(n.arg, 60)}⁻¹"
 
     def _render_Hadamard(self, n):
-        return f"{self.parenthesize(n.left, 30)} ⊙ {self.parenthesize(n.right, 31)}"
+        from ..nodes import Kron
+        return f"{self.parenthesize(n.left, 30, strict=isinstance(n.left, Kron))} ⊙ {self.parenthesize(n.right, 31)}"
 
     def _render_HadDiv(self, n):
         return f"{self.parenthesize(n.left, 30)} ⊘ {self.parenthesize(n.right, 31)}"
