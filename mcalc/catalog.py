@@ -23,23 +23,23 @@ OPERATORS = [
 
 
 def function_list():
-    from .deriv.rules import DIFF_RULES, ELEMENTWISE_DERIVATIVES
-    from .nodes import Elementwise, Kron, Norm, Sym
-    from .parse import CALLS, FUNCTION_NAMES
+    """One row per spelling, from its record (mcalc/ops.py): arguments and the derivative."""
+    from . import ops
+    from .nodes import Sym
     from .present import FunctionList
     from .render.text import render_text
+    from .simplify import simplify
 
-    special = {"kron": Kron, "norm": Norm}
     u = Sym("u", shape=("n", 1))
     rows = []
-    for name in FUNCTION_NAMES:
-        cls = CALLS.get(name) or special.get(name)
-        if cls is not None:
-            doc = (DIFF_RULES[cls].__doc__ or "").strip() if cls in DIFF_RULES else ""
+    for name in ops.function_names():
+        op = ops.lookup(name)
+        if op.node is not None:
             arity = "(A, B)" if name == "kron" else "(x, p)" if name == "norm" else "(X)"
-            rows.append((f"{name}{arity}", doc.rpartition(": ")[2] if doc else cls.__name__))
-        elif name in ELEMENTWISE_DERIVATIVES:
-            rows.append((f"{name}(X)", f"elementwise; f'(u) = {render_text(ELEMENTWISE_DERIVATIVES[name](u))}"))
+            rows.append((f"{name}{arity}", op.identity))
+        elif op.elementwise:
+            rows.append((f"{name}(X)", f"elementwise; f'(u) = {render_text(simplify(op.derivative(u)))}"))
         else:
-            rows.append((f"{name}(X)", Elementwise.__name__.lower()))
+            arity = "(X)" if op.arity == (1,) else "(a, b)"
+            rows.append((f"{name}{arity}", op.identity))
     return FunctionList(rows, OPERATORS)

@@ -4,20 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import ops
 from .nodes import Node
 from .render.base import Renderer
-
-
-def sigmoid(a):
-    return 0.5 * (1.0 + np.tanh(0.5 * a))
-
-
-ELEMENTWISE_NP = {
-    "exp": np.exp, "log": np.log, "sin": np.sin, "cos": np.cos, "tan": np.tan, "sinh": np.sinh,
-    "cosh": np.cosh, "tanh": np.tanh, "sqrt": np.sqrt, "abs": np.abs, "sigmoid": sigmoid,
-    "softplus": lambda a: np.logaddexp(0.0, a), "relu": lambda a: np.maximum(a, 0.0),
-    "step": lambda a: (a > 0).astype(float),
-}
 
 
 def commutation(m: int, n: int) -> np.ndarray:
@@ -176,7 +165,10 @@ class Evaluator(Renderer):
         return np.full((1, 1), v)
 
     def _render_Elementwise(self, n):
-        return ELEMENTWISE_NP[n.fn](self.render(n.arg))
+        return ops.lookup(n.fn).evaluate(np, self.render(n.arg))
+
+    def _render_Call(self, n):
+        return ops.lookup(n.fn).evaluate(np, *(self.render(a) for a in n.args))
 
 
 def evaluate(node: Node, env: dict[str, np.ndarray], dims: dict[str, int]) -> np.ndarray:

@@ -183,34 +183,39 @@ class Kron(Node):
 
 
 @node
-class Trace(Node):
+class Function(Node):
+    """A matrix function written as a call, tr(X); its names and forms are its record in ops.py."""
     arg: Node
 
 
 @node
-class Det(Node):
-    arg: Node
+class Trace(Function):
+    pass
 
 
 @node
-class LogDet(Node):
-    arg: Node
+class Det(Function):
+    pass
 
 
 @node
-class Sum(Node):
-    arg: Node
+class LogDet(Function):
+    pass
 
 
 @node
-class Vec(Node):
-    arg: Node
+class Sum(Function):
+    pass
 
 
 @node
-class Diag(Node):
+class Vec(Function):
+    pass
+
+
+@node
+class Diag(Function):
     """diag(v) for a vector is a diagonal matrix; diag(M) for a matrix is its diagonal."""
-    arg: Node
 
 
 @node
@@ -228,6 +233,7 @@ class HCat(Node):
 
 @node
 class Elementwise(Node):
+    """f(X) entry by entry; fn names its record in ops.py."""
     fn: str
     arg: Node
 
@@ -257,8 +263,12 @@ class Apply(Node):
         return f"grad_{self.fn}" if self.scalar_valued else f"J_{self.fn}"
 
 
-ELEMENTWISE = ("exp", "log", "sin", "cos", "tan", "sinh", "cosh", "tanh", "sqrt", "abs",
-               "sigmoid", "softplus", "relu", "step")
+@node
+class Call(Node):
+    """A function of whole arrays, softmax(z), max(a, b), dot(x, y); fn names its record in ops.py."""
+    fn: str
+    args: tuple[Node, ...]
+
 
 # Binding strength for renderers: a child binding more weakly than its slot is bracketed.
 PRECEDENCE: dict[type, int] = {
@@ -323,4 +333,4 @@ def depends(n: Node, name: str) -> bool:
 
 
 NODE_CLASSES = [c for c in list(globals().values())
-                if isinstance(c, type) and issubclass(c, Node) and c is not Node]
+                if isinstance(c, type) and issubclass(c, Node) and c not in (Node, Function)]

@@ -12,9 +12,9 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 
 from . import limits, reading
 from .errors import LimitError, McalcError, ParseError, Span
-from .nodes import (Add, Apply, Commutation, HCat, Det, Diag, Div, ELEMENTWISE, Elementwise, EPow, HadDiv, Hadamard, Identity,
-                    Inverse, Kron, LogDet, Mul, Neg, Node, Norm, Num, Ones, Power, Sum, Sym,
-                    Trace, Transpose, Vec, Zero)
+from . import ops
+from .nodes import (Add, Apply, Call, Commutation, HCat, Div, Elementwise, EPow, HadDiv, Hadamard, Identity,
+                    Inverse, Kron, Mul, Neg, Node, Norm, Num, Ones, Power, Sym, Transpose, Zero)
 
 GREEK = {
     "alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "epsilon": "ε", "zeta": "ζ",
@@ -111,10 +111,19 @@ def parser() -> Lark:
         cache_file = False
     kw = dict(parser="lalr", propagate_positions=True, postlex=NormBars(),
               start=["start", "decls"], maybe_placeholders=False)
+    text = grammar_text()
     try:
-        return Lark(grammar_path().read_text(encoding="utf-8"), cache=cache_file, **kw)
+        return Lark(text, cache=cache_file, **kw)
     except OSError:
-        return Lark(grammar_path().read_text(encoding="utf-8"), **kw)
+        return Lark(text, **kw)
+
+
+def grammar_text() -> str:
+    """The grammar with its FUNC terminal listing every function name of the records
+    (longest first, so that log_softmax is not read as log). Lark's cache is keyed on
+    this text, so a new record rebuilds the tables once."""
+    names = sorted(ops.function_names(), key=lambda n: (-len(n), n))
+    return grammar_path().read_text(encoding="utf-8").replace("FUNCTION_NAMES", "|".join(map(re.escape, names)))
 
 
 def span_of(meta) -> Span | None:
@@ -127,11 +136,7 @@ def tok_span(tok: Token) -> Span:
     return Span(tok.start_pos, tok.end_pos)
 
 
-CALLS = {"tr": Trace, "Tr": Trace, "trace": Trace, "det": Det, "logdet": LogDet, "inv": Inverse,
-         "diag": Diag, "sum": Sum, "vec": Vec, "transpose": Transpose}
-
-
-FUNCTION_NAMES = sorted(set(CALLS) | set(ELEMENTWISE) | {"kron", "norm"})
+FUNCTION_NAMES = ops.function_names()
 
 
 @v_args(inline=True, meta=True)
@@ -294,15 +299,19 @@ class Build(Transformer):
         return args[0] if len(args) == 1 else HCat(tuple(args), span=span_of(meta))
 
     def call(self, meta, fn, *args):
-        fn = str(fn)
+        """A call, as its record says: an elementwise function, a function of arrays, or a
+        matrix function with its own node class."""
+        name = str(fn)
+        op = ops.lookup(name)
         span = span_of(meta)
-        want = 2 if fn == "kron" else (1, 2) if fn == "norm" else 1
-        if len(args) not in ((want,) if isinstance(want, int) else want):
-            raise ParseError(f"{fn} takes {want if isinstance(want, int) else '1 or 2'} "
-                             f"argument{'s' if want != 1 else ''}, got {len(args)}", span)
-        if fn == "kron":
-            return Kron(args[0], args[1], span=span)
-        if fn == "norm":
+        if len(args) not in op.arity:
+            want = " or ".join(map(str, op.arity))
+            raise ParseError(f"{name} takes {want} argument{'s' if op.arity != (1,) else ''}, got {len(args)}", span)
+        if op.elementwise:
+            return Elementwise(name, args[0], span=span)
+        if op.node is None:
+            return Call(name, tuple(args), span=span)
+        if op.node is Norm:
             kind = None
             if len(args) == 2:
                 k = args[1]
@@ -310,9 +319,7 @@ class Build(Transformer):
                     raise ParseError("norm(x, p) takes p = 1 or 2", k.span)
                 kind = str(k.value)
             return Norm(args[0], kind, span=span)
-        if fn in ELEMENTWISE:
-            return Elementwise(fn, args[0], span=span)
-        return CALLS[fn](args[0], span=span)
+        return op.node(*args, span=span)
 
     # statements
     def binding(self, meta, name, value):

@@ -7,6 +7,7 @@ import difflib
 import re
 from typing import Iterable
 
+from . import ops
 from .errors import ParseError
 from .nodes import Node, Sym, walk
 
@@ -15,6 +16,9 @@ GREEK_LETTERS = set("αβγδεζηθικλμνξοπρστυφχψωΓΔΘΛΞ�
 
 
 def did_you_mean(name: str, names: Iterable[str]) -> str | None:
+    meant = ops.meant(name)
+    if meant:
+        return meant
     close = difflib.get_close_matches(name, sorted(set(names)), n=1, cutoff=0.6)
     return close[0] if close else None
 

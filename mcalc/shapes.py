@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Callable
 
-from . import limits
+from . import limits, ops
 from .errors import LimitError, ShapeError
-from .nodes import (SCALAR, Apply, HCat, Add, Commutation, Delta, Det, Diag, Dim, Div, Elementwise, EPow, HadDiv,
+from .nodes import (SCALAR, Apply, Call, HCat, Add, Commutation, Delta, Det, Diag, Dim, Div, Elementwise, EPow, HadDiv,
                     Hadamard, Identity, Inverse, Kron, LogDet, Mul, Neg, Node, Norm, Num, Ones,
                     Power, Shape, Size, Sum, Sym, Trace, Transpose, Unit, Vec, Zero, walk)
 from .parse import Decl, Program, is_greek
@@ -520,6 +520,12 @@ rule(LogDet)(square_to_scalar("logdet"))
 @rule(Sum, Norm)
 def s_to_scalar(I, n, a):
     return SCALAR
+
+
+@rule(Call)
+def s_call(I, n, *shapes):
+    """The record's shape rule: softmax keeps the shape, logsumexp, mean, dot give a scalar."""
+    return ops.lookup(n.fn).shape(I, n, *shapes)
 
 
 @rule(Vec)

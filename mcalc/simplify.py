@@ -15,9 +15,9 @@ from dataclasses import replace
 from fractions import Fraction
 from typing import Callable
 
-from . import limits
+from . import limits, ops
 from .errors import LimitError
-from .nodes import (SCALAR, Apply, HCat, Add, Commutation, Delta, Det, Diag, Dim, Div, Elementwise, EPow, HadDiv,
+from .nodes import (SCALAR, Apply, Call, HCat, Add, Commutation, Delta, Det, Diag, Dim, Div, Elementwise, EPow, HadDiv,
                     Hadamard, Identity, Inverse, Kron, LogDet, Mul, Neg, Node, Norm, Num, Ones, Power,
                     Shape, Size, Sum, Sym, Trace, Transpose, Unit, Vec, Zero, PRECEDENCE, children, map_children,
                     precedence, walk)
@@ -468,6 +468,25 @@ def mul_matrix_powers(n: Mul):
     return None
 
 
+def ones_sum(chain) -> Node | None:
+    """onesᵀ v (or vᵀ ones) as sum(v); None for any other chain."""
+    if len(chain) == 2 and sum(isinstance(c, Ones) for c in chain) == 1:
+        return sum_(chain[1] if isinstance(chain[0], Ones) else chain[0])
+    return None
+
+
+@rule(Mul)
+def mul_ones_sum(n: Mul):
+    """onesᵀ v = vᵀ ones = sum(v)"""
+    if n.shape == SCALAR and ones_sum(chain_args(n)) is not None:
+        return with_chain(n, [], [ones_sum(chain_args(n))])
+    for f in n.args:
+        if is_scalar_chain(f) and ones_sum(chain_args(f)) is not None:
+            rest = [g for g in n.args if g is not f]
+            return Mul(tuple(rest + scalar_args(f) + [ones_sum(chain_args(f))]), shape=n.shape)
+    return None
+
+
 @rule(Mul)
 def mul_chain_spelling(n: Mul):
     """xᵀ Aᵀ y = yᵀ A x: a 1×1 product is spelled with the fewest transposes"""
@@ -899,8 +918,7 @@ def quotient_rule(num_fn: str, den_fn: str, quotient: str):
     return rule(Hadamard)(fold)
 
 
-tanh_from_sinh_cosh = quotient_rule("sinh", "cosh", "tanh")
-tan_from_sin_cos = quotient_rule("sin", "cos", "tan")
+QUOTIENT_RULES = [quotient_rule(*op.quotient, op.name) for op in ops.RECORDS if op.quotient]   # tanh = sinh/cosh
 
 
 def hadamard_key(f: Node):
@@ -1003,38 +1021,41 @@ def epow_of_ones(n: EPow):
     return n.arg if isinstance(n.arg, Ones) else None
 
 
-AT_ZERO = {"sin": 0, "tan": 0, "sinh": 0, "tanh": 0, "sqrt": 0, "abs": 0, "relu": 0, "step": 0,
-           "exp": 1, "cos": 1, "cosh": 1, "sigmoid": Fraction(1, 2)}
-AT_ONE = {"sqrt": 1, "abs": 1, "relu": 1, "step": 1, "log": 0}
-
-
 def elementwise(fn: str, x: Node) -> Node:
     return normalize(Elementwise(fn, x, shape=x.shape))
 
 
 @rule(Elementwise)
 def function_at_zero(n: Elementwise):
-    """f(0) = f(0)·ones where f(0) is known: tanh(0) = 0, exp(0) = ones (no stray literal 0 in results)"""
-    if is_zero(n.arg) and n.fn in AT_ZERO:
-        v = AT_ZERO[n.fn]
-        return zero(n.shape) if v == 0 else mul(num(v), ones(n.shape))
-    return None
+    """f(0) = f(0)·ones where f's record knows f(0): tanh(0) = 0, exp(0) = ones, softplus(0) = log(2) ones (no stray literal 0 in results)"""
+    v = ops.lookup(n.fn).at_zero
+    if not is_zero(n.arg) or v is None:
+        return None
+    if callable(v):
+        return mul(simplify(v()), ones(n.shape))
+    return zero(n.shape) if v == 0 else mul(num(v), ones(n.shape))
 
 
 @rule(Elementwise)
 def function_at_one(n: Elementwise):
-    """f(ones) = f(1) ones: sqrt(ones) = ones, log(ones) = 0"""
-    if isinstance(n.arg, Ones) and n.fn in AT_ONE:
-        return mul(num(AT_ONE[n.fn]), n.arg) if AT_ONE[n.fn] else zero(n.shape)
-    return None
+    """f(ones) = f(1) ones where f's record knows f(1): sqrt(ones) = ones, log(ones) = 0"""
+    v = ops.lookup(n.fn).at_one
+    if not isinstance(n.arg, Ones) or v is None:
+        return None
+    return mul(num(v), n.arg) if v else zero(n.shape)
 
 
 @rule(Elementwise)
-def softplus_at_zero(n: Elementwise):
-    """softplus(0) = log(2) ones"""
-    if is_zero(n.arg) and n.fn == "softplus":
-        return mul(Elementwise("log", Num(Fraction(2), shape=SCALAR), shape=SCALAR), ones(n.shape))
+def log_of_softmax(n: Elementwise):
+    """log(softmax(z)) = log_softmax(z)"""
+    op = ops.lookup(n.fn)
+    if op.domain == "positive" and op.at_one == 0 and isinstance(n.arg, Call) and n.arg.fn == "softmax":
+        return call("log_softmax", *n.arg.args, shape=n.shape)
     return None
+
+
+def call(fn: str, *args: Node, shape: Shape) -> Node:
+    return normalize(Call(fn, tuple(args), shape=shape))
 
 
 def kron(a: Node, b: Node) -> Node:
@@ -1313,6 +1334,7 @@ REWRITES: dict[type, Callable[..., Node]] = {
     HCat: lambda n, *a: hcat(*a),
     Apply: lambda n, a: replace(n, arg=a) if a is not n.arg else n,
     Elementwise: lambda n, a: elementwise(n.fn, a),
+    Call: lambda n, *a: call(n.fn, *a, shape=n.shape),
     Identity: lambda n: identity(n.shape[0]),          # I_1 and a 1×1 ones are the number 1
     Ones: lambda n: ones(n.shape),
 }

@@ -5,13 +5,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import limits
+from . import limits, ops
 from .evaluate import evaluate
 from .nodes import (Det, Elementwise, EPow, Inverse, LogDet, Node, Power, Sym, walk)
 from .shapes import Typed, dim_names, eval_dim
-
-POSITIVE_FNS = {"log", "sqrt"}
-
 
 def domains(nodes: list[Node]) -> tuple[set[str], set[str]]:
     """Symbols that must be positive (under log, sqrt, fractional powers) and square
@@ -20,7 +17,7 @@ def domains(nodes: list[Node]) -> tuple[set[str], set[str]]:
     for root in nodes:
         for n in walk(root):
             inside = None
-            if isinstance(n, Elementwise) and n.fn in POSITIVE_FNS:
+            if isinstance(n, Elementwise) and ops.lookup(n.fn).domain == "positive":
                 inside = positive
             elif isinstance(n, (Power, EPow)) and (n.exp.denominator != 1 or n.exp < 0):
                 inside = positive if n.arg.shape == (1, 1) or isinstance(n, EPow) else spd

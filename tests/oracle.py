@@ -190,6 +190,7 @@ def draw_sizes(names, rng, assume=()) -> dict[str, int]:
 @dataclass
 class Domains:
     positive: set = field(default_factory=set)     # entries > 0 (log, sqrt, division, …)
+    small: set = field(default_factory=set)        # entries in (-0.4, 0.4) (arcsin, arccos)
     invertible: set = field(default_factory=set)   # under det / logdet / inverse
 
 
@@ -230,8 +231,10 @@ def domains(typed) -> Domains:
     roots = [v for _, v in typed.bindings] + [typed.body]
     for root in roots:
         for m in N.walk(root):
-            if isinstance(m, N.Elementwise) and m.fn in ("log", "sqrt"):
+            if isinstance(m, N.Elementwise) and m.fn in ("log", "ln", "sqrt"):
                 d.positive |= positive_syms(m.arg, bound_nodes)
+            if isinstance(m, N.Elementwise) and m.fn in UNIT:
+                d.small |= syms_in(m.arg, bound)
             elif isinstance(m, N.EPow) or isinstance(m, N.Power) and m.arg.shape == (1, 1):
                 if m.exp.denominator != 1 or m.exp < 0:
                     d.positive |= positive_syms(m.arg, bound_nodes)
@@ -260,10 +263,15 @@ def draw_value(info, sizes, dom: Domains, rng):
         return rng.uniform(0.7, 1.5) * (np.eye(n) + 0.4 * rng.standard_normal((n, n)) / math.sqrt(n))
     if name in dom.positive:
         a = rng.uniform(0.5, 2.0, shape)
+    elif name in dom.small:
+        a = rng.uniform(-0.4, 0.4, shape)
     else:
         a = rng.standard_normal(shape)
     if info.symmetric:
         a = (a + a.T) / 2
+    if getattr(info, "probability", False):         # positive entries summing to 1
+        a = rng.uniform(0.2, 1.0, shape)
+        a = a / a.sum()
     if shape[1] == 1:
         return a[:, 0]
     return a
@@ -361,9 +369,33 @@ def draw(result, var: Variable, rng, assume=()):
             extra = dict(zip(var.index_names, entry))
         with np.errstate(all="ignore"):
             f0 = call(f_gen, data)
-        if np.all(np.isfinite(f0)):
+        if np.all(np.isfinite(f0)) and not near_kink(result.typed, data, sizes):
             return sizes, data, entry, extra
     raise AssertionError("could not draw data where the function is finite")
+
+
+KINK_MARGIN = 0.02      # well beyond the finite-difference steps (1e-3 relative)
+
+
+def near_kink(typed, data: dict, sizes) -> bool:
+    """An argument of abs/relu/step/sign near 0, or of max/min with a ≈ b: finite differences
+    would straddle the kink, so the draw is redrawn (the derivative is the a.e. one)."""
+    env = as_env(data)
+    ev = Evaluator(env, sizes)
+    with np.errstate(all="ignore"):
+        for name, value in typed.bindings:
+            env[name] = ev(value)
+        for root in [v for _, v in typed.bindings] + [typed.body]:
+            for m in N.walk(root):
+                if isinstance(m, N.Elementwise) and m.fn in KINKS:
+                    gap = ev(m.arg)
+                elif isinstance(m, N.Call) and m.fn in PAIR_KINKS:
+                    gap = ev(m.args[0]) - ev(m.args[1])
+                else:
+                    continue
+                if np.min(np.abs(gap), initial=np.inf) < KINK_MARGIN:
+                    return True
+    return False
 
 
 def reference(result, var: Variable, layout: str, sizes, data, entry) -> np.ndarray:
@@ -505,8 +537,28 @@ ELEMENTWISE = {
     "cosh": np.cosh, "tanh": np.tanh, "sqrt": np.sqrt, "abs": np.abs,
     "sigmoid": lambda a: 1.0 / (1.0 + np.exp(-a)), "softplus": lambda a: np.logaddexp(0.0, a),
     "relu": lambda a: np.maximum(a, 0.0), "step": lambda a: (a > 0).astype(float),
-    "sign": np.sign,
+    "sign": np.sign, "ln": np.log, "arcsin": np.arcsin, "asin": np.arcsin, "arccos": np.arccos,
+    "acos": np.arccos, "arctan": np.arctan, "atan": np.arctan,
 }
+
+
+def _softmax(a):
+    axis = 0 if a.shape[1] == 1 else 1          # a matrix row by row
+    e = np.exp(a - np.max(a, axis=axis, keepdims=True))
+    return e / np.sum(e, axis=axis, keepdims=True)
+
+
+CALLS = {
+    "softmax": _softmax,
+    "log_softmax": lambda a: np.log(_softmax(a)),
+    "logsumexp": lambda a: np.log(np.sum(np.exp(a))),
+    "mean": np.mean, "prod": np.prod,
+    "dot": lambda a, b: float(a[:, 0] @ b[:, 0]),
+    "max": np.maximum, "min": np.minimum,
+}
+KINKS = {"abs", "relu", "step", "sign"}             # not differentiable at 0
+PAIR_KINKS = {"max", "min"}                         # not differentiable where a = b
+UNIT = {"arcsin", "asin", "arccos", "acos"}         # defined for |u| < 1
 
 
 class Evaluator:
@@ -545,6 +597,7 @@ class Evaluator:
             "Diag": lambda n: _diag(self(n.arg)),
             "Norm": lambda n: np.array([[_norm(self(n.arg), n.kind)]]),
             "Elementwise": lambda n: ELEMENTWISE[n.fn](self(n.arg)),
+            "Call": lambda n: CALLS[n.fn](*[self(a) for a in n.args]),
             "HCat": lambda n: np.hstack([self(a) for a in n.args]),
         }
 

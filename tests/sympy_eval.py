@@ -99,6 +99,26 @@ ELEMENTWISE = {
     "sinh": sp.sinh, "cosh": sp.cosh, "tanh": sp.tanh, "sqrt": sp.sqrt, "abs": sp.Abs,
     "sigmoid": lambda e: 1 / (1 + sp.exp(-e)), "softplus": lambda e: sp.log(1 + sp.exp(e)),
     "relu": lambda e: sp.Max(0, e), "step": sp.Heaviside, "sign": sp.sign,
+    "ln": sp.log, "arcsin": sp.asin, "asin": sp.asin, "arccos": sp.acos, "acos": sp.acos,
+    "arctan": sp.atan, "atan": sp.atan,
+}
+
+
+def _softmax(a: sp.Matrix) -> sp.Matrix:
+    if a.cols == 1:
+        e = a.applyfunc(sp.exp)
+        return e / sum(e)
+    return sp.Matrix.vstack(*[_softmax(a[i, :].T).T for i in range(a.rows)])
+
+
+CALLS = {
+    "softmax": _softmax,
+    "log_softmax": lambda a: _softmax(a).applyfunc(sp.log),
+    "logsumexp": lambda a: sp.log(sum(a.applyfunc(sp.exp))),
+    "mean": lambda a: sum(a) / (a.rows * a.cols), "prod": lambda a: sp.prod(list(a)),
+    "dot": lambda a, b: (a.T * b)[0, 0],
+    "max": lambda a, b: sp.Matrix(a.rows, a.cols, lambda i, j: sp.Max(a[i, j], b[i, j])),
+    "min": lambda a, b: sp.Matrix(a.rows, a.cols, lambda i, j: sp.Min(a[i, j], b[i, j])),
 }
 
 
@@ -139,6 +159,7 @@ class SympyEvaluator:
             "Diag": lambda n: _diag(self(n.arg)),
             "Norm": lambda n: _norm(self(n.arg), n.kind),
             "Elementwise": lambda n: self(n.arg).applyfunc(ELEMENTWISE[n.fn]),
+            "Call": lambda n: CALLS[n.fn](*[self(a) for a in n.args]),
             "HCat": lambda n: sp.Matrix.hstack(*[self(a) for a in n.args]),
         }
 

@@ -304,10 +304,10 @@ def test_name_bound_twice():
 
 
 # ---- unknown functions and names -------------------------------------------------------------
-@pytest.mark.parametrize("expr, name", [("foo(x)", "foo"), ("softmax(x)", "softmax"),
-                                        ("x: R^n; log10(x)", "log10"), ("erf(x) + x", "erf")])
+@pytest.mark.parametrize("expr, name", [("foo(x)", "foo"), ("softmin(x)", "softmin"),
+                                        ("x: R^n; log10(x)", "log10"), ("erfc(x) + x", "erfc")])
 def test_unknown_function_is_an_error_that_names_it(expr, name):
-    """`softmax(x)` must not silently become the product `softmax · x`: its derivative
+    """`softmin(x)` must not silently become the product `softmin · x`: its derivative
     would be a wrong answer (SPEC §2: an operation the engine cannot handle is an error
     that names it, never a wrong answer)."""
     for r in (shape(expr), diff(expr)):

@@ -5,12 +5,13 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Callable
 
+from .. import ops
 from ..errors import DiffError
-from ..nodes import (Apply, HCat, Add, Commutation, Delta, Det, Diag, Div, Elementwise, EPow, HadDiv, Hadamard,
+from ..nodes import (Apply, Call, HCat, Add, Commutation, Delta, Det, Diag, Div, Elementwise, EPow, HadDiv, Hadamard,
                      Identity, Inverse, Kron, LogDet, Mul, Neg, Node, Norm, Num, Ones, Power, Size, Sum,
                      Sym, Trace, Transpose, Unit, Vec, Zero)
 from ..simplify import (hcat, add, det, diag, div, elementwise, epow, hadamard, haddiv, inverse, is_scalar, kron,
-                        mul, neg, num, ones, power, sum_, trace, transpose, vec, zero)
+                        mul, neg, num, ones, power, simplify, sum_, trace, transpose, vec, zero)
 
 D = Callable[[Node], Node]
 DIFF_RULES: dict[type, Callable[[Node, D], Node]] = {}
@@ -165,40 +166,20 @@ def d_norm(node, d):
     if node.kind == "1":
         if not vector:
             raise DiffError("the entrywise 1-norm of a matrix is not supported; write sum(abs(X))", node.span)
-        return trace(mul(transpose(haddiv(u, elementwise("abs", u))), d(u)))
+        return trace(mul(transpose(simplify(ops.ABS.derivative(u))), d(u)))
     if node.kind == "2" and not vector:
         raise DiffError("cannot differentiate the spectral norm ||X||_2 of a matrix "
                         "(it needs singular vectors); use ||X||_F", node.span)
     return mul(trace(mul(transpose(u), d(u))), power(node, -1))
 
 
-def one_minus(x: Node) -> Node:
-    return add(ones(x.shape), neg(x))
-
-
-# f'(u) for each elementwise function, as a node of u's shape
-ELEMENTWISE_DERIVATIVES: dict[str, Callable[[Node], Node]] = {
-    "exp": lambda u: elementwise("exp", u),
-    "log": lambda u: epow(u, -1),
-    "sin": lambda u: elementwise("cos", u),
-    "cos": lambda u: neg(elementwise("sin", u)),
-    "tan": lambda u: epow(elementwise("cos", u), -2),
-    "sinh": lambda u: elementwise("cosh", u),
-    "cosh": lambda u: elementwise("sinh", u),
-    "tanh": lambda u: one_minus(epow(elementwise("tanh", u), 2)),
-    "sqrt": lambda u: mul(num(Fraction(1, 2)), epow(elementwise("sqrt", u), -1)),
-    "abs": lambda u: haddiv(u, elementwise("abs", u)),
-    "sigmoid": lambda u: hadamard(elementwise("sigmoid", u), one_minus(elementwise("sigmoid", u))),
-    "softplus": lambda u: elementwise("sigmoid", u),
-    "relu": lambda u: elementwise("step", u),
-    "step": lambda u: zero(u.shape),
-}
-
-
 @rule(Elementwise)
 def d_elementwise(node, d):
-    """d f(U) = f'(U) .* dU"""
-    deriv = ELEMENTWISE_DERIVATIVES.get(node.fn)
-    if deriv is None:
-        raise DiffError(f"cannot differentiate {node.fn}", node.span)
-    return hadamard(deriv(node.arg), d(node.arg))
+    """d f(U) = f'(U) .* dU, f' from f's record (ops.py)"""
+    return hadamard(simplify(ops.lookup(node.fn).derivative(node.arg)), d(node.arg))
+
+
+@rule(Call)
+def d_call(node, d):
+    """d f(X, Y) from the record's differential rule (ops.py): d softmax(z) = (diag(s) - s s^T) dz, ..."""
+    return simplify(ops.lookup(node.fn).differential(node, *[d(a) for a in node.args]))

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 
+from .. import ops
 from ..nodes import (ATOM, PRECEDENCE, Add, Commutation, Delta, Div, EPow, Identity, Inverse, Kron, Mul, Neg,
                      Node, Num, Ones, Power, Size, Sym, Transpose, Unit, Zero, precedence)
 from .base import Renderer, split_product
@@ -17,13 +18,6 @@ SUPERSCRIPTS = (Transpose, Inverse, Power, EPow)
 GREEK = {name: "\\" + name for name in (
     "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi pi rho sigma tau "
     "upsilon phi chi psi omega Gamma Delta Theta Lambda Xi Pi Sigma Phi Psi Omega").split()} | {"omicron": "o"}
-
-FUNCTIONS = {
-    "exp": r"\exp({})", "log": r"\log({})", "sin": r"\sin({})", "cos": r"\cos({})", "tan": r"\tan({})",
-    "sinh": r"\sinh({})", "cosh": r"\cosh({})", "tanh": r"\tanh({})", "sqrt": r"\sqrt{{{}}}",
-    "abs": r"\lvert {} \rvert", "sigmoid": r"\sigma({})", "softplus": r"\operatorname{{softplus}}({})",
-    "relu": r"\operatorname{{relu}}({})", "step": r"\operatorname{{step}}({})",
-}
 
 ENVIRONMENTS = {
     "inline": "${}$",
@@ -237,29 +231,18 @@ class LatexRenderer(Renderer):
     def render_kron(self, n):
         return self.infix(n, r"\otimes")
 
-    def call(self, name, n):
-        return f"{name}({self.render(n.arg)})"
+    def call(self, op, args):
+        """A call as its record typesets it."""
+        return op.latex.format(*(self.render(a) for a in args))
 
-    def _render_Trace(self, n):
-        return self.call(r"\operatorname{tr}", n)
-
-    def _render_Det(self, n):
-        return self.call(r"\det", n)
-
-    def _render_LogDet(self, n):
-        return self.call(r"\log\det", n)
-
-    def _render_Sum(self, n):
-        return self.call(r"\operatorname{sum}", n)
-
-    def _render_Vec(self, n):
-        return self.call(r"\operatorname{vec}", n)
-
-    def _render_Diag(self, n):
-        return self.call(r"\operatorname{diag}", n)
+    def _render_Function(self, n):
+        return self.call(ops.BY_NODE[type(n)], (n.arg,))
 
     def _render_Elementwise(self, n):
-        return FUNCTIONS[n.fn].format(self.render(n.arg))
+        return self.call(ops.lookup(n.fn), (n.arg,))
+
+    def _render_Call(self, n):
+        return self.call(ops.lookup(n.fn), n.args)
 
     def _render_Norm(self, n):
         sub = f"_{{{n.kind}}}" if n.kind else ""

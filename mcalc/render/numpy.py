@@ -6,15 +6,12 @@ from __future__ import annotations
 import keyword
 from fractions import Fraction
 
-from ..nodes import SCALAR, Node, Sym, Transpose, children, walk
+from .. import ops
+from ..nodes import SCALAR, Call, Elementwise, Node, Sym, Transpose, children, walk
 from ..shapes import dim_names
 from .base import Renderer
 
 HELPERS = '''import numpy as _np
-
-
-def _sigmoid(a):
-    return 0.5 * (1.0 + _np.tanh(0.5 * a))
 
 
 def _commutation(m, n):
@@ -45,13 +42,6 @@ def _logdet(a):
     sign, value = _np.linalg.slogdet(a)
     return value if sign > 0 else _np.nan
 '''
-
-ELEMENTWISE = {
-    "exp": "_np.exp", "log": "_np.log", "sin": "_np.sin", "cos": "_np.cos", "tan": "_np.tan",
-    "sinh": "_np.sinh", "cosh": "_np.cosh", "tanh": "_np.tanh", "sqrt": "_np.sqrt", "abs": "_np.abs",
-    "sigmoid": "_sigmoid",
-}
-
 
 def py_name(name: str) -> str:
     return name + "_" if keyword.iskeyword(name) else name
@@ -220,14 +210,22 @@ class NumpyRenderer(Renderer):
         return f"_np.linalg.norm({a})"
 
     def _render_Elementwise(self, n):
-        a = self.render(n.arg)
-        if n.fn == "softplus":
-            return f"_np.logaddexp(0.0, {a})"
-        if n.fn == "relu":
-            return f"_np.maximum({a}, 0.0)"
-        if n.fn == "step":
-            return f"({a} > 0).astype(float)"
-        return f"{ELEMENTWISE[n.fn]}({a})"
+        return ops.lookup(n.fn).numpy.format(self.render(n.arg))
+
+    def _render_Call(self, n):
+        return ops.lookup(n.fn).numpy.format(*(self.render(a) for a in n.args))
+
+
+def record_helpers(roots: list[Node]) -> str:
+    """The NumPy helpers (def _sigmoid ...) of the records the code calls, each once."""
+    out: list[str] = []
+    for root in roots:
+        for n in walk(root):
+            if isinstance(n, (Elementwise, Call)):
+                h = ops.lookup(n.fn).helpers
+                if h and h not in out:
+                    out.append(h)
+    return "".join("\n\n" + h for h in out)
 
 
 def estimate(d) -> int:
@@ -374,7 +372,8 @@ def render_numpy(result) -> str:
         fs = ", ".join(dim_code(d) for d in result.tensor[0]) + ","
         xs = ", ".join(dim_code(d) for d in result.tensor[1]) + ","
         dret = f"_tensor({{}}, ({fs}), ({xs}), {result.layout == 'denominator'})"
-    out = [HELPERS, "", f"def function({args}):"] + pro + body_lines(raw_bindings, t.body, fret)
+    helpers = record_helpers([v for _, v in raw_bindings] + [t.body, result.node] + [v for _, v in result.bindings])
+    out = [HELPERS + helpers, "", f"def function({args}):"] + pro + body_lines(raw_bindings, t.body, fret)
     if result.entry is not None and result.stack:
         idx = [py_name(i) for i in result.entry]
         xs = [dim_code(d) for d in result.var_shape[:len(idx)]]

@@ -1,6 +1,7 @@
 """Text in the input language: what it prints parses back to an equal tree."""
 from __future__ import annotations
 
+from .. import ops
 from ..nodes import PRECEDENCE, Add, Hadamard, Kron, Mul, Neg, Node, Num, Size, Sym, Transpose
 from .base import Renderer, fmt_fraction, leading_number, split_product
 
@@ -189,29 +190,18 @@ class TextRenderer(Renderer):
         return "0" + (f" {self.sized(one, rows)}" if rows != 1 else "") + \
             (f" {self.sized(one, cols)}{self.transposed}" if cols != 1 else "")
 
-    def call(self, name, n):
-        return f"{name}({self.render(n.arg)})"
+    def call(self, name, args):
+        return f"{name}({', '.join(self.render(a) for a in args)})"
 
-    def _render_Trace(self, n):
-        return self.call("tr", n)
-
-    def _render_Det(self, n):
-        return self.call("det", n)
-
-    def _render_LogDet(self, n):
-        return self.call("logdet", n)
-
-    def _render_Sum(self, n):
-        return self.call("sum", n)
-
-    def _render_Vec(self, n):
-        return self.call("vec", n)
-
-    def _render_Diag(self, n):
-        return self.call("diag", n)
+    def _render_Function(self, n):
+        """tr(X), det(X), logdet(X), sum(X), vec(X), diag(X): the name of the class's record."""
+        return self.call(ops.BY_NODE[type(n)].name, (n.arg,))
 
     def _render_Elementwise(self, n):
-        return self.call(n.fn, n)
+        return self.call(n.fn, (n.arg,))
+
+    def _render_Call(self, n):
+        return self.call(n.fn, n.args)
 
     def _render_Norm(self, n):
         sub = f"_{n.kind}" if n.kind else ""

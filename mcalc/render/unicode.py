@@ -1,6 +1,7 @@
 """Unicode math for the terminal: Aᵀ, X⁻¹, ‖x‖², ⊙, ⊗, λ. For reading, not for re-parsing."""
 from __future__ import annotations
 
+from .. import ops
 from ..parse import GREEK
 from .text import TextRenderer
 
@@ -73,8 +74,7 @@ class UnicodeRenderer(TextRenderer):
         return f"‖{self.render(n.arg)}‖{sub}"
 
     def _render_Elementwise(self, n):
-        name = "σ" if n.fn == "sigmoid" else n.fn
-        return f"{name}({self.render(n.arg)})"
+        return self.call(ops.lookup(n.fn).unicode or n.fn, (n.arg,))
 
     def _render_Apply(self, n):
         """∇f(u), ∇²f(u), J_g(u); a curve's derivative x'(t)."""
