@@ -75,7 +75,7 @@ def typed_claim(claim: str, result: Result):
     # or 0) take the derivative's; a claim of another shape is typed on its own.
     # every size of the formula is a size in the claim too, also one no symbol carries (p in
     # `tr(I_p ⊗ B)` or in `t ones^T ones`): `p I` is a number times I
-    from .shapes import dim_names
+    from .dims import dim_names
     dims = tuple(sorted({p for d in t.dims for p in dim_names(d)}))
     expected = Program(tuple(decls) + (Decl("_claim", result.shape, False, Span(0, 0)),),
                        bindings + (Binding("_claim", own.body, Span(0, len(claim))),),

@@ -15,6 +15,7 @@ from typer.core import TyperGroup
 
 from . import __version__
 from .errors import McalcError, UsageError
+from .layout import LAYOUTS
 from .present import Options, Output, present
 
 
@@ -26,10 +27,7 @@ class Format(str, Enum):
     numpy = "numpy"
 
 
-class Layout(str, Enum):
-    mixed = "mixed"
-    numerator = "numerator"
-    denominator = "denominator"
+Layout = Enum("Layout", {name: name for name in LAYOUTS}, type=str)     # mixed, numerator, denominator
 
 
 class Env(str, Enum):

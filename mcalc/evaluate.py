@@ -32,7 +32,7 @@ class Evaluator(Renderer):
         return hit
 
     def dim(self, d) -> int:
-        from .shapes import eval_dim
+        from .dims import eval_dim
         return eval_dim(d, self.dims)
 
     def size(self, shape) -> tuple[int, ...]:

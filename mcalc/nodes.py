@@ -1,19 +1,13 @@
-"""Immutable expression nodes. Each carries its shape; spans never affect equality.
-
-Shapes are tuples of dimensions, a dimension being an int or a name: a scalar is
-(1, 1), a column vector (n, 1), a matrix (m, n). Derivative results may have 3 or 4.
-"""
+"""Immutable expression nodes. Each carries its shape (see dims.py); spans never affect
+equality."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields, replace
 from fractions import Fraction
 from typing import Callable, Iterator
 
+from .dims import SCALAR, Dim, Shape
 from .errors import Span
-
-Dim = int | str
-Shape = tuple[Dim, ...]
-SCALAR: Shape = (1, 1)
 
 
 @dataclass(frozen=True, slots=True, eq=False)

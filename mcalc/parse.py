@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from fractions import Fraction
 from functools import lru_cache
 from pathlib import Path
@@ -10,71 +10,12 @@ from pathlib import Path
 from lark import Lark, Token, Transformer, Tree, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
 
-from . import limits, reading
+from . import limits, ops, reading
+from .dims import dim_product
 from .errors import LimitError, McalcError, ParseError, Span
-from . import ops
 from .nodes import (Add, Apply, Call, Commutation, HCat, Div, Elementwise, EPow, HadDiv, Hadamard, Identity,
                     Inverse, Kron, Mul, Neg, Node, Norm, Num, Ones, Power, Sym, Transpose, Zero)
-
-GREEK = {
-    "alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "epsilon": "ε", "zeta": "ζ",
-    "eta": "η", "theta": "θ", "iota": "ι", "kappa": "κ", "lambda": "λ", "mu": "μ", "nu": "ν",
-    "xi": "ξ", "omicron": "ο", "pi": "π", "rho": "ρ", "sigma": "σ", "tau": "τ",
-    "upsilon": "υ", "phi": "φ", "chi": "χ", "psi": "ψ", "omega": "ω",
-    "Gamma": "Γ", "Delta": "Δ", "Theta": "Θ", "Lambda": "Λ", "Xi": "Ξ", "Pi": "Π",
-    "Sigma": "Σ", "Phi": "Φ", "Psi": "Ψ", "Omega": "Ω",
-}
-GREEK_LETTER = {v: k for k, v in GREEK.items()} | {"ς": "sigma", "ϵ": "epsilon", "ϑ": "theta", "ϕ": "phi"}
-
-
-def canonical_name(name: str) -> str:
-    """Greek letters and their names are one symbol, spelled by name: λ → lambda."""
-    base, sep, sub = name.partition("_")
-    base = GREEK_LETTER.get(base, base)
-    return base + sep + sub.replace("{", "").replace("}", "") if sep else base
-
-
-def is_greek(name: str) -> bool:
-    """A lower-case Greek name (a scalar by convention); Σ, Λ, ... are matrices like any capital."""
-    base = name.partition("_")[0]
-    return base in GREEK and base[0].islower()
-
-
-@dataclass(frozen=True, slots=True)
-class Decl:
-    name: str
-    dims: tuple
-    symmetric: bool
-    span: Span
-    source: str = ""           # the text it was written in (the formula or a --where)
-
-
-@dataclass(frozen=True, slots=True)
-class Signature:
-    """f: R^m -> R^k, a function left abstract; domain and codomain are dimensions (1 for R)."""
-    name: str
-    domain: int | str
-    codomain: int | str
-    span: Span
-    source: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class Binding:
-    name: str
-    value: Node
-    span: Span
-
-
-@dataclass(frozen=True, slots=True)
-class Program:
-    decls: tuple[Decl, ...]
-    bindings: tuple[Binding, ...]
-    body: Node
-    source: str
-    dims: tuple[str, ...] = ()      # more dimension names (a claim knows its formula's)
-    notes: tuple[str, ...] = ()     # how ambiguous input was read (SPEC §1: never a silent misread)
-    functions: tuple[Signature, ...] = ()
+from .program import GREEK, GREEK_LETTER, Binding, Decl, Program, Signature, canonical_name, is_greek  # noqa: F401 (re-exported)
 
 
 def grammar_path() -> Path:
@@ -184,7 +125,6 @@ class Build(Transformer):
 
     def commutation(self, meta, tok):
         """K_(m,n), the commutation matrix: K vec(A) = vec(Aᵀ) for A m×n."""
-        from .shapes import dim_product
         m, n = (dim_value(d.strip(), tok_span(tok)) for d in str(tok)[3:-1].split(","))
         mn = dim_product((m, n))
         return Commutation(m, n, shape=(mn, mn), span=tok_span(tok))
@@ -463,7 +403,6 @@ def split_dims(text: str, span: Span) -> tuple:
 
 
 def product_dim(parts: list) -> int | str:
-    from .shapes import dim_product
     return dim_product(parts)
 
 

@@ -365,11 +365,10 @@ def sheet_json(s: Sheet, opts: Options, out: Output) -> None:
 
 @presents(Sheet, "latex")
 def sheet_latex(s: Sheet, opts: Options, out: Output) -> None:
-    from . import api
-    from .render.latex import latex_text
+    from .render.latex import latex_text, render_latex_program
     from .steps import identity_latex
     lines = [f"\\text{{{latex_text(r.name)}}} &: \\frac{{\\partial}}{{\\partial {r.wrt}}}"
-             f"\\left({api.latex(r.formula)}\\right) = {r.result.latex}" for r in s.rows]
+             f"\\left({render_latex_program(r.result.typed)}\\right) = {r.result.latex}" for r in s.rows]
     lines += [f"& {identity_latex(d)}" for _, d in s.diffs]
     out.out(latex_env(" \\\\\n".join(lines), "align", opts.standalone))
 

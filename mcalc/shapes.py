@@ -10,7 +10,8 @@ from .errors import LimitError, ShapeError
 from .nodes import (SCALAR, Apply, Call, HCat, Add, Commutation, Delta, Det, Diag, Dim, Div, Elementwise, EPow, HadDiv,
                     Hadamard, Identity, Inverse, Kron, LogDet, Mul, Neg, Node, Norm, Num, Ones,
                     Power, Shape, Size, Sum, Sym, Trace, Transpose, Unit, Vec, Zero, walk)
-from .parse import Decl, Program, is_greek
+from .dims import dim_product, dim_sum
+from .program import Decl, Program, is_greek
 
 
 class Var:
@@ -50,56 +51,6 @@ def fmt_shape(shape) -> str:
     return "×".join(fmt_dim(d) for d in shape)
 
 
-def dim_product(dims) -> Dim:
-    """Product of resolved dims: ints multiply, names join with '*' in sorted order (m*p = p*m)."""
-    num, names = 1, []
-    for d in dims:
-        if isinstance(d, int):
-            num *= d
-        else:
-            for part in str(d).split("*"):
-                if part.isdigit():
-                    num *= int(part)
-                else:
-                    names.append(part)
-    if not names:
-        return num
-    return "*".join(([str(num)] if num != 1 else []) + sorted(names))
-
-
-def dim_sum(dims) -> Dim:
-    """Sum of resolved dims (the length of a stacked vector [x; y]): ints add, other terms join
-    with '+' in sorted order (m+n = n+m); each term is a name or a product m*n."""
-    total, terms = 0, []
-    for d in dims:
-        for part in str(d).split("+"):
-            if part.isdigit():
-                total += int(part)
-            else:
-                terms.append(part)
-    if not terms:
-        return total
-    return "+".join(sorted(terms) + ([str(total)] if total else []))
-
-
-def dim_names(d) -> list[str]:
-    """The size names a dimension is made of: 'm*n+p' → [m, n, p]."""
-    return [p for t in str(d).split("+") for p in t.split("*") if p and not p.isdigit()]
-
-
-def eval_dim(d, sizes) -> int:
-    """A dimension's value, given the sizes of its names: sums of products of names and ints."""
-    if isinstance(d, int):
-        return d
-    total = 0
-    for term in str(d).split("+"):
-        v = 1
-        for part in term.split("*"):
-            v *= int(part) if part.isdigit() else sizes[part]
-        total += v
-    return total
-
-
 @dataclass
 class SymbolInfo:
     name: str
@@ -121,6 +72,13 @@ class Typed:
     @property
     def source(self) -> str:
         return self.program.source
+
+    @property
+    def function_name(self) -> str:
+        """The function as the user named it: `L` in "y = X w; L = ||y - t||^2", else f."""
+        if self.bindings and isinstance(self.body, Sym) and self.body.name == self.bindings[-1][0]:
+            return self.bindings[-1][0]
+        return "f"
 
     def free_symbols(self) -> dict[str, SymbolInfo]:
         return {k: v for k, v in self.symbols.items() if v.kind == "symbol"}

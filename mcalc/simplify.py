@@ -22,7 +22,7 @@ from .nodes import (SCALAR, Apply, Call, HCat, Add, Commutation, Delta, Det, Dia
                     Shape, Size, Sum, Sym, Trace, Transpose, Unit, Vec, Zero, PRECEDENCE, children, map_children,
                     precedence, walk)
 from .rewrite import normalize, rule
-from .shapes import dim_product, dim_sum
+from .dims import dim_product, dim_sum
 
 ONE = Fraction(1)
 

@@ -3,10 +3,19 @@ each factor and its shape (seed 000 §4); otherwise the differential method: df,
 used (their identities are the rule docstrings), the identification, the layout."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
-from .nodes import SCALAR, Node
+from .deriv.engine import Differentiator, free_names
+from .deriv.rules import DIFF_RULES
+from .layout import kind
+from .nodes import Node
+from .render.json import shape_list
+from .render.latex import render_latex, render_latex_result, tex_name
+from .render.text import render_text
+from .render.unicode import render_unicode
 from .shapes import fmt_shape
+from .simplify import simplify
 
 
 @dataclass
@@ -18,7 +27,6 @@ class Step:
     shape: tuple | None = None
 
     def to_json(self) -> dict:
-        from .render.json import shape_list
         out = {"rule": self.rule, "text": self.text, "latex": self.latex}
         if self.shape is not None:
             out["shape"] = shape_list(self.shape)
@@ -26,9 +34,6 @@ class Step:
 
 
 def show(lhs: str, lhs_tex: str, node: Node, rule: str, shape=None) -> Step:
-    from .render.latex import render_latex
-    from .render.text import render_text
-    from .render.unicode import render_unicode
     shape = node.shape if shape is None else shape
     suffix = f"   [{fmt_shape(shape)}]" if shape else ""
     return Step(rule, f"{lhs} = {render_text(node)}{suffix}", f"{lhs_tex} &= {render_latex(node)}",
@@ -41,10 +46,7 @@ def note(rule: str, text: str, tex: str) -> Step:
 
 def function_name(result) -> str:
     """The function as the user named it: `L` in "y = X w; L = ||y - t||^2", else f."""
-    t = result.typed
-    if t.bindings and type(t.body).__name__ == "Sym" and t.body.name == t.bindings[-1][0]:
-        return t.bindings[-1][0]
-    return "f"
+    return result.typed.function_name
 
 
 def derivation(result) -> list[Step]:
@@ -52,15 +54,7 @@ def derivation(result) -> list[Step]:
     return chain if chain is not None else differential_steps(result)
 
 
-def tex_name(name: str) -> str:
-    from .render.latex import symbol
-    return symbol(name, False)
-
-
 def differential_steps(result) -> list[Step]:
-    from .deriv.engine import Differentiator
-    from .deriv.rules import DIFF_RULES
-    from .simplify import simplify
     f = result.function
     var = result.wrt
     x = tex_name(var)
@@ -88,7 +82,6 @@ def differential_steps(result) -> list[Step]:
         name, _, identity = doc.rpartition(": ")
         steps.append(Step(name or "rule", identity, "&" + identity_latex(identity), identity_unicode(identity)))
     steps.append(show("df", r"\mathrm{d}f", df, "differential"))
-    from .api import kind
     fk, xk = kind(f.shape, True), kind(result.var_shape)
     if result.order == 2:
         steps.append(note("hessian", "the Hessian is the Jacobian of the gradient",
@@ -119,7 +112,6 @@ IDENTITY_UNICODE = [(".^", "^∘"), ("^T", "ᵀ"), ("^-1", "⁻¹"), ("^2", "²"
 
 
 def identity_latex(doc: str) -> str:
-    import re
     out = doc
     for pat, rep in IDENTITY_LATEX:
         out = re.sub(pat, rep, out)
@@ -133,14 +125,10 @@ def identity_unicode(doc: str) -> str:
 
 
 def free(n: Node) -> frozenset:
-    from .deriv.engine import free_names
     return free_names(n)
 
 
 def layout_step(result) -> Step:
-    from .render.latex import render_latex_result
-    from .render.text import render_text
-    from .render.unicode import render_unicode
     lets = "".join(f"{n} = {render_text(v)}; " for n, v in result.bindings)
     text = f"∂f/∂{result.wrt} ({result.layout} layout) = {lets}{render_text(result.node)}   [{'×'.join(map(str, result.shape))}]"
     uni = f"∂f/∂{result.wrt} ({result.layout} layout) = {lets}{render_unicode(result.node)}   [{'×'.join(map(str, result.shape))}]"
@@ -150,25 +138,11 @@ def layout_step(result) -> Step:
 
 def chain_rule_steps(result) -> list[Step] | None:
     """f(y(x)) with y a bound vector: ∇_y f, the Jacobian ∂y/∂xᵀ, and their product."""
-    from .api import diff, kind
-    t = result.typed
-    if not t.bindings or result.order != 1 or kind(result.var_shape) != "vector":
+    parts = result.chain() if result.chain is not None else None
+    if parts is None:
         return None
-    f_shape = t.body.shape
-    if f_shape != SCALAR:
-        return None
-    from .deriv.engine import free_names
+    y, g, J = parts
     var = result.wrt
-    # the first bound vector that depends on x directly
-    candidates = [(name, v) for name, v in t.bindings if var in free_names(v) and kind(v.shape) == "vector"]
-    if not candidates:
-        return None
-    y, yval = candidates[0]
-    try:
-        g = diff(program_source(t), y, layout="mixed")
-        J = diff(program_source(t, upto=y), var, layout="mixed")
-    except Exception:  # noqa: BLE001 - a step we cannot show falls back to the differential method
-        return None
     ytex, xtex = tex_name(y), tex_name(var)
     steps = [show(f"∇_{y} f", rf"\nabla_{{{ytex}}} f", g.node, "step 1: gradient with respect to the intermediate",
                   g.shape)]
@@ -181,23 +155,6 @@ def chain_rule_steps(result) -> list[Step] | None:
                       rf"\frac{{\partial {ytex}}}{{\partial {xtex}^{{\top}}}}"))
     steps.append(layout_step(result))
     return steps
-
-
-def program_source(t, upto: str | None = None) -> str:
-    """The program with every symbol declared; with upto, it ends in that binding."""
-    from .render.text import render_text
-    decls = []
-    for name, info in t.symbols.items():
-        if info.kind == "symbol":
-            dims = ",".join(str(d) for d in info.shape)
-            decls.append(f"{name}: R^({dims})" + (" symmetric" if info.symmetric else ""))
-    lets = []
-    for name, v in t.bindings:
-        lets.append(f"{name} = {render_text(v)}")
-        if name == upto:
-            break
-    body = [] if upto is not None else [render_text(t.body)]
-    return "; ".join(decls + lets + body)
 
 
 def steps_latex(steps: list[Step]) -> str:

@@ -7,8 +7,10 @@ import numpy as np
 
 from . import limits, ops
 from .evaluate import evaluate
+from .layout import arrange, kind, tensor_from_flat
 from .nodes import (Det, Elementwise, EPow, Inverse, LogDet, Node, Power, Sym, walk)
-from .shapes import Typed, dim_names, eval_dim
+from .dims import dim_names, eval_dim
+from .shapes import Typed
 
 def domains(nodes: list[Node]) -> tuple[set[str], set[str]]:
     """Symbols that must be positive (under log, sqrt, fractional powers) and square
@@ -105,7 +107,6 @@ def x_axes_shape(xshape, sizes):
 
 def numeric_tensor(fn, x0: np.ndarray, xshape, fshape, h=1e-6) -> np.ndarray:
     """T[f axes..., x axes...] by central differences."""
-    from .api import kind
     xs = x0.shape
     xaxes = () if kind(xshape) == "scalar" else (xs[0],) if kind(xshape) == "vector" else xs
     base = f_axes(fn(x0), fshape)
@@ -126,39 +127,6 @@ def numeric_tensor(fn, x0: np.ndarray, xshape, fshape, h=1e-6) -> np.ndarray:
     return T
 
 
-def arrange(T: np.ndarray, fshape, xshape, layout: str, flatten: bool) -> np.ndarray:
-    """Numerical tensor in natural order → the layout of SPEC §2."""
-    from .api import kind
-    fk, xk = kind(fshape, True), kind(xshape)
-    nf = T.ndim - (0 if xk == "scalar" else 1 if xk == "vector" else 2)
-    if flatten and T.ndim > 2:
-        F = np.transpose(T, tuple(reversed(range(nf))) + tuple(reversed(range(nf, T.ndim))))
-        fsize = int(np.prod(T.shape[:nf])) if nf else 1
-        J = F.reshape(fsize, -1)
-        return J.T if layout == "denominator" else J
-    if T.ndim == 0:
-        return T.reshape(1, 1)
-    if layout == "numerator":
-        if fk == "scalar" and xk == "vector":
-            return T.reshape(1, -1)
-        if fk == "scalar" and xk == "matrix":
-            return T.T
-        if xk == "scalar" and fk == "vector":
-            return T.reshape(-1, 1)
-        return T
-    if layout == "denominator":
-        if fk == "scalar" and xk == "vector":
-            return T.reshape(-1, 1)
-        if xk == "scalar" and fk == "vector":
-            return T.reshape(1, -1)
-        if xk == "scalar" and fk == "matrix":
-            return T.T
-        return np.transpose(T, tuple(range(nf, T.ndim)) + tuple(range(nf)))
-    if T.ndim == 1:
-        return T.reshape(-1, 1)
-    return T
-
-
 @dataclass
 class Verification:
     ok: bool
@@ -175,10 +143,9 @@ def result_value(result, env, sizes) -> np.ndarray:
         env[name] = evaluate(value, env, sizes)
     value = evaluate(result.node, env, sizes)
     if result.tensor is not None and not result.flatten:
-        from .api import tensor_from_flat
         fs = tuple(dim_value(d, sizes) for d in result.tensor[0])
         xs = tuple(dim_value(d, sizes) for d in result.tensor[1])
-        return tensor_from_flat(value, fs, xs, result.layout)
+        return tensor_from_flat(np.asarray(value), fs, xs, result.layout)
     return value
 
 
@@ -317,7 +284,6 @@ def symmetrized(T: np.ndarray, info) -> np.ndarray:
 def compare_joint(result, f, env, sizes, h=1e-6):
     """∂F/∂zᵀ by central differences along every entry of the stacked z = (vec x, vec y, ...);
     F is f (vec F for a matrix) or, for a Hessian, the stacked gradient the engine computes."""
-    from .api import kind
     targets = [f]
     if result.order == 2:
         from .deriv.derive import gradient_of

@@ -2,13 +2,25 @@
 the layout, simplify, and name the input's bindings in the result."""
 from __future__ import annotations
 
-from fractions import Fraction
+import functools
+import re
+from dataclasses import replace
 
-from ..errors import DiffError, UsageError
-from ..nodes import SCALAR, Delta, Node, map_children
+from .. import layout as layouts
+from .. import limits
+from ..bindings import inline, refold
+from ..dims import dim_product
+from ..errors import DiffError, McalcError, UsageError
+from ..layout import f_dims, kind, result_shape, x_dims
+from ..nodes import SCALAR, Add, Delta, Node, Sym, Unit, map_children
+from ..program import canonical_name
+from ..result import Result
 from ..shapes import fmt_shape
-from ..simplify import add, mul, num, simplify, tidy, transpose, vec
-from .engine import Differentiator, Linear, adjoint, jac
+from ..simplify import hcat, mul, num, numel, simplify, tidy, transpose, vec, zero
+from .engine import Differentiator, Linear, adjoint, free_names, jac
+
+# --wrt x, x[i], X[i,j] (a joint (t,s) is read apart)
+WRT_RE = re.compile(r"^\s*([^\[\]\s,()]+)\s*(\[\s*([A-Za-z0-9_]+)\s*(,\s*([A-Za-z0-9_]+)\s*)?\])?\s*$")
 
 
 def substitute_delta(n: Node, value: Node) -> Node:
@@ -21,17 +33,11 @@ def gradient_of(f: Node, var: str, xshape, symmetric: bool = False) -> Node:
     """G with df = tr(Gᵀ dX), for scalar f (on symmetric directions: sym(G))."""
     df = Differentiator(var, xshape, symmetric)(f)
     g = adjoint(Linear(var), df, num(1))
-    return simplify(g) if g is not None else Zero(xshape)
-
-
-def Zero(shape):
-    from ..simplify import zero
-    return zero(shape)
+    return simplify(g) if g is not None else zero(xshape)
 
 
 def jacobian_of(f: Node, var: str, xshape, symmetric: bool = False) -> Node:
     """J with vec(df) = J vec(dX) (on symmetric directions: J (I + K)/2)."""
-    from ..simplify import numel
     df = Differentiator(var, xshape, symmetric)(f)
     return simplify(jac(Linear(var), df, numel(xshape)))
 
@@ -43,32 +49,31 @@ def along_scalar(f: Node, var: str) -> Node:
 
 def first_derivative(f: Node, var: str, xshape, layout: str, flatten: bool, notes: list[str],
                      sym: bool = False) -> Node:
-    from ..api import kind
+    """∂f/∂x as the engine computes it (the mixed layout; a tensor as ∂vec F/∂(vec X)ᵀ),
+    and whether the layout wants it transposed."""
     fk, xk = kind(f.shape, True), kind(xshape)
+    transposed = layouts.transposed(f.shape, xshape, layout, flatten)
     if xk == "scalar":
         D = along_scalar(f, var)
         if fk == "vector" and f.shape[1] != 1:
             D = transpose(D)                    # a row function's derivative, as a column
-        return D, layout == "denominator"
+        return D, transposed
     if fk == "scalar":
-        G = gradient_of(f, var, xshape, sym)
-        return G, layout == "numerator"
+        return gradient_of(f, var, xshape, sym), transposed
     if fk == "vector" and xk == "vector" or flatten:
         J = jacobian_of(f, var, xshape, sym)
         if f.shape[1] != 1 and fk == "vector":
             notes.append(f"the function is a row vector (1×{f.shape[1]}); its derivative is arranged "
                          f"as for the column vector fᵀ")
-        return J, layout == "denominator"
+        return J, transposed
     return jacobian_of(f, var, xshape, sym), False   # a tensor, kept as ∂vec F/∂(vec X)ᵀ
 
 
 def len_dims(fshape, xshape) -> int:
-    from ..api import f_dims, x_dims
     return len(f_dims(fshape)) + len(x_dims(xshape))
 
 
 def derive(t, wrt: str, layout: str, order: int, flatten: bool, stack: bool):
-    from ..api import WRT_RE
     w = wrt.strip()
     if w.startswith("("):
         return derive_joint(t, w, layout, order, flatten)
@@ -84,8 +89,6 @@ def derive(t, wrt: str, layout: str, order: int, flatten: bool, stack: bool):
 
 
 def variable(t, wrt: str):
-    from ..api import inline
-    from ..parse import canonical_name
     var = canonical_name(wrt.strip())
     info = t.symbols.get(var)
     if info is None:
@@ -100,8 +103,6 @@ def variable(t, wrt: str):
 
 def units(var: str, xshape, indices: tuple) -> Node:
     """dX at one entry: e_i for a vector, e_i e_jᵀ for a matrix."""
-    from ..nodes import Unit
-    from ..simplify import mul
     if xshape == SCALAR:
         raise UsageError(f"{var} is a scalar; differentiate with respect to {var} itself")
     if xshape[1] == 1:
@@ -121,7 +122,6 @@ def partial(f: Node, var: str, xshape, indices: tuple, symmetric: bool = False) 
 
 
 def derive_entry(t, name: str, indices: tuple, order: int):
-    from ..api import Result, refold
     if order != 1:
         raise UsageError("a derivative with respect to one entry is of order 1")
     var, info, body, values = variable(t, name)
@@ -142,8 +142,6 @@ def derive_entry(t, name: str, indices: tuple, order: int):
 
 def derive_stack(t, name: str, order: int):
     """Seed 004's flattening: the partials ∂F/∂x_k (each m×n) stacked into an mp×n matrix."""
-    from ..api import Result, refold
-    from ..shapes import dim_product
     if order != 1:
         raise UsageError("--stack is for first derivatives")
     var, info, body, values = variable(t, name)
@@ -171,9 +169,7 @@ def derive_joint(t, wrt: str, layout: str, order: int, flatten: bool = False):
     """d f/d(t, s), d f/d(x, y): the derivative with respect to the stacked vector z of the
     variables (scalars, vectors, matrices by vec), seed 004's chain rule; order 2 gives the
     Hessian in blocks, its off-diagonal blocks the mixed derivatives ∂²f/∂x∂yᵀ."""
-    from ..api import Result, kind, refold
-    from ..shapes import dim_product, dim_sum
-    from ..simplify import hcat, numel
+    from ..dims import dim_sum
     names = [n.strip() for n in wrt.strip("() ").split(",") if n.strip()]
     if len(names) < 2:
         raise UsageError("a joint derivative needs at least two variables: --wrt \"(t,s)\" or \"(x,y)\"")
@@ -238,7 +234,6 @@ def derive_joint(t, wrt: str, layout: str, order: int, flatten: bool = False):
 
 
 def derive_var(t, wrt: str, layout: str, order: int, flatten: bool):
-    from ..api import Result, kind, refold, result_shape
     var, info, body, values = variable(t, wrt)
     xshape = info.shape
     memo: dict = {}
@@ -257,11 +252,10 @@ def derive_var(t, wrt: str, layout: str, order: int, flatten: bool):
     D = tidy(D)
     if transposed:
         D = tidy(transpose(D))
-    notes.extend(layout_notes(f, xshape, layout))
+    notes.extend(layouts.notes(f.shape, xshape, layout))
     node, lets = refold(D, values, lambda v: simplify(v, memo))
     tensor, index = None, None
     if len(rshape) > 2:
-        from ..api import f_dims, x_dims
         fd = tuple(xshape) if order == 2 else f_dims(f.shape)
         tensor = (fd, x_dims(xshape))
         source = gradient_of(f, var, xshape, sym) if order == 2 else f
@@ -270,7 +264,27 @@ def derive_var(t, wrt: str, layout: str, order: int, flatten: bool):
             notes.append("no index form for this tensor; the flattened form ∂vec F/∂(vec X)ᵀ is exact")
         notes.append("vec stacks columns; --flatten shows ∂vec F/∂(vec X)ᵀ as a matrix")
     return Result(t.source, var, layout, order, t, node, tuple(rshape), lets, notes, flatten=flatten,
-                  function=f, var_shape=tuple(xshape), tensor=tensor, index=index)
+                  function=f, var_shape=tuple(xshape), tensor=tensor, index=index,
+                  chain=functools.partial(chain_parts, t, var) if order == 1 else None)
+
+
+@limits.budgeted
+def chain_parts(t, var: str):
+    """For --steps through a binding, f(y(x)) with y a bound vector: (y, ∇_y f, ∂y/∂xᵀ) as
+    Results (mixed layout), or None when the chain rule does not apply."""
+    if not t.bindings or kind(t.symbols[var].shape) != "vector" or t.body.shape != SCALAR:
+        return None
+    # the first bound vector that depends on x directly
+    candidates = [(i, name, v) for i, (name, v) in enumerate(t.bindings)
+                  if var in free_names(v) and kind(v.shape) == "vector"]
+    if not candidates:
+        return None
+    i, y, yval = candidates[0]
+    inner = replace(t, body=Sym(y, shape=yval.shape), bindings=t.bindings[:i + 1])
+    try:
+        return y, derive_var(t, y, "mixed", 1, False), derive_var(inner, var, "mixed", 1, False)
+    except McalcError:          # a step we cannot show falls back to the differential method
+        return None
 
 
 def latex_number(v) -> str:
@@ -279,7 +293,7 @@ def latex_number(v) -> str:
 
 def index_strings(f: Node, var: str, xshape, fd, order: int = 1, symmetric: bool = False):
     """(text, unicode, latex) of ∂F_ij/∂X_kl in index notation, or None."""
-    from ..render.latex import render_latex
+    from ..render.latex import render_latex, tex_name
     from ..render.text import render_text
     from ..render.unicode import render_unicode
     from .index import index_form, terms_text
@@ -301,7 +315,6 @@ def index_strings(f: Node, var: str, xshape, fd, order: int = 1, symmetric: bool
         text += " where " + ", ".join(f"{i} = ({a} - 1) {s} + {b}" for i, a, b, s in said)
         uni += " where " + ", ".join(f"{i} = ({a} − 1)·{s} + {b}" for i, a, b, s in said)
         tex += r",\quad " + r",\ ".join(rf"{i} = ({a} - 1)\,{s} + {b}" for i, a, b, s in said)
-    from ..steps import tex_name
     I, K = "".join(fi), "".join(xi)
     if order == 2:
         lhs, ulhs = f"d2f/d{x}_{I} d{x}_{K}", f"∂²f/∂{x}_{I}∂{x}_{K}"
@@ -313,7 +326,6 @@ def index_strings(f: Node, var: str, xshape, fd, order: int = 1, symmetric: bool
 
 
 def second_derivative(f, var, xshape, layout, flatten, notes, sym: bool = False):
-    from ..api import kind
     fk, xk = kind(f.shape, True), kind(xshape)
     if fk != "scalar":
         raise DiffError("second derivatives of vector- or matrix-valued functions are not supported; "
@@ -325,7 +337,6 @@ def second_derivative(f, var, xshape, layout, flatten, notes, sym: bool = False)
         H = jacobian_of(G, var, xshape)
         return H, (xshape[0], xshape[0])
     H = jacobian_of(vec(G), var, xshape, sym)
-    from ..simplify import numel
     n = numel(xshape)
     return H, ((n, n) if flatten else tuple(xshape) + tuple(xshape))
 
@@ -350,18 +361,4 @@ def symmetric_note(var: str, what: str) -> str:
 
 
 def terms_of(n: Node) -> list[Node]:
-    from ..nodes import Add
     return list(n.args) if isinstance(n, Add) else [n]
-
-
-def layout_notes(f: Node, xshape, layout: str) -> list[str]:
-    from ..api import kind
-    fk, xk = kind(f.shape, True), kind(xshape)
-    if fk == "vector" and xk == "vector":
-        if layout == "denominator":
-            return ["denominator layout: ∂f/∂x is n×m, the transpose of the Jacobian (seed 000's "
-                    "\"denominator\" table is the mixed layout)"]
-        return ["the Jacobian ∂f/∂xᵀ (m×n); in the denominator layout it is transposed"]
-    if fk == "scalar" and xk != "scalar" and layout == "numerator":
-        return ["numerator layout: the derivative of a scalar is the transpose of the gradient"]
-    return []

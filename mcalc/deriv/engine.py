@@ -17,7 +17,7 @@ from ..nodes import (Add, HCat, Commutation, Delta, Diag, HadDiv, Hadamard, Kron
                      Sum, Sym, Trace, Transpose, Vec, children)
 from ..simplify import (add, hcat, hadamard_factors, diag, epow, hadamard, haddiv, identity, is_column, is_row, is_scalar, kron, mul,
                         num, numel, ones, simplify, sum_, trace, transpose, vec, zero)
-from ..shapes import dim_product
+from ..dims import dim_product
 from .rules import DIFF_RULES
 
 

@@ -60,6 +60,17 @@ def symbol(name: str, bold: bool) -> str:
     return text + (f"_{{{subscript(sub)}}}" if sep else "")
 
 
+def render_latex_program(t) -> str:
+    """A typed program in LaTeX: its bindings, then the formula."""
+    lets = "".join(f"{name} = {render_latex(v)}, \\quad " for name, v in t.bindings)
+    return lets + render_latex(t.body)
+
+
+def tex_name(name: str) -> str:
+    """A symbol's name in LaTeX, not bold."""
+    return symbol(name, False)
+
+
 def letter(n: Node) -> bool:
     """A symbol or constant, perhaps with superscripts: juxtaposed with a plain space, others with \\,."""
     while isinstance(n, SUPERSCRIPTS):
@@ -276,8 +287,7 @@ def render_latex_result(result, style: str = "bold", lhs: bool = False) -> str:
 
 def derivative_lhs(result, r: LatexRenderer) -> str:
     """∂L/∂W as the user named them: the function by its bound name (f when it has none)."""
-    from ..steps import function_name
-    f = symbol(function_name(result), False)
+    f = symbol(result.typed.function_name, False)
     x = r.sym(result.wrt, Sym(result.wrt, shape=result.var_shape)) if not result.joint else symbol(result.wrt, False)
     if result.order == 2:
         return rf"\frac{{\partial^{{2}} {f}}}{{\partial {x} \, \partial {x}^{{\top}}}}"

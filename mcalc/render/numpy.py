@@ -8,7 +8,7 @@ from fractions import Fraction
 
 from .. import ops
 from ..nodes import SCALAR, Call, Elementwise, Node, Sym, Transpose, children, walk
-from ..shapes import dim_names
+from ..dims import dim_names
 from .base import Renderer
 
 HELPERS = '''import numpy as _np

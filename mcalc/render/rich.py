@@ -7,12 +7,10 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from ..layout import DESCRIPTIONS as LAYOUT_WORDS
 from ..shapes import fmt_shape
 from .unicode import greek, render_unicode
 
-LAYOUT_WORDS = {"mixed": "mixed layout (gradients shaped like the variable, Jacobians m×n)",
-                "numerator": "numerator layout (Jacobian formulation)",
-                "denominator": "denominator layout (transpose of numerator)"}
 
 
 def symbols_table(symbols) -> Table:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from .. import ops
-from ..parse import GREEK
+from ..program import GREEK
 from .text import TextRenderer
 
 SUPER = str.maketrans("0123456789-+()/T", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺⁽⁾ᐟᵀ")
