@@ -79,12 +79,12 @@ def typed_claim(claim: str, result: Result):
     dims = tuple(sorted({p for d in t.dims for p in dim_names(d)}))
     expected = Program(tuple(decls) + (Decl("_claim", result.shape, False, Span(0, 0)),),
                        bindings + (Binding("_claim", own.body, Span(0, len(claim))),),
-                       Sym("_claim", span=Span(0, len(claim))), claim, dims, t.program.functions)
+                       Sym("_claim", span=Span(0, len(claim))), claim, dims, functions=t.program.functions)
     try:
         tc = infer(expected)
     except McalcError:
         try:
-            tc = infer(Program(tuple(decls), bindings, own.body, claim, dims, t.program.functions))
+            tc = infer(Program(tuple(decls), bindings, own.body, claim, dims, functions=t.program.functions))
         except McalcError as e:
             raise e.with_source(claim)
     unknown = [n for n, info in tc.symbols.items()
