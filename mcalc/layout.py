@@ -152,8 +152,8 @@ def notes(fshape, xshape, layout: str) -> list[str]:
     fk, xk = kind(fshape, True), kind(xshape)
     if fk == "vector" and xk == "vector":
         if layout == "denominator":
-            return ["denominator layout: ∂f/∂x is n×m, the transpose of the Jacobian (seed 000's "
-                    "\"denominator\" table is the mixed layout)"]
+            return ["denominator layout: ∂f/∂x is n×m, the transpose of the Jacobian (cheat sheets' "
+                    "\"denominator\" tables are the mixed layout)"]
         return ["the Jacobian ∂f/∂xᵀ (m×n); in the denominator layout it is transposed"]
     if fk == "scalar" and xk != "scalar" and layout == "numerator":
         return ["numerator layout: the derivative of a scalar is the transpose of the gradient"]

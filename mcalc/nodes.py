@@ -65,6 +65,7 @@ def node(cls):
 class Sym(Node):
     name: str
     symmetric: bool = False
+    probability: bool = False      # declared a probability vector: sum(y) = 1
 
 
 @node

@@ -272,8 +272,8 @@ def softmax_shape(what: str):
 
 def rowwise_note(n: Node) -> str | None:
     if not is_vector(n.shape):
-        return (f"{n.fn} of a {'×'.join(map(str, n.shape))} matrix is taken row by row "
-                f"(each row of softmax sums to 1), as in attention")
+        return (f"{n.fn} of a matrix ({'×'.join(map(str, n.shape))}) is taken row by row, as in attention "
+                f"(each row of softmax sums to 1)")
     return None
 
 
@@ -313,7 +313,7 @@ def logsumexp_np(np, a):
 
 
 function("softmax", d_softmax,
-         "d softmax(z) = (diag(s) - s s^T) dz with s = softmax(z); a matrix row by row: dS = S .* (dZ - ((S .* dZ) 1) 1^T)",
+         "d softmax(z) = (diag(s) - s s^T) dz with s = softmax(z); a matrix row by row, dS = S .* (dZ - ((S .* dZ) 1) 1^T)",
          softmax_shape("softmax"), r"\operatorname{{softmax}}({0})", "_softmax({0})", softmax_np,
          helpers=SOFTMAX_HELPERS, note=rowwise_note)
 function("log_softmax", d_log_softmax,

@@ -274,7 +274,9 @@ class Build(Transformer):
                          span_of(meta))
 
     def decl(self, meta, name, shape, *attrs):
-        return Decl(canonical_name(str(name)), shape, bool(attrs), span_of(meta))
+        words = {str(a) for a in attrs}
+        return Decl(canonical_name(str(name)), shape, "symmetric" in words, span_of(meta),
+                    probability="probability" in words)
 
     def shape(self, meta, reals, dims=()):
         return dims
@@ -412,7 +414,7 @@ TOKEN_WORDS = {
     "NORM_OPEN": "'||'", "NORM_CLOSE": "'||'", "_SEP": "';'", "COLON": "':'", "EQUAL": "'='",
     "CIRCUMFLEX": "'^'", "TEE": "'T'", "COMMA": "','", "REALS": "'R'", "INT": "an integer",
     "DIMS": "dimensions", "$END": "the end", "HADAMARD": "'.*'", "KRON": "'⊗'", "AT": "'@'",
-    "BAR": "'||'", "ATTR": "'symmetric'", "NORM_SUB": "a norm subscript", "TRANSPOSE": "a transpose",
+    "BAR": "'||'", "ATTR": "an attribute (symmetric, probability)", "NORM_SUB": "a norm subscript", "TRANSPOSE": "a transpose",
     "COMMUTATION": "K_(m,n)",
 }
 

@@ -38,6 +38,7 @@ class Decl:
     symmetric: bool
     span: Span
     source: str = ""           # the text it was written in (the formula or a --where)
+    probability: bool = False  # a probability vector: entries positive, summing to 1
 
 
 @dataclass(frozen=True, slots=True)

@@ -68,6 +68,12 @@ class Result:
         from .render.json import result_json
         return result_json(self)
 
+    def to_sympy(self):
+        """(derivative, function) as SymPy matrix expressions over MatrixSymbols with symbolic
+        sizes, for work that continues in SymPy; needs the sympy extra (pip install "mcalc[sympy]")."""
+        from .render.to_sympy import to_sympy
+        return to_sympy(self)
+
     def _repr_latex_(self) -> str:
         from .present import as_text
         return as_text(self, "notebook")

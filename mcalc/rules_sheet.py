@@ -39,7 +39,7 @@ def sheet(layout: str = "mixed") -> list[Row]:
 
 
 def differential_rules() -> list[tuple[str, str]]:
-    """(node class, identity) for every rule with a stated identity."""
+    """(node class or function, identity) for every rule with a stated identity."""
     from .deriv.rules import DIFF_RULES
     seen, out = set(), []
     for cls, r in DIFF_RULES.items():
@@ -47,4 +47,6 @@ def differential_rules() -> list[tuple[str, str]]:
         if doc and doc not in seen and not doc.startswith("dX for"):
             seen.add(doc)
             out.append((cls.__name__, doc.rpartition(": ")[2]))
+    from . import ops
+    out += [(op.name, op.identity) for op in ops.RECORDS if op.node is None]   # f' of each function
     return out

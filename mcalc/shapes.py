@@ -58,6 +58,7 @@ class SymbolInfo:
     inferred: bool
     symmetric: bool = False
     kind: str = "symbol"       # symbol | bound | size
+    probability: bool = False  # a probability vector (entries > 0, summing to 1)
 
 
 @dataclass
@@ -201,6 +202,9 @@ class Inference:
                 old = self.declared[d.name]
                 raise ShapeError(f"{d.name} is declared twice: {fmt_shape(old.dims or SCALAR)} and {fmt_shape(dims)}",
                                  d.span).with_source(d.source or program.source)
+            if d.probability and (len(dims) != 2 or dims[1] != 1 or dims[0] == 1):
+                raise ShapeError(f"{d.name} is declared probability but is {fmt_shape(dims)}; a probability "
+                                 f"vector is a column, R^n", d.span).with_source(d.source or program.source)
             if d.symmetric and len(dims) == 2 and dims[0] != dims[1]:
                 raise ShapeError(f"{d.name} is declared symmetric but is {fmt_shape(dims)}, not square",
                                  d.span).with_source(d.source or program.source)
@@ -463,16 +467,12 @@ def s_kron(I, n, a, b):
     return (I.u.find(Prod((a[0], b[0]))), I.u.find(Prod((a[1], b[1]))))
 
 
-def square_to_scalar(what):
-    def r(I, n, a):
-        I.need(I.u.unify(a[0], a[1]), lambda: f"{what} needs a square matrix; {I.show(n.arg)} is not square", n)
-        return SCALAR
-    return r
-
-
-rule(Trace)(square_to_scalar("tr"))
-rule(Det)(square_to_scalar("det"))
-rule(LogDet)(square_to_scalar("logdet"))
+@rule(Trace, Det, LogDet)
+def square_to_scalar(I, n, a):
+    """tr, det, logdet: a square matrix to a scalar (the message names the record)."""
+    what = ops.BY_NODE[type(n)].name
+    I.need(I.u.unify(a[0], a[1]), lambda: f"{what} needs a square matrix; {I.show(n.arg)} is not square", n)
+    return SCALAR
 
 
 @rule(Sum, Norm)
@@ -570,6 +570,7 @@ def build_typed(I: Inference, names: dict[int, str]) -> Typed:
         return out
 
     symmetric = {d.name for d in I.program.decls if d.symmetric}
+    probability = {d.name for d in I.program.decls if d.probability}
     dims = set(I.dim_names)
 
     def rebuild(n: Node) -> Node:
@@ -582,6 +583,8 @@ def build_typed(I: Inference, names: dict[int, str]) -> Typed:
                 return Size(m.name, shape=SCALAR, span=m.span)
             if m.name in symmetric:
                 m = replace(m, symmetric=True)
+            if m.name in probability:
+                m = replace(m, probability=True)
         return replace(m, shape=shape)
 
     bindings = tuple((b.name, rebuild(b.value)) for b in I.program.bindings)
@@ -593,7 +596,9 @@ def build_typed(I: Inference, names: dict[int, str]) -> Typed:
         if name not in I.declared and name in I.dim_names:
             symbols[name] = SymbolInfo(name, SCALAR, False, kind="size")
         else:
-            symbols[name] = SymbolInfo(name, shape, name not in I.declared, name in symmetric)
+            symbols[name] = SymbolInfo(name, shape, name not in I.declared, name in symmetric,
+                                       probability=name in probability)
     for name, shape in I.bound.items():
         symbols[name] = SymbolInfo(name, resolve(shape), False, kind="bound")
-    return Typed(I.program, body, bindings, symbols, tuple(sorted(dims)), I.program.notes + tuple(I.notes))
+    return Typed(I.program, body, bindings, symbols, tuple(sorted(dims)),
+                 I.program.notes + tuple(I.notes) + tuple(ops.notes([v for _, v in bindings] + [body])))

@@ -1224,6 +1224,12 @@ def sum_constant(n: Sum):
 
 
 @rule(Sum)
+def sum_probability(n: Sum):
+    """sum(y) = 1 for a probability vector y"""
+    return num(1) if isinstance(n.arg, Sym) and n.arg.probability else None
+
+
+@rule(Sum)
 def sum_sum(n: Sum):
     """sum(A + B) = sum(A) + sum(B)"""
     return add(*[sum_(a) for a in n.arg.args]) if isinstance(n.arg, Add) else None

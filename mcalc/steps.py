@@ -7,11 +7,11 @@ import re
 from dataclasses import dataclass
 
 from .deriv.engine import Differentiator, free_names
-from .deriv.rules import DIFF_RULES
+from .deriv.rules import identity_of
 from .layout import kind
 from .nodes import Node
 from .render.json import shape_list
-from .render.latex import render_latex, render_latex_result, tex_name
+from .render.latex import is_vector, render_latex, render_latex_result, symbol, tex_name
 from .render.text import render_text
 from .render.unicode import render_unicode
 from .shapes import fmt_shape
@@ -54,17 +54,29 @@ def derivation(result) -> list[Step]:
     return chain if chain is not None else differential_steps(result)
 
 
+def var_tex(result) -> str:
+    """The variable as the result's LaTeX writes it: bold when it is a vector."""
+    return symbol(result.wrt, is_vector(result.var_shape) and not result.joint)
+
+
+def on_equals(tex: str) -> str:
+    """An identity's row, aligned on its first `=` like the other rows."""
+    left, eq, right = tex.partition(" = ")
+    return f"{left} &= {right}" if eq else "&" + tex
+
+
 def differential_steps(result) -> list[Step]:
     f = result.function
     var = result.wrt
-    x = tex_name(var)
-    steps = [show("f", "f", f, "function")]
+    x = var_tex(result)
+    fn = function_name(result)
+    ftex = tex_name(fn)
+    steps = [show(fn, ftex, f, "function")]
     used: list[str] = []
 
     class Recording(Differentiator):
         def __call__(self, node):
-            r = DIFF_RULES.get(type(node))
-            doc = (r.__doc__ or "").strip() if r is not None else ""
+            doc = identity_of(node)
             if doc and doc not in used and node not in self.memo and self.var in free(node):
                 used.append(doc)
             return super().__call__(node)
@@ -80,20 +92,21 @@ def differential_steps(result) -> list[Step]:
         if doc.startswith("dX for the variable"):
             continue
         name, _, identity = doc.rpartition(": ")
-        steps.append(Step(name or "rule", identity, "&" + identity_latex(identity), identity_unicode(identity)))
-    steps.append(show("df", r"\mathrm{d}f", df, "differential"))
+        steps.append(Step(name or "rule", identity, on_equals(identity_latex(identity)), identity_unicode(identity)))
+    steps.append(show(f"d{fn}", rf"\mathrm{{d}}{ftex}", df, "differential"))
     fk, xk = kind(f.shape, True), kind(result.var_shape)
     if result.order == 2:
         steps.append(note("hessian", "the Hessian is the Jacobian of the gradient",
                           r"&\text{the Hessian is the Jacobian of the gradient}"))
     elif xk == "scalar":
-        steps.append(note("identification", f"df = (∂f/∂{var}) d{var}", rf"&\mathrm{{d}}f = f' \, \mathrm{{d}}{x}"))
+        steps.append(note("identification", f"d{fn} = (∂{fn}/∂{var}) d{var}",
+                          rf"\mathrm{{d}}{ftex} &= {ftex}' \, \mathrm{{d}}{x}"))
     elif fk == "scalar":
-        steps.append(note("identification", f"df = tr(Gᵀ d{var}) gives the gradient G",
-                          rf"&\mathrm{{d}}f = \operatorname{{tr}}(G^{{\top}} \mathrm{{d}}{x}) \Rightarrow \nabla f = G"))
+        steps.append(note("identification", f"d{fn} = tr(Gᵀ d{var}) gives the gradient G",
+                          rf"\mathrm{{d}}{ftex} &= \operatorname{{tr}}(G^{{\top}} \mathrm{{d}}{x}) \Rightarrow \nabla {ftex} = G"))
     else:
-        steps.append(note("identification", f"vec(df) = J vec(d{var}) gives the Jacobian J",
-                          rf"&\operatorname{{vec}}(\mathrm{{d}}f) = J \operatorname{{vec}}(\mathrm{{d}}{x})"))
+        steps.append(note("identification", f"vec(d{fn}) = J vec(d{var}) gives the Jacobian J",
+                          rf"\operatorname{{vec}}(\mathrm{{d}}{ftex}) &= J \operatorname{{vec}}(\mathrm{{d}}{x})"))
     steps.append(layout_step(result))
     return steps
 
@@ -130,9 +143,10 @@ def free(n: Node) -> frozenset:
 
 def layout_step(result) -> Step:
     lets = "".join(f"{n} = {render_text(v)}; " for n, v in result.bindings)
-    text = f"∂f/∂{result.wrt} ({result.layout} layout) = {lets}{render_text(result.node)}   [{'×'.join(map(str, result.shape))}]"
-    uni = f"∂f/∂{result.wrt} ({result.layout} layout) = {lets}{render_unicode(result.node)}   [{'×'.join(map(str, result.shape))}]"
-    return Step("layout", text, rf"\frac{{\partial f}}{{\partial {tex_name(result.wrt)}}} &= {render_latex_result(result)}"
+    fn = function_name(result)
+    text = f"∂{fn}/∂{result.wrt} ({result.layout} layout) = {lets}{render_text(result.node)}   [{'×'.join(map(str, result.shape))}]"
+    uni = f"∂{fn}/∂{result.wrt} ({result.layout} layout) = {lets}{render_unicode(result.node)}   [{'×'.join(map(str, result.shape))}]"
+    return Step("layout", text, rf"\frac{{\partial {tex_name(fn)}}}{{\partial {var_tex(result)}}} &= {render_latex_result(result)}"
                 + rf" && \text{{({result.layout} layout)}}", uni, tuple(result.shape))
 
 
@@ -143,15 +157,17 @@ def chain_rule_steps(result) -> list[Step] | None:
         return None
     y, g, J = parts
     var = result.wrt
-    ytex, xtex = tex_name(y), tex_name(var)
-    steps = [show(f"∇_{y} f", rf"\nabla_{{{ytex}}} f", g.node, "step 1: gradient with respect to the intermediate",
-                  g.shape)]
+    ytex, xtex = symbol(y, True), symbol(var, True)          # both vectors here
+    fn = function_name(result)
+    ftex = tex_name(fn)
+    steps = [show(f"∇_{y} {fn}", rf"\nabla_{{{ytex}}} {ftex}", g.node,
+                  "step 1: gradient with respect to the intermediate", g.shape)]
     steps.append(show(f"∂{y}/∂{var}ᵀ", rf"\frac{{\partial {ytex}}}{{\partial {xtex}^{{\top}}}}", J.node,
                       "step 2: Jacobian of the intermediate", J.shape))
     steps.append(note("step 3: chain rule",
-                      f"∂f/∂{var}ᵀ = ∂f/∂{y}ᵀ ∂{y}/∂{var}ᵀ   [1×{g.shape[0]}][{J.shape[0]}×{J.shape[1]}], "
-                      f"so ∇_{var} f = (∂{y}/∂{var}ᵀ)ᵀ ∇_{y} f",
-                      rf"\frac{{\partial f}}{{\partial {xtex}^{{\top}}}} &= \frac{{\partial f}}{{\partial {ytex}^{{\top}}}}"
+                      f"∂{fn}/∂{var}ᵀ = ∂{fn}/∂{y}ᵀ ∂{y}/∂{var}ᵀ   [1×{g.shape[0]}][{J.shape[0]}×{J.shape[1]}], "
+                      f"so ∇_{var} {fn} = (∂{y}/∂{var}ᵀ)ᵀ ∇_{y} {fn}",
+                      rf"\frac{{\partial {ftex}}}{{\partial {xtex}^{{\top}}}} &= \frac{{\partial {ftex}}}{{\partial {ytex}^{{\top}}}}"
                       rf"\frac{{\partial {ytex}}}{{\partial {xtex}^{{\top}}}}"))
     steps.append(layout_step(result))
     return steps

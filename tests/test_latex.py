@@ -54,7 +54,11 @@ def tex(expr: str, style: str = "bold") -> str:
     ("alpha_1 mu", r"\alpha_{1} \mu"),
     ("λ + sigma", r"\lambda + \sigma"),
     ("mu: R^n; Sigma^-1 mu", r"\Sigma^{-1} \boldsymbol{\mu}"),
-    ("W1 x", r"\mathit{W1} \mathbf{x}"),
+    ("W1 x", r"W_{1} \mathbf{x}"),
+    ("b1: R^n; alpha2: R; W12: R^(n×n); alpha2 W12 b1", r"\alpha_{2} W_{12} \mathbf{b}_{1}"),
+    ("tr(A/2) + exp(s/2) + ||x/2||", r"\operatorname{tr}\left(\frac{A}{2}\right) + \exp\left(\frac{s}{2}\right) + "
+     r"\left\lVert \frac{\mathbf{x}}{2} \right\rVert"),
+    ("tr(A X) + exp(s)", r"\operatorname{tr}(A X) + \exp(s)"),
     ("Ab + C", r"\mathit{Ab} + C"),
     ("ab: R^n; ab", r"\mathbf{ab}"),
 ])
@@ -140,10 +144,7 @@ COMPILE = [
 
 
 def test_compiles_with_pdflatex(tmp_path):
-    if shutil.which("pdflatex") is None:
-        if os.environ.get("CI") is None:
-            pytest.skip("pdflatex not installed")
-        pytest.fail("pdflatex not installed (required under CI)")
+    need_pdflatex()
     lines = [tex(e) for e in COMPILE] + [tex(e, "plain") for e in COMPILE[:5]]
     n = ("n", 1)
     lines += [render_latex(Delta("x", shape=n)), render_latex(Unit("i", shape=n)),
@@ -164,7 +165,7 @@ def test_compiles_with_pdflatex(tmp_path):
 def need_pdflatex():
     """Skip without pdflatex, with the reason; CI sets MCALC_REQUIRE_PDFLATEX=1 to make it a failure."""
     if shutil.which("pdflatex") is None:
-        if os.environ.get("MCALC_REQUIRE_PDFLATEX") == "1" or os.environ.get("CI"):
+        if os.environ.get("MCALC_REQUIRE_PDFLATEX") == "1":
             pytest.fail("pdflatex is not installed, and MCALC_REQUIRE_PDFLATEX=1 (CI) requires the LaTeX tests")
         pytest.skip("pdflatex is not installed (apt-get install texlive-latex-base); the LaTeX compile tests "
                     "skip without it")
@@ -249,3 +250,30 @@ def test_lhs_names_the_function_and_variable():
     assert r"\frac{\partial L}" not in run(*least, "--standalone", "--no-lhs")
     assert run("hessian", "x^T A x", "--wrt", "x", "--format", "latex", "--lhs").startswith(
         r"\frac{\partial^{2} f}{\partial \mathbf{x} \, \partial \mathbf{x}^{\top}} = ")
+
+
+def test_steps_name_the_function_keep_bold_vectors_and_align_on_equals():
+    from typer.testing import CliRunner
+
+    from mcalc.cli import app
+    for args in (["diff", "y = X w; L = ||y - t||^2", "--wrt", "w"], ["diff", "L = x^T A x", "--wrt", "x"]):
+        out = CliRunner().invoke(app, args + ["--steps", "--format", "latex"]).stdout
+        rows = out.strip().splitlines()[1:-1]
+        assert all(" &= " in row for row in rows), rows
+        assert r"\frac{\partial L}{\partial \mathbf{w}}" in out or r"\frac{\partial L}{\partial \mathbf{x}}" in out
+        assert r"\partial f" not in out and r"\mathrm{d}f" not in out
+        assert r"\mathrm{d}\mathbf{x}" in out or r"\mathbf{w}^{\top}" in out
+    text = CliRunner().invoke(app, ["diff", "L = x^T A x", "--wrt", "x", "--steps", "--format", "text"]).stdout
+    assert text.startswith("function: L = x^T A x") and "differential: dL = " in text
+
+
+def test_without_pdflatex_the_compile_tests_skip_unless_ci_requires_them(monkeypatch):
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    monkeypatch.delenv("MCALC_REQUIRE_PDFLATEX", raising=False)
+    with pytest.raises(pytest.skip.Exception, match="pdflatex is not installed"):
+        need_pdflatex()
+    monkeypatch.setenv("MCALC_REQUIRE_PDFLATEX", "1")
+    with pytest.raises(pytest.fail.Exception, match="MCALC_REQUIRE_PDFLATEX"):
+        need_pdflatex()
+    from pathlib import Path
+    assert "export MCALC_REQUIRE_PDFLATEX=1" in (Path(__file__).parent.parent / ".ci" / "run").read_text()

@@ -39,8 +39,10 @@ def test_the_readme_has_console_examples():
 def test_readme_example(command, expected, tmp_path):
     env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}", "NO_COLOR": "1"}
     env.pop("MCALC_DEBUG", None)
-    if "pdflatex" in command:
-        assert shutil.which("pdflatex"), "the LaTeX examples need pdflatex (apt-get install texlive-latex-base)"
+    if "pdflatex" in command and shutil.which("pdflatex") is None:
+        if os.environ.get("MCALC_REQUIRE_PDFLATEX") == "1":
+            pytest.fail("pdflatex is not installed, and MCALC_REQUIRE_PDFLATEX=1 (CI) requires it")
+        pytest.skip("pdflatex is not installed (apt-get install texlive-latex-base)")
     r = subprocess.run(["bash", "-c", command], cwd=tmp_path, env=env, capture_output=True, text=True,
                        stdin=subprocess.DEVNULL, timeout=120)
     if "pdflatex" in command:                  # its log is not in the README; the PDF is the point

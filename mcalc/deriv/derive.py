@@ -96,6 +96,9 @@ def variable(t, wrt: str):
                          hint="declare it with --where if the derivative should be zero")
     if info.kind == "size":
         raise UsageError(f"{var} is a dimension, not a variable")
+    if info.probability:
+        raise UsageError(f"{var} is declared probability (its entries sum to 1), so it cannot vary freely",
+                         hint="differentiate with respect to unconstrained parameters, e.g. the logits z of softmax(z)")
     keep = frozenset([var]) if var in dict(t.bindings) else frozenset()
     body, values = inline(t, keep)
     return var, info, body, {k: v for k, v in values.items() if k not in keep}

@@ -179,6 +179,16 @@ def d_elementwise(node, d):
     return hadamard(simplify(ops.lookup(node.fn).derivative(node.arg)), d(node.arg))
 
 
+def identity_of(node) -> str:
+    """The identity the rule for node applies, as 'name: identity' (--steps, mcalc rules):
+    a function's comes from its record."""
+    if isinstance(node, (Elementwise, Call)):
+        op = ops.lookup(node.fn)
+        return f"{op.name}: {op.identity}"
+    r = DIFF_RULES.get(type(node))
+    return (r.__doc__ or "").strip() if r is not None else ""
+
+
 @rule(Call)
 def d_call(node, d):
     """d f(X, Y) from the record's differential rule (ops.py): d softmax(z) = (diag(s) - s s^T) dz, ..."""

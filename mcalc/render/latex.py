@@ -48,9 +48,16 @@ def subscript(sub: str) -> str:
     return sub
 
 
+NUMBERED = re.compile(r"([A-Za-z]+?)([0-9]+)")
+
+
 def symbol(name: str, bold: bool) -> str:
-    """lambda → \\lambda, x_1 → x_{1}, X_train → X_{\\mathrm{train}}, a vector x → \\mathbf{x}."""
+    """lambda → \\lambda, x_1 → x_{1}, X_train → X_{\\mathrm{train}}, a vector x → \\mathbf{x},
+    W1 → W_{1} (trailing digits are a subscript, as on paper)."""
     base, sep, sub = name.partition("_")
+    numbered = NUMBERED.fullmatch(base) if not sep else None
+    if numbered:
+        base, sep, sub = numbered.group(1), "_", numbered.group(2)
     if base in GREEK:
         text = f"\\boldsymbol{{{GREEK[base]}}}" if bold else GREEK[base]
     elif bold:
@@ -58,6 +65,16 @@ def symbol(name: str, bold: bool) -> str:
     else:
         text = base if len(base) == 1 else f"\\mathit{{{base}}}"
     return text + (f"_{{{subscript(sub)}}}" if sep else "")
+
+
+def grow(form: str) -> str:
+    """A call's format with \\left( \\right) for the brackets around its arguments."""
+    return re.sub(r"\((\{\d*\}(?:.*\{\d*\})?)\)", lambda m: f"\\left({m.group(1)}\\right)", form, count=1)
+
+
+def tall(tex: str) -> bool:
+    """Whether brackets around tex must grow: it holds a fraction or a big operator."""
+    return "\\frac" in tex or "\\sum" in tex or "\\begin" in tex
 
 
 def render_latex_program(t) -> str:
@@ -243,8 +260,9 @@ class LatexRenderer(Renderer):
         return self.infix(n, r"\otimes")
 
     def call(self, op, args):
-        """A call as its record typesets it."""
-        return op.latex.format(*(self.render(a) for a in args))
+        """A call as its record typesets it; its brackets grow around something tall."""
+        inner = [self.render(a) for a in args]
+        return (grow(op.latex) if any(tall(t) for t in inner) else op.latex).format(*inner)
 
     def _render_Function(self, n):
         return self.call(ops.BY_NODE[type(n)], (n.arg,))
@@ -257,7 +275,10 @@ class LatexRenderer(Renderer):
 
     def _render_Norm(self, n):
         sub = f"_{{{n.kind}}}" if n.kind else ""
-        return f"\\lVert {self.render(n.arg)} \\rVert{sub}"
+        inner = self.render(n.arg)
+        if tall(inner):
+            return f"\\left\\lVert {inner} \\right\\rVert{sub}"
+        return f"\\lVert {inner} \\rVert{sub}"
 
 
 STYLES = {"bold": LatexRenderer(bold=True), "plain": LatexRenderer(bold=False)}
