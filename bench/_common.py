@@ -22,6 +22,9 @@ RESULTS = BENCH / "results"
 PYTHON = sys.executable
 # The `mcalc` console script installed beside that interpreter.
 MCALC = str(Path(PYTHON).with_name("mcalc"))
+# The children's environment: Python reads and writes byte-code caches as it does for a user
+# (a start-up measured with PYTHONDONTWRITEBYTECODE=1 times the compiler, not the program).
+CHILD_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
 
 def median(xs):

@@ -27,7 +27,7 @@ import subprocess
 import sys
 import time
 
-from _common import BENCH, PYTHON, fmt_ratio, fmt_s, goal_line, median, progress, progress_done, table, write_json
+from _common import BENCH, CHILD_ENV, PYTHON, fmt_ratio, fmt_s, goal_line, median, progress, progress_done, table, write_json
 
 WORKER = str(BENCH / "_growth_worker.py")
 FAMILIES = {
@@ -41,7 +41,7 @@ def measure(engine: str, family: str, k: int, timeout: float) -> dict:
     t0 = time.perf_counter()
     try:
         p = subprocess.run([PYTHON, WORKER, engine, family, str(k)], stdout=subprocess.PIPE,
-                           stderr=subprocess.PIPE, text=True, timeout=timeout)
+                           stderr=subprocess.PIPE, text=True, timeout=timeout, env=CHILD_ENV)
     except subprocess.TimeoutExpired:
         return {"ok": False, "timeout": True, "error": f"timed out after {timeout:g} s"}
     wall = time.perf_counter() - t0

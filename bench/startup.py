@@ -1,28 +1,41 @@
-"""Start-up: wall time of one `mcalc diff` from the shell, against bare Python, the bare
-typer+rich+lark import, and a SymPy one-liner that does the same derivative.
+"""Start-up: wall time of one `mcalc diff` and one `mcalc check` from the shell, against
+bare Python, the bare typer+rich+lark and numpy+typer imports, and a SymPy one-liner that
+does the same derivative.
 
-    /work/venv/bin/python bench/startup.py [--runs 21]
+    python bench/startup.py [--runs 21] [--before DIR]
 
 The commands are interleaved (shuffled in each round, after one discarded warm-up round)
-and every figure is a median over the rounds. Goals (issue 8): mcalc ≤ 1.0× the
-typer+rich+lark import, ≤ 0.2× the SymPy one-liner. Also writes where mcalc's own start-up
-goes (`python -X importtime`, self time summed by top-level package).
+and every figure is a median over the rounds, with the median of the per-round ratios
+beside each ratio of medians. Goals (issues 8, 18): the one-liner ≤ 1.0× the
+typer+rich+lark import and ≤ 0.2× the SymPy one-liner; a one-claim `check` ≤ 1.2× the
+numpy+typer import. `--before DIR` adds the same two mcalc commands run from another
+checkout (say `git worktree add /tmp/old <commit>`), in the same rounds, so a change is
+measured before and after in one run; that checkout gets its own HOME, so the two do not
+overwrite each other's grammar cache. Also writes where mcalc's own start-up goes
+(`python -X importtime`, self time summed by top-level package).
+
+Python writes and reads byte-code caches as it does for a user (PYTHONDONTWRITEBYTECODE is
+dropped from the children's environment): a start-up measured without them times the
+compiler, not the program.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import subprocess
 import sys
 import time
 
-from _common import MCALC, PYTHON, fmt_ratio, fmt_s, goal_line, median, progress, progress_done, table, write_json
+from _common import CHILD_ENV, MCALC, PYTHON, fmt_ratio, fmt_s, goal_line, median, progress, progress_done, table, write_json
 
 SYMPY_ONELINER = ("from sympy import MatrixSymbol, symbols; n = symbols('n'); "
                   "x = MatrixSymbol('x', n, 1); A = MatrixSymbol('A', n, n); print((x.T*A*x).diff(x))")
 
 MCALC_ARGS = ["diff", "x^T A x", "--wrt", "x", "--format", "text"]
+
+CHECK_ARGS = ["check", "x^T A x", "--wrt", "x", "--claim", "(A + A^T) x"]
 
 COMMANDS = {
     "python -c pass": [PYTHON, "-c", "pass"],
@@ -30,15 +43,20 @@ COMMANDS = {
     "mcalc diff \"x^T A x\" --wrt x --format text": [MCALC] + MCALC_ARGS,
     "import mcalc.cli (no work)": [PYTHON, "-c", "import mcalc.cli"],
     "SymPy one-liner (MatrixSymbol diff)": [PYTHON, "-c", SYMPY_ONELINER],
+    "import numpy, typer": [PYTHON, "-c", "import numpy, typer"],
+    "mcalc check (one claim)": [MCALC] + CHECK_ARGS,
 }
 KEYS = list(COMMANDS)
-PY, IMPORTS, MCALC_CMD, MCALC_IMPORT, SYMPY = KEYS
-EXPECTED = {MCALC_CMD: "(A + A^T) x"}
+PY, IMPORTS, MCALC_CMD, MCALC_IMPORT, SYMPY, NUMPY_TYPER, CHECK = KEYS
+BEFORE_CMD, BEFORE_CHECK = "before: mcalc diff (same command)", "before: mcalc check (same command)"
+EXPECTED = {MCALC_CMD: "(A + A^T) x", BEFORE_CMD: "(A + A^T) x"}
+ENV = CHILD_ENV
+ENVS: dict[str, dict] = {}
 
 
-def run_once(cmd) -> tuple[float, str]:
+def run_once(key, cmd) -> tuple[float, str]:
     t0 = time.perf_counter()
-    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENVS.get(key, ENV))
     dt = time.perf_counter() - t0
     if p.returncode != 0:
         raise SystemExit(f"command failed ({p.returncode}): {cmd}\n{p.stderr}")
@@ -48,8 +66,9 @@ def run_once(cmd) -> tuple[float, str]:
 def importtime_breakdown() -> dict:
     """Self import time of the mcalc command, summed by top-level package (ms)."""
     code = ("import sys; sys.argv = ['mcalc'] + %r; from mcalc.cli import run; run()" % (MCALC_ARGS,))
-    p = subprocess.run([PYTHON, "-X", "importtime", "-c", code], stdout=subprocess.PIPE,
-                       stderr=subprocess.PIPE, text=True)
+    for _ in range(2):       # the first run writes the byte-code caches
+        p = subprocess.run([PYTHON, "-X", "importtime", "-c", code], stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True, env=ENV)
     by_pkg: dict[str, float] = {}
     modules = []
     for line in p.stderr.splitlines():
@@ -104,7 +123,8 @@ def phases(runs: int = 7) -> dict:
     """Where one start-up goes, phase by phase, in fresh processes (median ms)."""
     samples: dict[str, list[float]] = {}
     for _ in range(runs):
-        p = subprocess.run([PYTHON, "-c", PHASES], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        p = subprocess.run([PYTHON, "-c", PHASES], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                           env=ENV)
         if p.returncode != 0:
             return {"error": p.stderr.strip()[-300:]}
         for k, v in json.loads(p.stdout.strip().splitlines()[-1]).items():
@@ -116,22 +136,31 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--runs", type=int, default=21, help="measured rounds (each runs every command once)")
     ap.add_argument("--seed", type=int, default=8)
+    ap.add_argument("--before", metavar="DIR", help="also run the mcalc commands from this checkout")
     args = ap.parse_args()
     rng = random.Random(args.seed)
+    keys = list(KEYS)
+    if args.before:
+        home = os.path.join(os.path.abspath(args.before), ".bench-home")
+        os.makedirs(home, exist_ok=True)
+        before_env = dict(ENV, PYTHONPATH=os.path.abspath(args.before), HOME=home)
+        COMMANDS[BEFORE_CMD], COMMANDS[BEFORE_CHECK] = COMMANDS[MCALC_CMD], COMMANDS[CHECK]
+        ENVS[BEFORE_CMD] = ENVS[BEFORE_CHECK] = before_env
+        keys += [BEFORE_CMD, BEFORE_CHECK]
 
-    times: dict[str, list[float]] = {k: [] for k in KEYS}
+    times: dict[str, list[float]] = {k: [] for k in keys}
     # warm-up round (page cache, .pyc files), discarded; also checks the outputs
-    for k in KEYS:
-        _, out = run_once(COMMANDS[k])
+    for k in keys:
+        _, out = run_once(k, COMMANDS[k])
         if k in EXPECTED and out != EXPECTED[k]:
             raise SystemExit(f"{k!r} printed {out!r}, expected {EXPECTED[k]!r}")
     rounds = []
     for r in range(args.runs):
-        order = KEYS[:]
+        order = keys[:]
         rng.shuffle(order)
         this = {}
         for k in order:
-            this[k], _ = run_once(COMMANDS[k])
+            this[k], _ = run_once(k, COMMANDS[k])
             times[k].append(this[k])
         rounds.append(this)
         progress(f"round {r + 1}/{args.runs}")
@@ -144,20 +173,32 @@ def main() -> int:
 
     r_imp, r_imp_paired = ratios(MCALC_CMD, IMPORTS)
     r_sym, r_sym_paired = ratios(MCALC_CMD, SYMPY)
+    r_chk, r_chk_paired = ratios(CHECK, NUMPY_TYPER)
     rows = []
-    for k in KEYS:
+    for k in keys:
         v = sorted(times[k])
-        rows.append([k, fmt_s(med[k]), fmt_s(v[0]), fmt_s(v[-1]),
-                     fmt_ratio(med[k] / med[IMPORTS]), fmt_ratio(med[k] / med[SYMPY])])
-    print(table(["command", "median", "min", "max", "÷ typer+rich+lark", "÷ SymPy one-liner"], rows,
-                title=f"Start-up, wall time, {args.runs} interleaved runs each (medians)"))
+        rows.append([k, fmt_s(med[k]), fmt_s(v[0]), fmt_s(v[-1]), fmt_ratio(med[k] / med[IMPORTS]),
+                     fmt_ratio(med[k] / med[NUMPY_TYPER]), fmt_ratio(med[k] / med[SYMPY])])
+    print(table(["command", "median", "min", "max", "÷ typer+rich+lark", "÷ numpy+typer", "÷ SymPy one-liner"],
+                rows, title=f"Start-up, wall time, {args.runs} interleaved runs each (medians)"))
     print()
     g1 = r_imp <= 1.0
     g2 = r_sym <= 0.2
+    g3 = r_chk <= 1.2
     print(goal_line("mcalc ≤ 1.0× typer+rich+lark import", g1,
                     f"{fmt_ratio(r_imp)} (median of per-round ratios {fmt_ratio(r_imp_paired)})"))
     print(goal_line("mcalc ≤ 0.2× SymPy one-liner", g2,
                     f"{fmt_ratio(r_sym)} (median of per-round ratios {fmt_ratio(r_sym_paired)})"))
+    print(goal_line("mcalc check ≤ 1.2× numpy+typer import", g3,
+                    f"{fmt_ratio(r_chk)} (median of per-round ratios {fmt_ratio(r_chk_paired)})"))
+    before = {}
+    if args.before:
+        for now, then in ((MCALC_CMD, BEFORE_CMD), (CHECK, BEFORE_CHECK)):
+            r, rp = ratios(now, then)
+            before[now] = {"after/before": r, "after/before_paired": rp,
+                           "before/typer_rich_lark": med[then] / med[IMPORTS],
+                           "before/numpy_typer": med[then] / med[NUMPY_TYPER], "before/sympy": med[then] / med[SYMPY]}
+            print(f"after ÷ before, {now}: {fmt_ratio(r)} (median of per-round ratios {fmt_ratio(rp)})")
     print(f"mcalc's own work beyond the bare typer+rich+lark import: {fmt_s(med[MCALC_CMD] - med[IMPORTS])}; "
           f"beyond `import mcalc.cli`: {fmt_s(med[MCALC_CMD] - med[MCALC_IMPORT])}")
 
@@ -184,12 +225,15 @@ def main() -> int:
     path = write_json("startup", {
         "phases_ms": ph,
         "runs": args.runs,
-        "commands": {k: COMMANDS[k] for k in KEYS},
+        "commands": {k: COMMANDS[k] for k in keys},
+        "before": {"dir": args.before, **before} if args.before else None,
         "times_s": times,
         "median_s": med,
         "ratios": {"mcalc/typer_rich_lark": r_imp, "mcalc/typer_rich_lark_paired": r_imp_paired,
-                   "mcalc/sympy": r_sym, "mcalc/sympy_paired": r_sym_paired},
-        "goals": {"mcalc <= 1.0x typer+rich+lark": g1, "mcalc <= 0.2x sympy one-liner": g2},
+                   "mcalc/sympy": r_sym, "mcalc/sympy_paired": r_sym_paired,
+                   "check/numpy_typer": r_chk, "check/numpy_typer_paired": r_chk_paired},
+        "goals": {"mcalc <= 1.0x typer+rich+lark": g1, "mcalc <= 0.2x sympy one-liner": g2,
+                  "mcalc check <= 1.2x numpy+typer": g3},
         "importtime": it,
     })
     print(f"\nwrote {path}")

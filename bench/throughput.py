@@ -18,7 +18,7 @@ import subprocess
 import sys
 import time
 
-from _common import MCALC, PYTHON, fmt_s, median, progress, progress_done, table, write_json
+from _common import CHILD_ENV, MCALC, PYTHON, fmt_s, median, progress, progress_done, table, write_json
 
 TEMPLATES = [
     "x^T A{i} x",
@@ -59,7 +59,7 @@ CMD = [MCALC, "diff", "-", "--wrt", "x", "--format", "text"]
 def run_cli(lines: list[str]) -> tuple[float, list[str]]:
     data = "\n".join(lines) + "\n"
     t0 = time.perf_counter()
-    p = subprocess.run(CMD, input=data, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    p = subprocess.run(CMD, input=data, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=CHILD_ENV)
     dt = time.perf_counter() - t0
     if p.returncode != 0:
         raise SystemExit(f"mcalc exited {p.returncode}: {p.stderr.strip()[:500]}")
@@ -80,7 +80,7 @@ print(json.dumps(time.perf_counter() - t0))
 
 def run_api(lines: list[str]) -> float:
     p = subprocess.run([PYTHON, "-c", IN_PROCESS], input="\n".join(lines), stdout=subprocess.PIPE,
-                       stderr=subprocess.PIPE, text=True)
+                       stderr=subprocess.PIPE, text=True, env=CHILD_ENV)
     if p.returncode != 0:
         raise SystemExit(f"in-process run failed: {p.stderr.strip()[-500:]}")
     return float(p.stdout.strip().splitlines()[-1])
@@ -102,7 +102,7 @@ print(json.dumps(bad))
 def failing_formulas(lines: list[str]) -> dict[str, str]:
     """The formulas mcalc cannot do (an mcalc bug or limit): checked through the API."""
     p = subprocess.run([PYTHON, "-c", CHECK], input="\n".join(lines), stdout=subprocess.PIPE,
-                       stderr=subprocess.PIPE, text=True)
+                       stderr=subprocess.PIPE, text=True, env=CHILD_ENV)
     return json.loads(p.stdout.strip().splitlines()[-1]) if p.returncode == 0 else {}
 
 

@@ -10,6 +10,7 @@ from . import limits
 from .api import LAYOUTS, Result, diff, inline
 from .errors import InternalError, LimitError, McalcError, ShapeError, Span, UsageError
 from .nodes import Node, Sym
+from .nodes import replace as replace_node
 from .parse import Binding, Decl, Program, parse_program
 from .shapes import fmt_shape, infer
 
@@ -100,7 +101,7 @@ def rename(node: Node, names: dict[str, str]) -> Node:
         return node
 
     def sub(n):
-        return replace(n, name=names[n.name]) if isinstance(n, Sym) and n.name in names else map_children(n, sub)
+        return replace_node(n, name=names[n.name]) if isinstance(n, Sym) and n.name in names else map_children(n, sub)
     return sub(node)
 
 
@@ -305,6 +306,9 @@ def load_homework(path: str) -> list[Problem]:
         text = open(path, encoding="utf-8").read()
     except OSError as e:
         raise HomeworkError(f"cannot read {path}: {e.strerror}") from None
+    except UnicodeDecodeError:
+        raise HomeworkError(f"{path}: not a text file (its bytes are not UTF-8)",
+                            hint="a homework file is TOML text: [[problem]] tables with name, expr, wrt and claim") from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:

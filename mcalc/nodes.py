@@ -2,7 +2,6 @@
 equality."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields, replace
 from fractions import Fraction
 from typing import Callable, Iterator
 
@@ -10,17 +9,29 @@ from .dims import SCALAR, Dim, Shape
 from .errors import Span
 
 
-@dataclass(frozen=True, slots=True, eq=False)
 class Node:
-    shape: Shape | None = field(default=None, kw_only=True)
-    span: Span | None = field(default=None, kw_only=True, compare=False, repr=False)
-    _h: int | None = field(default=None, kw_only=True, init=False, compare=False, repr=False)
+    """The base of every node: `shape` and `span` are keyword-only (positional children come
+    first), `span` never affects equality or hashing, and the hash is computed once."""
+    __slots__ = ("shape", "span", "_h")
+    _fields: tuple[str, ...] = ()                   # own fields in order (not shape or span)
+    _children: tuple[tuple[str, bool], ...] = ()    # (field, holds a tuple of nodes) per child field
+
+    def __init__(self, *, shape: Shape | None = None, span: Span | None = None):
+        _set(self, "shape", shape)
+        _set(self, "span", span)
+        _set(self, "_h", None)
+
+    def __setattr__(self, name, value):
+        raise AttributeError(f"{type(self).__name__} is immutable; build a new node (nodes.replace)")
+
+    def __delattr__(self, name):
+        raise AttributeError(f"{type(self).__name__} is immutable; build a new node (nodes.replace)")
 
     def __hash__(self) -> int:
         h = self._h
         if h is None:
-            h = hash((type(self).__name__, self.shape) + tuple(getattr(self, f) for f in _own(type(self))))
-            object.__setattr__(self, "_h", h)
+            h = hash((type(self).__name__, self.shape) + tuple(getattr(self, f) for f in self._fields))
+            _set(self, "_h", h)
         return h
 
     def __eq__(self, other: object) -> bool:
@@ -28,36 +39,94 @@ class Node:
             return True
         if type(self) is not type(other) or hash(self) != hash(other) or self.shape != other.shape:
             return False
-        return all(getattr(self, f) == getattr(other, f) for f in _own(type(self)))
+        return all(getattr(self, f) == getattr(other, f) for f in self._fields)
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{f}={getattr(self, f)!r}" for f in self._fields + ("shape",))
+        return f"{type(self).__name__}({args})"
+
+    def _kids(self) -> tuple:
+        return ()
+
+    def __reduce__(self):
+        return _rebuild, (type(self), tuple(getattr(self, f) for f in self._fields), self.shape, self.span)
 
     @property
     def is_scalar(self) -> bool:
         return self.shape == SCALAR
 
 
-_OWN: dict[type, tuple[str, ...]] = {}
-_CHILD: dict[type, tuple[tuple[str, bool], ...]] = {}
+_set = object.__setattr__
 
 
-def _own(cls: type) -> tuple[str, ...]:
-    names = _OWN.get(cls)
-    if names is None:
-        names = tuple(f.name for f in fields(cls) if f.name not in ("shape", "span", "_h"))
-        _OWN[cls] = names
-    return names
-
-
-def _children_spec(cls: type) -> tuple[tuple[str, bool], ...]:
-    spec = _CHILD.get(cls)
-    if spec is None:
-        spec = tuple((f.name, f.type.startswith("tuple")) for f in fields(cls)
-                     if f.type in ("Node", "tuple[Node, ...]"))
-        _CHILD[cls] = spec
-    return spec
+def _rebuild(cls, values, shape, span):
+    return cls(*values, shape=shape, span=span)
 
 
 def node(cls):
-    return dataclass(frozen=True, slots=True, eq=False)(cls)
+    """A node class from its annotated fields (positional, in order, defaults allowed): slots,
+    an __init__ taking the fields and then keyword-only shape and span, __match_args__, and
+    the child fields (annotated `Node` or `tuple[Node, ...]`) that the generic traversals
+    read. __init__, __hash__, __eq__ and _kids are generated for the class when it is first
+    instantiated (a frozen slotted dataclass cost about ten times as much to create, and
+    every one-liner paid it for all thirty classes at import)."""
+    annotations: dict[str, str] = {}
+    defaults: dict = {}
+    for base in reversed(cls.__mro__[1:]):
+        annotations.update({k: v for k, v in vars(base).get("__annotations__", {}).items()
+                            if k in getattr(base, "_fields", ())})
+        defaults.update(getattr(base, "_defaults", {}))
+    own = {k: v for k, v in vars(cls).get("__annotations__", {}).items() if not k.startswith("_")}
+    fields = tuple(annotations) + tuple(k for k in own if k not in annotations)
+    annotations.update(own)
+    defaults.update({k: vars(cls)[k] for k in own if k in vars(cls)})
+    ns = {k: v for k, v in vars(cls).items() if k not in own and k not in ("__dict__", "__weakref__")}
+    ns["__slots__"] = tuple(k for k in own if k not in getattr(cls, "_fields", ()))
+    ns["_fields"] = ns["__match_args__"] = fields
+    ns["_defaults"] = defaults
+    ns["_children"] = tuple((k, str(annotations[k]).startswith("tuple")) for k in fields
+                            if str(annotations[k]) in ("Node", "tuple[Node, ...]"))
+
+    def __init__(self, *args, **kwargs):          # replaced by the generated one on first use
+        _generate(made)
+        made.__init__(self, *args, **kwargs)
+
+    ns["__init__"] = __init__
+    made = type(cls)(cls.__name__, cls.__bases__, ns)
+    return made
+
+
+def _generate(cls) -> None:
+    """Write __init__, __hash__, __eq__ and _kids for cls's fields."""
+    fields, defaults = cls._fields, cls._defaults
+    params = "".join(k + (f"=_d[{k!r}], " if k in defaults else ", ") for k in fields)
+    sets = "".join(f"    _set(self, {k!r}, {k})\n" for k in fields)
+    own = "".join(f", self.{k}" for k in fields)
+    same = "".join(f" and self.{k} == other.{k}" for k in fields)
+    kids = " + ".join(f"self.{k}" if many else f"(self.{k},)" for k, many in cls._children) or "()"
+    src = (f"def __init__(self, {params}*, shape=None, span=None):\n{sets}"
+           f"    _set(self, 'shape', shape)\n    _set(self, 'span', span)\n    _set(self, '_h', None)\n"
+           f"def __hash__(self):\n    h = self._h\n    if h is None:\n"
+           f"        h = hash(({cls.__name__!r}, self.shape{own}))\n        _set(self, '_h', h)\n    return h\n"
+           f"def __eq__(self, other):\n    if self is other:\n        return True\n"
+           f"    if other.__class__ is not self.__class__ or hash(self) != hash(other):\n        return False\n"
+           f"    return self.shape == other.shape{same}\n"
+           f"def _kids(self):\n    return {kids}\n")
+    env = {"_set": _set, "_d": defaults}
+    exec(src, env)
+    for name in ("__init__", "__hash__", "__eq__", "_kids"):
+        env[name].__qualname__ = f"{cls.__qualname__}.{name}"
+        setattr(cls, name, env[name])
+
+
+def replace(n: Node, **changes) -> Node:
+    """A copy of n with some fields (or its shape or span) changed."""
+    values = {f: changes.pop(f) if f in changes else getattr(n, f) for f in n._fields}
+    shape = changes.pop("shape", n.shape)
+    span = changes.pop("span", n.span)
+    if changes:
+        raise TypeError(f"{type(n).__name__} has no field {', '.join(changes)}")
+    return type(n)(**values, shape=shape, span=span)
 
 
 # ---- leaves -------------------------------------------------------------------------
@@ -282,25 +351,25 @@ def precedence(n: Node) -> int:
 
 
 # ---- generic traversals ---------------------------------------------------------------
-def children(n: Node) -> Iterator[Node]:
-    for name, many in _children_spec(type(n)):
-        value = getattr(n, name)
-        if many:
-            yield from value
-        else:
-            yield value
+def children(n: Node) -> tuple[Node, ...]:
+    return n._kids()
 
 
 def map_children(n: Node, f: Callable[[Node], Node]) -> Node:
-    spec = _children_spec(type(n))
+    spec = n._children
     if not spec:
         return n
     changes = {}
     for name, many in spec:
         old = getattr(n, name)
-        new = tuple(f(c) for c in old) if many else f(old)
-        if new != old or (not many and new is not old):
-            changes[name] = new
+        if many:
+            new = tuple(f(c) for c in old)
+            if any(a is not b for a, b in zip(new, old)) and new != old:
+                changes[name] = new
+        else:
+            new = f(old)
+            if new is not old:
+                changes[name] = new
     return replace(n, **changes) if changes else n
 
 
@@ -309,7 +378,7 @@ def walk(n: Node) -> Iterator[Node]:
     while stack:
         cur = stack.pop()
         yield cur
-        stack.extend(reversed(list(children(cur))))
+        stack.extend(reversed(cur._kids()))
 
 
 def contains(n: Node, pred: Callable[[Node], bool], _memo: dict | None = None) -> bool:

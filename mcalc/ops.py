@@ -49,6 +49,7 @@ class Op:
     note: Callable[[Node], str | None] | None = None       # a note on how an input was read
     node: type | None = None                   # a matrix function with its own node class
     meant_by: tuple[str, ...] = ()             # names people type for it that are not it (sigma)
+    sympy: Callable | None = None              # (sympy) -> the scalar function, for to_sympy()
 
     @property
     def elementwise(self) -> bool:
@@ -163,52 +164,72 @@ def alias(op: Op, name: str, **changes) -> Op:
     return register(replace(op, name=name, spellings=(), **changes))
 
 
+def scalar_function(sp, body):
+    t = sp.Dummy("t")
+    return sp.Lambda(t, body(t))
+
+
 def at_origin_kink(np, a):
     return a
 
 
 elementwise("exp", lambda u: f("exp", u), "d exp(u) = exp(u) .* du",
-            r"\exp({0})", "_np.exp({0})", lambda np, a: np.exp(a), at_zero=Fraction(1))
+            r"\exp({0})", "_np.exp({0})", lambda np, a: np.exp(a), at_zero=Fraction(1),
+            sympy=lambda sp: sp.exp)
 LOG = elementwise("log", lambda u: pw(u, -1), "d log(u) = du ./ u",
-                  r"\log({0})", "_np.log({0})", lambda np, a: np.log(a), at_one=Fraction(0), domain="positive")
+                  r"\log({0})", "_np.log({0})", lambda np, a: np.log(a), at_one=Fraction(0), domain="positive",
+            sympy=lambda sp: sp.log)
 alias(LOG, "ln", latex=r"\ln({0})")
 elementwise("sin", lambda u: f("cos", u), "d sin(u) = cos(u) .* du",
-            r"\sin({0})", "_np.sin({0})", lambda np, a: np.sin(a), at_zero=Fraction(0), parity="odd")
+            r"\sin({0})", "_np.sin({0})", lambda np, a: np.sin(a), at_zero=Fraction(0), parity="odd",
+            sympy=lambda sp: sp.sin)
 elementwise("cos", lambda u: neg(f("sin", u)), "d cos(u) = -sin(u) .* du",
-            r"\cos({0})", "_np.cos({0})", lambda np, a: np.cos(a), at_zero=Fraction(1), parity="even")
+            r"\cos({0})", "_np.cos({0})", lambda np, a: np.cos(a), at_zero=Fraction(1), parity="even",
+            sympy=lambda sp: sp.cos)
 elementwise("tan", lambda u: pw(f("cos", u), -2), "d tan(u) = du ./ cos(u).^2",
             r"\tan({0})", "_np.tan({0})", lambda np, a: np.tan(a), at_zero=Fraction(0), parity="odd",
-            quotient=("sin", "cos"))
+            quotient=("sin", "cos"),
+            sympy=lambda sp: sp.tan)
 elementwise("sinh", lambda u: f("cosh", u), "d sinh(u) = cosh(u) .* du",
-            r"\sinh({0})", "_np.sinh({0})", lambda np, a: np.sinh(a), at_zero=Fraction(0), parity="odd")
+            r"\sinh({0})", "_np.sinh({0})", lambda np, a: np.sinh(a), at_zero=Fraction(0), parity="odd",
+            sympy=lambda sp: sp.sinh)
 elementwise("cosh", lambda u: f("sinh", u), "d cosh(u) = sinh(u) .* du",
-            r"\cosh({0})", "_np.cosh({0})", lambda np, a: np.cosh(a), at_zero=Fraction(1), parity="even")
+            r"\cosh({0})", "_np.cosh({0})", lambda np, a: np.cosh(a), at_zero=Fraction(1), parity="even",
+            sympy=lambda sp: sp.cosh)
 elementwise("tanh", lambda u: minus(ones_like(u), pw(f("tanh", u), 2)), "d tanh(u) = (1 - tanh(u).^2) .* du",
             r"\tanh({0})", "_np.tanh({0})", lambda np, a: np.tanh(a), at_zero=Fraction(0), parity="odd",
-            quotient=("sinh", "cosh"))
+            quotient=("sinh", "cosh"),
+            sympy=lambda sp: sp.tanh)
 elementwise("sqrt", lambda u: mm(num(Fraction(1, 2)), pw(f("sqrt", u), -1)), "d sqrt(u) = du ./ (2 sqrt(u))",
             r"\sqrt{{{0}}}", "_np.sqrt({0})", lambda np, a: np.sqrt(a), at_zero=Fraction(0), at_one=Fraction(1),
-            domain="positive")
+            domain="positive",
+            sympy=lambda sp: sp.sqrt)
 ABS = elementwise("abs", lambda u: f("sign", u), "d abs(u) = sign(u) .* du (away from 0)",
             r"\lvert {0} \rvert", "_np.abs({0})", lambda np, a: np.abs(a), at_zero=Fraction(0), at_one=Fraction(1),
-            parity="even", kink=at_origin_kink)
+            parity="even", kink=at_origin_kink,
+            sympy=lambda sp: sp.Abs)
 elementwise("sign", lambda u: Zero(shape=u.shape), "d sign(u) = 0 (away from 0)",
             r"\operatorname{{sign}}({0})", "_np.sign({0})", lambda np, a: np.sign(a),
-            at_zero=Fraction(0), at_one=Fraction(1), parity="odd", kink=at_origin_kink)
+            at_zero=Fraction(0), at_one=Fraction(1), parity="odd", kink=at_origin_kink,
+            sympy=lambda sp: sp.sign)
 elementwise("sigmoid", lambda u: had(f("sigmoid", u), minus(ones_like(u), f("sigmoid", u))),
             "d sigmoid(u) = sigmoid(u) .* (1 - sigmoid(u)) .* du",
             r"\sigma({0})", "_sigmoid({0})", lambda np, a: 0.5 * (1.0 + np.tanh(0.5 * a)), unicode="σ",
             meant_by=("sigma", "logistic", "sigm"),
-            at_zero=Fraction(1, 2), helpers="def _sigmoid(a):\n    return 0.5 * (1.0 + _np.tanh(0.5 * a))\n")
+            at_zero=Fraction(1, 2), helpers="def _sigmoid(a):\n    return 0.5 * (1.0 + _np.tanh(0.5 * a))\n",
+            sympy=lambda sp: scalar_function(sp, lambda t: 1 / (1 + sp.exp(-t))))
 elementwise("softplus", lambda u: f("sigmoid", u), "d softplus(u) = sigmoid(u) .* du",
             r"\operatorname{{softplus}}({0})", "_np.logaddexp(0.0, {0})", lambda np, a: np.logaddexp(0.0, a),
-            at_zero=lambda: f("log", num(2)))
+            at_zero=lambda: f("log", num(2)),
+            sympy=lambda sp: scalar_function(sp, lambda t: sp.log(1 + sp.exp(t))))
 elementwise("relu", lambda u: f("step", u), "d relu(u) = step(u) .* du (away from 0)",
             r"\operatorname{{relu}}({0})", "_np.maximum({0}, 0.0)", lambda np, a: np.maximum(a, 0.0),
-            at_zero=Fraction(0), at_one=Fraction(1), kink=at_origin_kink)
+            at_zero=Fraction(0), at_one=Fraction(1), kink=at_origin_kink,
+            sympy=lambda sp: scalar_function(sp, lambda t: sp.Max(0, t)))
 elementwise("step", lambda u: Zero(shape=u.shape), "d step(u) = 0 (away from 0)",
             r"\operatorname{{step}}({0})", "({0} > 0).astype(float)", lambda np, a: (a > 0).astype(float),
-            at_zero=Fraction(0), at_one=Fraction(1), kink=at_origin_kink)
+            at_zero=Fraction(0), at_one=Fraction(1), kink=at_origin_kink,
+            sympy=lambda sp: sp.Heaviside)
 
 
 def one_minus_square(u: Node) -> Node:
@@ -217,14 +238,17 @@ def one_minus_square(u: Node) -> Node:
 
 ARCSIN = elementwise("arcsin", lambda u: pw(one_minus_square(u), Fraction(-1, 2)), "d arcsin(u) = du ./ sqrt(1 - u.^2)",
                      r"\arcsin({0})", "_np.arcsin({0})", lambda np, a: np.arcsin(a),
-                     at_zero=Fraction(0), parity="odd", domain="unit")
+                     at_zero=Fraction(0), parity="odd", domain="unit",
+            sympy=lambda sp: sp.asin)
 alias(ARCSIN, "asin")
 ARCCOS = elementwise("arccos", lambda u: neg(pw(one_minus_square(u), Fraction(-1, 2))),
                      "d arccos(u) = -du ./ sqrt(1 - u.^2)",
-                     r"\arccos({0})", "_np.arccos({0})", lambda np, a: np.arccos(a), at_one=Fraction(0), domain="unit")
+                     r"\arccos({0})", "_np.arccos({0})", lambda np, a: np.arccos(a), at_one=Fraction(0), domain="unit",
+            sympy=lambda sp: sp.acos)
 alias(ARCCOS, "acos")
 ARCTAN = elementwise("arctan", lambda u: pw(plus(ones_like(u), pw(u, 2)), -1), "d arctan(u) = du ./ (1 + u.^2)",
-                     r"\arctan({0})", "_np.arctan({0})", lambda np, a: np.arctan(a), at_zero=Fraction(0), parity="odd")
+                     r"\arctan({0})", "_np.arctan({0})", lambda np, a: np.arctan(a), at_zero=Fraction(0), parity="odd",
+            sympy=lambda sp: sp.atan)
 alias(ARCTAN, "atan")
 
 

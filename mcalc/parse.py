@@ -1,12 +1,14 @@
 """Text → Program. The only module that imports lark."""
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import replace
 from fractions import Fraction
 from functools import lru_cache
 from pathlib import Path
 
+import lark
 from lark import Lark, Token, Transformer, Tree, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
 
@@ -44,15 +46,17 @@ class NormBars:
 
 @lru_cache(maxsize=1)
 def parser() -> Lark:
-    cache = Path.home() / ".cache" / "mcalc"
-    try:
-        cache.mkdir(parents=True, exist_ok=True)
-        cache_file: str | bool = str(cache / "grammar.lark.cache")
-    except OSError:
-        cache_file = False
     kw = dict(parser="lalr", propagate_positions=True, postlex=NormBars(),
               start=["start", "decls"], maybe_placeholders=False)
     text = grammar_text()
+    cache = Path.home() / ".cache" / "mcalc"
+    try:
+        cache.mkdir(parents=True, exist_ok=True)
+        # named by the grammar, so two versions of mcalc never overwrite each other's tables
+        key = hashlib.sha256((text + lark.__version__).encode()).hexdigest()[:16]
+        cache_file: str | bool = str(cache / f"grammar-{key}.lark.cache")
+    except OSError:
+        cache_file = False
     try:
         return Lark(text, cache=cache_file, **kw)
     except OSError:

@@ -2,14 +2,14 @@
 the formula. Returns a Typed program whose every node carries a resolved shape."""
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Callable
 
 from . import limits, ops
 from .errors import LimitError, ShapeError
 from .nodes import (SCALAR, Apply, Call, HCat, Add, Commutation, Delta, Det, Diag, Dim, Div, Elementwise, EPow, HadDiv,
                     Hadamard, Identity, Inverse, Kron, LogDet, Mul, Neg, Node, Norm, Num, Ones,
-                    Power, Shape, Size, Sum, Sym, Trace, Transpose, Unit, Vec, Zero, walk)
+                    Power, Shape, Size, Sum, Sym, Trace, Transpose, Unit, Vec, Zero, replace, walk)
 from .dims import dim_product, dim_sum
 from .program import Decl, Program, is_greek
 

@@ -552,3 +552,11 @@ def test_batch_reports_a_bad_line_and_prints_the_others():
     assert r.stderr.splitlines()[0] == "mcalc: error: line 3: unexpected end of input; expected a formula"
     ok = invoke("diff", "-", "--wrt", "x", "--format", "json", input="x^T x\nA x\n")
     assert ok.exit_code == 0 and [json.loads(ln)["derivative"] for ln in ok.stdout.splitlines()] == ["2 x", "A"]
+
+
+def test_a_binary_homework_file_is_bad_input_naming_the_file(tmp_path):
+    hw = tmp_path / "hw.toml"
+    hw.write_bytes(b"\x89PNG\r\n\x1a\n\x00\xff\xfe\xfd binary")
+    r = invoke("check", str(hw))
+    assert r.exit_code == 2, r.stderr
+    assert r.stderr.startswith(f"mcalc: error: {hw}: not a text file") and "Traceback" not in r.stderr

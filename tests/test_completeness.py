@@ -54,6 +54,7 @@ def test_every_record_has_its_forms(op):
         assert callable(op.evaluate)
         assert (op.derivative is not None) != (op.differential is not None)
         assert op.elementwise or callable(op.shape)
+        assert not op.elementwise or callable(op.sympy)       # to_sympy() of an elementwise function
         assert op.domain in (None, "positive", "unit") and op.parity in (None, "odd", "even")
 
 

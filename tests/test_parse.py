@@ -2,7 +2,6 @@
 round-trips, and the grammar's precedence is the one people write on paper."""
 from __future__ import annotations
 
-from dataclasses import replace
 from fractions import Fraction
 from pathlib import Path
 
@@ -13,7 +12,7 @@ from hypothesis import strategies as st
 from mcalc import api
 from mcalc.nodes import (Add, Det, Diag, Div, Elementwise, EPow, HadDiv, Hadamard, Identity, Inverse,
                          Kron, LogDet, Mul, Neg, Node, Norm, Num, Ones, Power, Size, Sum, Sym, Trace,
-                         Transpose, Vec, Zero, map_children)
+                         Transpose, Vec, Zero, map_children, replace)
 from mcalc.parse import Program, parse_program
 from mcalc.render.text import render_text
 

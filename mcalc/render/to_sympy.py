@@ -15,6 +15,7 @@ except ImportError as e:                  # pragma: no cover - depends on the in
     from ..errors import UsageError
     raise UsageError("to_sympy() needs SymPy: pip install \"mcalc[sympy]\"") from e
 
+from .. import ops
 from ..errors import UsageError
 from ..nodes import SCALAR, Node
 from .base import Renderer
@@ -23,15 +24,6 @@ from .base import Renderer
 class SymPyForms(NamedTuple):
     derivative: object       # the result, a SymPy matrix expression (a scalar expression for 1×1)
     function: object         # the formula, with its bindings inlined
-
-
-t = sp.Dummy("t")
-ELEMENTWISE = {
-    "exp": sp.exp, "log": sp.log, "sin": sp.sin, "cos": sp.cos, "tan": sp.tan, "sinh": sp.sinh,
-    "cosh": sp.cosh, "tanh": sp.tanh, "sqrt": sp.sqrt, "abs": sp.Abs,
-    "sigmoid": sp.Lambda(t, 1 / (1 + sp.exp(-t))), "softplus": sp.Lambda(t, sp.log(1 + sp.exp(t))),
-    "relu": sp.Lambda(t, sp.Max(0, t)), "step": sp.Heaviside,
-}
 
 
 def dim(d):
@@ -182,11 +174,15 @@ class SymPyRenderer(Renderer):
         return sp.BlockMatrix([[self.render(a) for a in n.args]])
 
     def _render_Elementwise(self, n):
-        f = ELEMENTWISE.get(n.fn)
-        if f is None:
+        form = ops.lookup(n.fn).sympy
+        if form is None:
             return self.missing(n, n.fn)
+        f = form(sp)
         a = self.render(n.arg)
         return ElementwiseApplyFunction(f, a) if isinstance(a, sp.MatrixExpr) else f(a)
+
+    def _render_Call(self, n):
+        return self.missing(n, n.fn)
 
 
 def to_sympy(result) -> SymPyForms:

@@ -1,0 +1,110 @@
+"""Start-up stays light (issue 18): a one-liner imports neither NumPy nor SymPy, and nothing
+from Rich when the output is not a terminal. Run in a fresh interpreter, read sys.modules."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+PROBE = """
+import io, json, sys
+args = json.loads(sys.argv[1])
+import mcalc.cli
+out, sys.stdout = sys.stdout, io.StringIO()
+code = mcalc.cli.run_argv(args)
+text, sys.stdout = sys.stdout.getvalue(), out
+print(json.dumps({"code": code, "out": text, "modules": sorted(sys.modules)}))
+"""
+
+
+def modules_after(args: list[str]) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("COLUMNS", "FORCE_COLOR"))}
+    p = subprocess.run([sys.executable, "-c", PROBE, json.dumps(args)], capture_output=True, text=True,
+                       env=env, timeout=120)
+    assert p.returncode == 0, p.stderr[-2000:]
+    return json.loads(p.stdout.strip().splitlines()[-1])
+
+
+def heavy(modules: list[str], tops=("numpy", "sympy", "mpmath", "rich")) -> list[str]:
+    return [m for m in modules if m.split(".")[0] in tops]
+
+
+@pytest.mark.parametrize("args, out", [
+    (["diff", "x^T A x", "--wrt", "x", "--format", "text"], "(A + A^T) x\n"),
+    (["diff", "y = A x; sum(exp(y))", "--wrt", "x", "--format", "text"], "A^T exp(A x)\n"),
+    (["diff", "tr(A X B X)", "--wrt", "X", "--layout", "numerator", "--format", "text"], None),
+    (["hessian", "x^T A x", "--wrt", "x", "--format", "text"], None),
+])
+def test_the_one_liner_imports_neither_numpy_nor_sympy_nor_rich(args, out):
+    r = modules_after(args)
+    assert r["code"] == 0
+    if out is not None:
+        assert r["out"] == out
+    assert "mcalc.deriv.engine" in r["modules"], "the probe did not run the command"
+    assert not heavy(r["modules"]), heavy(r["modules"])[:10]
+
+
+def test_the_probe_sees_numpy_when_a_command_needs_it():
+    """The check above can fail: --verify needs NumPy, and the probe sees it arrive."""
+    r = modules_after(["diff", "x^T A x", "--wrt", "x", "--verify", "--format", "text"])
+    assert r["code"] == 0
+    assert "numpy" in r["modules"]
+    assert not heavy(r["modules"], ("sympy", "mpmath", "rich"))
+
+
+# ---- the import graph ----------------------------------------------------------------------
+def import_graph() -> dict[str, set[str]]:
+    """mcalc module → the mcalc modules it imports, anywhere in the file (inside functions too)."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    files = {".".join(p.relative_to(root).with_suffix("").parts).removesuffix(".__init__"): p
+             for p in (root / "mcalc").rglob("*.py")}
+    graph: dict[str, set[str]] = {m: set() for m in files}
+    for mod, path in files.items():
+        package = mod.split(".") if path.name == "__init__.py" else mod.split(".")[:-1]
+        for n in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(n, ast.Import):
+                targets = [a.name for a in n.names]
+            elif isinstance(n, ast.ImportFrom):
+                base = ".".join(package[:len(package) - n.level + 1] + ([n.module] if n.module else [])) \
+                    if n.level else (n.module or "")
+                targets = [f"{base}.{a.name}" if f"{base}.{a.name}" in files else base for a in n.names]
+            else:
+                continue
+            graph[mod].update(t for t in targets if t in files and t != mod)
+    return graph
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    found, state = [], {}
+
+    def visit(m, path):
+        state[m] = "open"
+        for t in sorted(graph[m]):
+            if state.get(t) == "open":
+                found.append(path[path.index(t):] + [t])
+            elif t not in state:
+                visit(t, path + [t])
+        state[m] = "done"
+
+    for m in sorted(graph):
+        if m not in state:
+            visit(m, [m])
+    return found
+
+
+def test_no_import_cycles_among_mcalc_modules():
+    graph = import_graph()
+    assert {"mcalc.nodes", "mcalc.program"} <= graph["mcalc.shapes"]      # the graph was read
+    assert "mcalc.steps" in graph["mcalc.result"]                         # imports inside functions count
+    assert not cycles(graph), [" → ".join(c) for c in cycles(graph)]
+
+
+def test_the_cycle_check_finds_a_cycle():
+    assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c", "a"]]
+    assert cycles({"a": {"b"}, "b": set()}) == []
