@@ -15,6 +15,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 from . import limits, ops, reading
 from .dims import dim_product
 from .errors import LimitError, McalcError, ParseError, Span
+from .nodes import replace as node_replace
 from .nodes import (Add, Apply, Call, Commutation, HCat, Div, Elementwise, EPow, HadDiv, Hadamard, Identity,
                     Inverse, Kron, Mul, Neg, Node, Norm, Num, Ones, Power, Sym, Transpose, Zero)
 from .program import GREEK, GREEK_LETTER, Binding, Decl, Program, Signature, canonical_name, is_greek  # noqa: F401 (re-exported)
@@ -194,7 +195,7 @@ class Build(Transformer):
         span = Span(head.span.start, (posts[-1].span.end if posts else b.span.end + 1) if b.span else head.span.end)
         out = Apply(sig.name, arg, order, sig.domain, sig.codomain, span=span)
         for p in reversed(posts):
-            out = replace(p, arg=out)
+            out = node_replace(p, arg=out)
         return out if rest is None else Mul((rest, out), span=span_of_pair(rest, out))
 
     def hadamard(self, meta, a, op, b):

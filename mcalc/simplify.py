@@ -11,7 +11,6 @@ tests/fixtures/simplify.txt holds one block per rule: an input and the output it
 """
 from __future__ import annotations
 
-from dataclasses import replace
 from fractions import Fraction
 from typing import Callable
 
@@ -23,6 +22,7 @@ from .nodes import (SCALAR, Apply, Call, HCat, Add, Commutation, Delta, Det, Dia
                     precedence, walk)
 from .rewrite import normalize, rule
 from .dims import dim_product, dim_sum
+from .nodes import replace as node_replace
 
 ONE = Fraction(1)
 
@@ -1338,7 +1338,7 @@ REWRITES: dict[type, Callable[..., Node]] = {
     Diag: lambda n, a: diag(a),
     Norm: lambda n, a: norm(a, n.kind),
     HCat: lambda n, *a: hcat(*a),
-    Apply: lambda n, a: replace(n, arg=a) if a is not n.arg else n,
+    Apply: lambda n, a: node_replace(n, arg=a) if a is not n.arg else n,
     Elementwise: lambda n, a: elementwise(n.fn, a),
     Call: lambda n, *a: call(n.fn, *a, shape=n.shape),
     Identity: lambda n: identity(n.shape[0]),          # I_1 and a 1×1 ones are the number 1

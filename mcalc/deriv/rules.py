@@ -50,7 +50,7 @@ linear(Neg, neg, "d(-X) = -dX")
 @rule(Apply)
 def d_apply(node, d):
     """chain rule: d f(u) = ∇f(u)ᵀ du, d g(u) = J_g(u) du, d ∇f(u) = ∇²f(u) du"""
-    from dataclasses import replace
+    from ..nodes import replace
     u = node.arg
     if node.order == 0:
         grad = replace(node, order=1, shape=(node.domain, 1) if node.scalar_valued else (node.codomain, node.domain))
