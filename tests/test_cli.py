@@ -560,3 +560,27 @@ def test_a_binary_homework_file_is_bad_input_naming_the_file(tmp_path):
     r = invoke("check", str(hw))
     assert r.exit_code == 2, r.stderr
     assert r.stderr.startswith(f"mcalc: error: {hw}: not a text file") and "Traceback" not in r.stderr
+
+
+BAD_INPUTS = ["x +", "(x", "x )", "A x ,", "x^", "tr(", "x: R^", "K_(m", "||x", "[x", "x .*", "x = ; x", "2..5",
+              "1e-3e4", "x: R^(n", "y = x; z =", "x^T A @", "x ./", "x ⊗"]
+
+
+@pytest.mark.parametrize("text", BAD_INPUTS)
+def test_no_grammar_rule_names_in_messages(text):
+    from mcalc.parse import TOKEN_WORDS, parser
+    p = parser()
+    assert {t.name for t in p.terminals if not t.name.startswith("__")} <= set(TOKEN_WORDS)
+    rules = {str(r.origin.name).lstrip("_?") for r in p.rules} | {r.alias for r in p.rules if r.alias}
+    r = invoke("diff", text, "--wrt", "x")
+    assert r.exit_code == 2, r.stdout
+    first = r.stderr.splitlines()[0]
+    expected = first.partition("expected ")[2]
+    words = {w.strip(" …") for w in expected.split(",")} - {""}
+    assert not words & rules, (first, words & rules)
+
+
+def test_formula_text_with_brackets_survives_the_panel():
+    code, out = run_in_terminal("shape", "sum([x, y])")
+    assert code == 0, out
+    assert "sum([x, y])" in ANSI.sub("", out)
