@@ -418,7 +418,7 @@ TOKEN_WORDS = {
     "LBRACE": "'{'", "LSQB": "'['", "RSQB": "']'", "RBRACE": "'}'", "PLUS": "'+'", "MINUS": "'-'", "STAR": "'*'", "SLASH": "'/'",
     "NORM_OPEN": "'||'", "NORM_CLOSE": "'||'", "_SEP": "';'", "COLON": "':'", "EQUAL": "'='",
     "CIRCUMFLEX": "'^'", "TEE": "'T'", "COMMA": "','", "REALS": "'R'", "INT": "an integer",
-    "DIMS": "dimensions", "$END": "the end", "HADAMARD": "'.*'", "KRON": "'⊗'", "AT": "'@'",
+    "DIMS": "dimensions", "$END": "the end", "HADAMARD": "'.*'", "KRON": "'⊗'", "ARROW": "'->'", "AT": "'@'",
     "BAR": "'||'", "ATTR": "an attribute (symmetric, probability)", "NORM_SUB": "a norm subscript", "TRANSPOSE": "a transpose",
     "COMMUTATION": "K_(m,n)",
 }
