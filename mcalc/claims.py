@@ -9,6 +9,7 @@ from dataclasses import dataclass, field, replace
 from . import limits
 from .api import LAYOUTS, Result, diff, inline
 from .errors import InternalError, LimitError, McalcError, ShapeError, Span, UsageError
+from .dims import dim_names
 from .nodes import Node, Sym
 from .nodes import replace as replace_node
 from .parse import Binding, Decl, Program, parse_program
@@ -76,7 +77,6 @@ def typed_claim(claim: str, result: Result):
     # or 0) take the derivative's; a claim of another shape is typed on its own.
     # every size of the formula is a size in the claim too, also one no symbol carries (p in
     # `tr(I_p ⊗ B)` or in `t ones^T ones`): `p I` is a number times I
-    from .dims import dim_names
     dims = tuple(sorted({p for d in t.dims for p in dim_names(d)}))
     expected = Program(tuple(decls) + (Decl("_claim", result.shape, False, Span(0, 0)),),
                        bindings + (Binding("_claim", own.body, Span(0, len(claim))),),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import ops
+from .dims import factors
 from .nodes import Node
 from .render.base import Renderer
 
@@ -47,6 +48,10 @@ class Evaluator(Renderer):
 
     def _render_Size(self, n):
         return np.full((1, 1), float(self.dim(n.name)))
+
+    def _render_Constant(self, n):
+        from .nodes import CONSTANTS
+        return np.full((1, 1), CONSTANTS[n.name])
 
     def _render_Num(self, n):
         return np.full((1, 1), float(n.value))

@@ -150,6 +150,15 @@ class Num(Node):
 
 
 @node
+class Constant(Node):
+    """A named real constant: pi (π). Its value is CONSTANTS[name]."""
+    name: str
+
+
+CONSTANTS = {"pi": 3.141592653589793}
+
+
+@node
 class Identity(Node):
     pass
 

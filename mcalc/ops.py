@@ -22,6 +22,7 @@ from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from typing import Callable
 
+from .dims import factors as dim_factors
 from .nodes import (SCALAR, Add, Call, Det, Diag, Elementwise, EPow, Hadamard, Inverse, Kron, LogDet, Mul, Neg,
                     Node, Norm, Num, Ones, Size, Sum, Trace, Transpose, Vec, Zero)
 
@@ -144,9 +145,8 @@ def column_ones(d) -> Node:
 
 def count(shape) -> Node:
     """The number of entries of an array of this shape, as a scalar node: 3, n, m n."""
-    parts = [p for d in shape for p in str(d).split("*")]
-    factors = [num(int(p)) if p.isdigit() else Size(p, shape=SCALAR) for p in parts]
-    return mm(*factors)
+    parts = [p for d in shape for p in dim_factors(d)]
+    return mm(*[num(p) if isinstance(p, int) else Size(p, shape=SCALAR) for p in parts])
 
 
 def is_vector(shape) -> bool:

@@ -29,18 +29,25 @@ def grammar_path() -> Path:
 
 
 class NormBars:
-    """Turn each ‖ or || into an opening or closing bar: it closes when a norm is open
-    and the previous token ends an operand."""
-    always_accept = ("BAR",)
-    ENDS = {"NAME", "NUMBER", "RPAR", "RBRACE", "RSQB", "NORM_CLOSE", "NORM_SUB", "TRANSPOSE", "TEE"}
+    """Turn each ‖ or || into an opening or closing norm bar, and each | into an opening or
+    closing |·|: a bar closes when the innermost open one is of its kind and the previous
+    token ends an operand."""
+    always_accept = ("BAR", "ABS_BAR")
+    ENDS = {"NAME", "NUMBER", "RPAR", "RBRACE", "RSQB", "NORM_CLOSE", "NORM_SUB", "TRANSPOSE", "TEE",
+            "ABS_CLOSE", "DOT_T", "SUPERSCRIPT"}
+    KINDS = {"BAR": ("NORM_OPEN", "NORM_CLOSE"), "ABS_BAR": ("ABS_OPEN", "ABS_CLOSE")}
 
     def process(self, stream):
-        depth, prev = 0, None
+        open_bars, prev = [], None
         for tok in stream:
-            if tok.type == "BAR":
-                closes = depth > 0 and prev in self.ENDS
-                tok = Token.new_borrow_pos("NORM_CLOSE" if closes else "NORM_OPEN", tok.value, tok)
-                depth += -1 if closes else 1
+            kind = tok.type
+            if kind in self.KINDS:
+                close = bool(open_bars) and open_bars[-1] == kind and prev in self.ENDS
+                tok = Token.new_borrow_pos(self.KINDS[kind][close], tok.value, tok)
+                if close:
+                    open_bars.pop()
+                else:
+                    open_bars.append(kind)
             prev = tok.type
             yield tok
 
@@ -82,6 +89,8 @@ def tok_span(tok: Token) -> Span:
     return Span(tok.start_pos, tok.end_pos)
 
 
+SUPERSCRIPTS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻", "0123456789-")
+
 FUNCTION_NAMES = ops.function_names()
 
 
@@ -119,7 +128,7 @@ class Build(Transformer):
             d = dim_value(sub, tok_span(tok))
             return Identity(shape=(d, d), span=tok_span(tok)) if base == "I" else \
                 Ones(shape=(d, 1), span=tok_span(tok))
-        if name == "I":
+        if name in ("I", "eye"):
             return Identity(span=tok_span(tok))
         if name in ("ones", "𝟏"):
             return Ones(span=tok_span(tok))
@@ -216,13 +225,18 @@ class Build(Transformer):
     def exponent(self, meta, e):
         if isinstance(e, Token):
             return parse_number(e), tok_span(e)
-        return constant_value(e), span_of(meta)
+        try:
+            return constant_value(e), span_of(meta)
+        except NotConstant:
+            return e, span_of(meta)          # a variable exponent: a^b (shapes.infer checks it)
 
     def neg_exponent(self, meta, tok):
         return -parse_number(tok), Span(tok.start_pos - 1, tok.end_pos)
 
     def power(self, meta, base, exp):
         value, espan = exp
+        if isinstance(value, Node):
+            return reading.VarPower(base, value, span=span_of(meta))
         check_exponent(value, espan)
         if value == -1:
             return Inverse(base, span=span_of(meta))
@@ -230,6 +244,8 @@ class Build(Transformer):
 
     def epow(self, meta, base, exp):
         value, espan = exp
+        if isinstance(value, Node):
+            return reading.VarPower(base, value, True, span=span_of(meta))
         check_exponent(value, espan)
         return EPow(base, value, span=span_of(meta))
 
@@ -239,6 +255,47 @@ class Build(Transformer):
             kind = str(sub).strip("_{}")
             kind = "F" if kind == "fro" else kind
         return Norm(arg, kind, span=span_of(meta))
+
+    def superscript(self, meta, base, tok):
+        """X⁻¹, s², x³: a superscript number is the power it shows."""
+        digits = str(tok).translate(SUPERSCRIPTS)
+        value = parse_number(Token("NUMBER", digits.lstrip("-"))) * (-1 if digits.startswith("-") else 1)
+        check_exponent(value, tok_span(tok))
+        return Inverse(base, span=span_of(meta)) if value == -1 else Power(base, value, span=span_of(meta))
+
+    def exponent_name(self, meta, tok):
+        return self.symbol(meta, tok), tok_span(tok)
+
+    def prefix_call(self, meta, fn, arg):
+        """tr X Y, det X, log det X: a function without brackets applies to the following product."""
+        return self.call(meta, fn, arg)
+
+    def dialect_call(self, meta, fn, arg):
+        """matrixcalculus.org's spellings: norm1(x), norm2(x), vector(c) = c ones, matrix(c) = c ones onesᵀ."""
+        span, fn = span_of(meta), str(fn)
+        if fn in ("norm1", "norm2"):
+            return Norm(arg, "1" if fn == "norm1" else None, span=span)
+        ones = Ones(span=span)
+        if fn == "matrix":
+            ones = Mul((ones, Transpose(Ones(span=span), span=span)), span=span)
+        return ones if isinstance(arg, Num) and arg.value == 1 else Mul((arg, ones), span=span)
+
+    def angle(self, meta, a, b):
+        return reading.frobenius(a, b, span_of(meta))
+
+    def frobenius(self, meta, a, b):
+        return reading.frobenius(a, b, span_of(meta))
+
+    def frobenius_name(self, meta, name, b):
+        after = self.source[name.end_pos:].lstrip(" \t")[1:].lstrip(" \t")
+        if re.match(r"[CQZNℂℚℤℕ](?![A-Za-z0-9_])", after):     # x: Q^n is a declaration in another set
+            at = self.source.index(after[0], name.end_pos)
+            raise ParseError(f"unexpected {after[0]!r}; expected 'R'", Span(at, at + 1),
+                             "a declaration reads x: R^n (real vectors and matrices only)")
+        return reading.frobenius(self.symbol(meta, name), b, span_of(meta))
+
+    def bars(self, meta, bar, arg, close):
+        return reading.Bars(arg, span=span_of(meta))
 
     def hcat(self, meta, *args):
         return args[0] if len(args) == 1 else HCat(tuple(args), span=span_of(meta))
@@ -362,7 +419,11 @@ def constant_value(n: Node) -> Fraction:
             value = base ** int(e)
             check_exponent(value, n.span)
             return value
-    raise ParseError("an exponent must be a number (write x.^2 for elementwise powers)", n.span)
+    raise NotConstant("an exponent must be a number (write x.^2 for elementwise powers)", n.span)
+
+
+class NotConstant(ParseError):
+    """An exponent that is not a number: a variable exponent (a^b) where one is allowed."""
 
 
 def dim_value(text: str, span) -> int | str:
@@ -420,17 +481,19 @@ TOKEN_WORDS = {
     "CIRCUMFLEX": "'^'", "TEE": "'T'", "COMMA": "','", "REALS": "'R'", "INT": "an integer",
     "DIMS": "dimensions", "$END": "the end", "HADAMARD": "'.*'", "KRON": "'⊗'", "ARROW": "'->'", "AT": "'@'",
     "BAR": "'||'", "ATTR": "an attribute (symmetric, probability)", "NORM_SUB": "a norm subscript", "TRANSPOSE": "a transpose",
-    "COMMUTATION": "K_(m,n)",
+    "COMMUTATION": "K_(m,n)", "_MINUS": "'-'", "ABS_OPEN": "'|'", "ABS_CLOSE": "'|'",
+    "DOT_T": "'.T'", "SUPERSCRIPT": "a superscript", "PREFIX_FUNC": "a function",
+    "DIALECT": "a function", "ABS_BAR": "'|'", "_TIMES": "'·'",
 }
 
 
 def expected_words(expected) -> str:
     words = sorted({TOKEN_WORDS.get(e, e.lower().replace("_", " ")) for e in expected
-                    if not e.startswith("__") and e != "BAR"})
+                    if not e.startswith("__") and e not in ("BAR", "ABS_BAR")})
     operand = {"a name", "a number", "'('"}
     if operand <= set(words):
         words = ["a formula"] + [w for w in words if w not in operand | {"a function", "'{'", "'||'", "'-'", "'+'", "'['",
-                                                                       "K_(m,n)"}]
+                                                                       "K_(m,n)", "'|'"}]
     if len(words) > 5:
         words = words[:5] + ["…"]
     return ", ".join(words)
@@ -613,6 +676,9 @@ def parse_program(text: str, where: list[str] | tuple[str, ...] = (), known: tup
     if len(bindings) + len(decls) > limits.MAX_SYMBOLS:
         raise LimitError(f"more than {limits.MAX_SYMBOLS} statements", Span(0, len(text)))
     known = {d.name for d in decls} | {b.name for b in bindings} | function_names(functions)
+    if "pi" not in known:             # pi, π: the constant, unless declared
+        body = reading.constants(body)
+        bindings = [replace(b, value=reading.constants(b.value)) for b in bindings]
     notes = reading.calls(builder.before_bracket, text, known, FUNCTION_NAMES)
     notes += reading.run_together([b.value for b in bindings] + [body], known, is_greek)
     return Program(tuple(decls), tuple(bindings), body, text, notes=tuple(notes),

@@ -9,8 +9,9 @@ from typing import Iterable
 
 from . import ops
 from .errors import ParseError
-from .nodes import Node, Sym, walk
+from .nodes import CONSTANTS, Constant, Mul, Node, Sym, Trace, Transpose, map_children, node, walk
 
+MAX_SPLIT = 12          # longer names are not checked for run-together symbols (the split is quadratic)
 FUNCTION_LIKE = re.compile(r"[a-z]{2,}[0-9]*")      # a lower-case name of two or more letters
 GREEK_LETTERS = set("αβγδεζηθικλμνξοπρστυφχψωΓΔΘΛΞΠΣΦΨΩςϵϑϕ")
 
@@ -79,9 +80,36 @@ def run_together(roots: list[Node], known: set[str], is_greek) -> list[str]:
     present = names | known
     notes = []
     for name in sorted(names - known):
-        if "_" in name or len(name) < 2 or is_greek(name) or not name.isalnum():
+        if "_" in name or not 2 <= len(name) <= MAX_SPLIT or is_greek(name) or not name.isalnum():
             continue
         parts = splits(name, present - {name})
         if parts:
             notes.append(f"read '{name}' as one symbol; write '{' '.join(parts)}' for a product")
     return notes
+
+
+# ---- readings that depend on shapes: parse-only nodes, resolved by shapes.infer -------------------
+@node
+class Bars(Node):
+    """|a| as written: det of a square matrix, abs of a scalar (an error for a vector)."""
+    arg: Node
+
+
+@node
+class VarPower(Node):
+    """a^b or a.^b with an exponent that is not a number: exp(b log(a)) for a > 0."""
+    arg: Node
+    exp: Node
+    elementwise: bool = False
+
+
+def frobenius(a: Node, b: Node, span) -> Node:
+    """A : B = ⟨A, B⟩ = tr(Aᵀ B) (Magnus–Neudecker)."""
+    return Trace(Mul((Transpose(a, span=a.span), b), span=span), span=span)
+
+
+def constants(n: Node) -> Node:
+    """pi is the constant π wherever the program does not declare or bind a symbol pi."""
+    if isinstance(n, Sym) and n.name in CONSTANTS:
+        return Constant(n.name, span=n.span)
+    return map_children(n, constants)

@@ -7,11 +7,12 @@ from typing import Callable
 
 from . import limits, ops
 from .errors import LimitError, ShapeError
-from .nodes import (SCALAR, Apply, Call, HCat, Add, Commutation, Delta, Det, Diag, Dim, Div, Elementwise, EPow, HadDiv,
+from .nodes import (SCALAR, Apply, Call, HCat, Add, Commutation, Constant, Delta, Det, Diag, Dim, Div, Elementwise, EPow, HadDiv,
                     Hadamard, Identity, Inverse, Kron, LogDet, Mul, Neg, Node, Norm, Num, Ones,
                     Power, Shape, Size, Sum, Sym, Trace, Transpose, Unit, Vec, Zero, replace, walk)
-from .dims import dim_product, dim_sum
+from .dims import dim_names, dim_product, dim_sum, factors, is_product
 from .program import Decl, Program, is_greek
+from .reading import Bars, VarPower
 
 
 class Var:
@@ -34,8 +35,8 @@ class Prod:
 
 def as_term(d):
     """A declared dimension; 'm*n' becomes a product the unifier can match against A ⊗ B."""
-    if isinstance(d, str) and "*" in d:
-        return Prod(tuple(int(p) if p.isdigit() else p for p in d.split("*")))
+    if is_product(d):
+        return Prod(factors(d))
     return d
 
 
@@ -128,8 +129,8 @@ class Unifier:
         d = self.find(d)
         if isinstance(d, Prod):
             return [x for f in d.factors for x in self.factors(f)]
-        if isinstance(d, str) and "*" in d:
-            return [int(p) if p.isdigit() else p for p in d.split("*")]
+        if is_product(d):
+            return list(factors(d))
         return [d]
 
     def unify_products(self, a: list, b: list) -> bool:
@@ -194,10 +195,12 @@ class Inference:
         self.deferred: list[tuple] = []
         self.dim_names: set[str] = set()
         self.notes: list[str] = []
+        self.broadcasts: dict[int, dict[int, str]] = {}   # id(sum) → {id(term): 'scalar' | 'row'}
+        self.readings: dict[int, str] = {}                # id(|a|) → 'det' | 'abs'
         for d in program.decls:
             dims = tuple(d.dims) if d.dims else SCALAR
             # R^(m*n) names m and n too, so that no guessed size is called m or n
-            self.dim_names.update(p for x in dims if isinstance(x, str) for p in x.split("*") if not p.isdigit())
+            self.dim_names.update(p for x in dims for p in dim_names(x))
             if d.name in self.declared and tuple(self.declared[d.name].dims or SCALAR) != dims:
                 old = self.declared[d.name]
                 raise ShapeError(f"{d.name} is declared twice: {fmt_shape(old.dims or SCALAR)} and {fmt_shape(dims)}",
@@ -255,6 +258,17 @@ class Inference:
         self.u.parent = snapshot
         return False
 
+    def is_open(self, s) -> bool:
+        """A shape inference has not fixed: an undeclared vector or matrix."""
+        return isinstance(self.u.find(s[0]), Var) and (self.u.is_one(s[1]) or isinstance(self.u.find(s[1]), Var))
+
+    def written(self, n: Node) -> str:
+        """n as the user wrote it (for notes), else as text."""
+        src = self.program.source
+        if n.span is not None and n.span.end <= len(src):
+            return src[n.span.start:n.span.end]
+        return self.text(n)
+
     def known_scalar(self, s) -> bool:
         return all(self.u.is_one(d) for d in s)
 
@@ -300,7 +314,7 @@ def s_sym(I: Inference, n):
     return I.symbol_shape(n)
 
 
-@rule(Num, Size)
+@rule(Num, Size, Constant)
 def s_scalar(I, n):
     return SCALAR
 
@@ -331,11 +345,47 @@ def s_given(I, n):
 @rule(Add)
 def s_add(I, n, *shapes):
     first = shapes[0]
-    for arg, s in zip(n.args[1:], shapes[1:]):
+    for i, (arg, s) in enumerate(zip(n.args[1:], shapes[1:]), 1):
+        if I.unify_shapes(first, s):
+            continue
+        wide = broadcast(I, n, first, s, n.args[:i], arg)
+        if wide is not None:
+            first = wide
+            continue
         if isinstance(arg, Neg):
-            I.need(I.unify_shapes(first, s), lambda: f"cannot subtract {I.show(arg.arg)} from {I.show(n.args[0])}", n)
-        I.need(I.unify_shapes(first, s), lambda: f"cannot add {I.show(n.args[0])} and {I.show(arg)}", n)
+            I.need(False, lambda: f"cannot subtract {I.show(arg.arg)} from {I.show(n.args[0])}", n,
+                   scalar_hint(I, first, s))
+        I.need(False, lambda: f"cannot add {I.show(n.args[0])} and {I.show(arg)}", n, scalar_hint(I, first, s))
     return first
+
+
+def broadcast(I, n, a, b, before, arg):
+    """NumPy's broadcasting, as papers write it (SPEC §1): a scalar added to a vector is the
+    scalar times ones; a row added to a matrix is added to every row (ones rowᵀ). Records
+    the terms to widen (build_typed rewrites them) and returns the sum's shape, or None."""
+    u = I.u
+    for narrow, wide, terms in ((a, b, before), (b, a, (arg,))):
+        if I.known_scalar(narrow) and u.is_one(wide[1]) and not u.is_one(wide[0]):
+            how, word = "scalar", "every entry of"
+        elif (u.is_one(narrow[0]) and not u.is_one(narrow[1]) and not u.is_one(wide[0]) and not u.is_one(wide[1])
+              and u.unify(narrow[1], wide[1])):
+            how, word = "row", "every row of"
+        else:
+            continue
+        other = arg if terms is before else n.args[0]
+        for t in terms:
+            I.broadcasts.setdefault(id(n), {})[id(t)] = how
+            shown = I.text(t.arg if isinstance(t, Neg) else t)
+            widened = ("ones" if shown == "1" else f"{shown} ones") if how == "scalar" else f"ones {shown}"
+            I.notes.append(f"read {shown} as {widened}: broadcast to {word} {I.text(other)}")
+        return wide
+    return None
+
+
+def scalar_hint(I, a, b) -> str | None:
+    if I.known_scalar(a) or I.known_scalar(b):
+        return "a scalar c is not added to a matrix: write c I for its diagonal, c ones ones^T for every entry"
+    return None
 
 
 @rule(Neg, Elementwise, EPow)
@@ -499,6 +549,45 @@ def s_diag(I, n, a):
     return (a[0], 1)
 
 
+@rule(Bars)
+def s_bars(I, n, a):
+    """|A| is det of a square matrix, |s| abs of a scalar; a vector has no |x|."""
+    u = I.u
+    if u.is_one(a[1]) and not I.known_scalar(a):
+        I.need(u.unify(a[0], 1) and not isinstance(n.arg, (Ones,)),
+               lambda: f"|x| of a vector is not defined: {I.show(n.arg)}", n,
+               "write ||x|| for its norm, abs(x) for the absolute values of its entries")
+    if I.known_scalar(a):
+        I.readings[id(n)] = "abs"
+        return SCALAR
+    I.need(u.unify(a[0], a[1]), lambda: f"|A| needs a square matrix (det) or a scalar (abs); {I.show(n.arg)} is "
+                                        f"neither", n, "write ||A|| for a norm")
+    I.readings[id(n)] = "det"
+    return SCALAR
+
+
+@rule(VarPower)
+def s_varpower(I, n, a, e):
+    """a^b with b not a number: scalars only; a.^b: equal shapes, or one of them a scalar."""
+    if not n.elementwise:
+        I.need(I.u.is_one(a[1]) or I.known_scalar(a),
+               lambda: f"a matrix power needs a number exponent (A^2, A^-1); {I.written(n)} "
+                       f"has a variable one", n, "for elementwise powers write A.^p")
+        I.need(I.unify_shapes(a, SCALAR) and I.unify_shapes(e, SCALAR),
+               lambda: f"a variable exponent needs a scalar base and exponent: {I.show(n.arg)} ^ {I.show(n.exp)}",
+               n, "for elementwise powers write x.^p")
+        return SCALAR
+    if I.is_open(e) and I.unify_shapes(e, SCALAR):     # x.^p: an exponent of open size is a scalar
+        return a
+    if I.is_open(a) and not I.is_open(e) and I.unify_shapes(a, SCALAR):      # p.^x
+        return e
+    if I.known_scalar(e) or I.unify_shapes(a, e):
+        return a
+    I.need(I.unify_shapes(a, SCALAR), lambda: f"elementwise power needs equal shapes or a scalar: {I.show(n.arg)} "
+                                              f"and {I.show(n.exp)}", n)
+    return e
+
+
 NAME_POOL = ("n", "m", "p", "q", "r", "k", "l", "d", "s", "t", "u", "v", "w")
 
 
@@ -578,6 +667,15 @@ def build_typed(I: Inference, names: dict[int, str]) -> Typed:
         shape = resolve(I.shapes[id(n)])
         dims.update(d for d in shape if isinstance(d, str))   # also sizes no symbol carries (ones s)
         m = map_children(n, rebuild)
+        if id(n) in I.broadcasts:
+            widen = I.broadcasts[id(n)]
+            m = replace(m, args=tuple(widened(new, widen[id(old)], shape) if id(old) in widen else new
+                                      for old, new in zip(n.args, m.args)))
+        if isinstance(m, Bars):
+            return resolve_bars(m, I.readings[id(n)])
+        if isinstance(m, VarPower):
+            I.notes.append(f"read {I.written(n)} as exp({I.text(n.exp)} log({I.text(n.arg)})), for a positive base")
+            return var_power(m, shape)
         if isinstance(m, Sym):
             if m.name not in I.bound and m.name not in I.declared and m.name in I.dim_names:
                 return Size(m.name, shape=SCALAR, span=m.span)
@@ -589,6 +687,7 @@ def build_typed(I: Inference, names: dict[int, str]) -> Typed:
 
     bindings = tuple((b.name, rebuild(b.value)) for b in I.program.bindings)
     body = rebuild(I.program.body)
+    I.notes[:] = list(dict.fromkeys(I.notes))
     symbols: dict[str, SymbolInfo] = {}
     for name in I.order:
         shape = resolve(I.symbols[name])
@@ -602,3 +701,29 @@ def build_typed(I: Inference, names: dict[int, str]) -> Typed:
         symbols[name] = SymbolInfo(name, resolve(shape), False, kind="bound")
     return Typed(I.program, body, bindings, symbols, tuple(sorted(dims)),
                  I.program.notes + tuple(I.notes) + tuple(ops.notes([v for _, v in bindings] + [body])))
+
+
+
+# ---- the readings of reading.py, written as the nodes every later stage knows -----------------
+def widened(term: Node, how: str, shape: Shape) -> Node:
+    """c → c ones (n×1); a row r → ones r (m×n); inside a negation for a difference."""
+    if isinstance(term, Neg):
+        return replace(term, arg=widened(term.arg, how, shape), shape=shape)
+    ones = Ones(shape=(shape[0], 1), span=term.span)
+    return Mul((term, ones) if how == "scalar" else (ones, term), shape=shape, span=term.span)
+
+
+def resolve_bars(m: Bars, how: str) -> Node:
+    if how == "det":
+        return Det(m.arg, shape=SCALAR, span=m.span)
+    return Elementwise("abs", m.arg, shape=SCALAR, span=m.span)
+
+
+def var_power(m: VarPower, shape: Shape) -> Node:
+    """a^b = exp(b log a): the chain rule then gives b a^(b-1) da + a^b log(a) db."""
+    log = Elementwise("log", m.arg, shape=m.arg.shape, span=m.arg.span)
+    if m.exp.shape == SCALAR or log.shape == SCALAR:
+        inner = Mul((m.exp, log) if m.exp.shape == SCALAR else (log, m.exp), shape=shape, span=m.span)
+    else:
+        inner = Hadamard(m.exp, log, shape=shape, span=m.span)
+    return Elementwise("exp", inner, shape=shape, span=m.span)

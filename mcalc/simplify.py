@@ -16,6 +16,7 @@ from typing import Callable
 
 from . import limits, ops
 from .errors import LimitError
+from .dims import factors
 from .nodes import (SCALAR, Apply, Call, HCat, Add, Commutation, Delta, Det, Diag, Dim, Div, Elementwise, EPow, HadDiv,
                     Hadamard, Identity, Inverse, Kron, LogDet, Mul, Neg, Node, Norm, Num, Ones, Power,
                     Shape, Size, Sum, Sym, Trace, Transpose, Unit, Vec, Zero, PRECEDENCE, children, map_children,
@@ -73,7 +74,7 @@ def size_value(d: Dim) -> Node:
     """A dimension as a number: 3, n, or m n for m·n."""
     if isinstance(d, int):
         return num(d)
-    return mul(*[num(int(p)) if p.isdigit() else Size(p, shape=SCALAR) for p in d.split("*")])
+    return mul(*[num(p) if isinstance(p, int) else Size(p, shape=SCALAR) for p in factors(d)])
 
 
 class IdentityMemo:

@@ -8,8 +8,8 @@ import numpy as np
 from . import limits, ops
 from .evaluate import evaluate
 from .layout import arrange, kind, tensor_from_flat
+from .dims import dim_names, eval_dim, factors
 from .nodes import (Call, Det, Elementwise, EPow, Inverse, LogDet, Node, Power, Sym, children, walk)
-from .dims import dim_names, eval_dim
 from .shapes import Typed
 
 
@@ -35,7 +35,7 @@ def domains(nodes: list[Node]) -> tuple[set[str], set[str]]:
 
 
 def pick_sizes(dims, rng, lo=2, hi=5) -> dict[str, int]:
-    names = [p for d in dims if isinstance(d, str) for p in dim_names(d)]
+    names = [p for d in dims for p in dim_names(d)]
     values = list(range(lo, hi + 1))
     rng.shuffle(values)
     out = {}

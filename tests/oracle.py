@@ -572,6 +572,7 @@ class Evaluator:
         self.table = {
             "Sym": self.symbol,
             "Size": lambda n: np.array([[float(self.dim(n.name))]]),
+            "Constant": lambda n: np.array([[np.pi]]) if n.name == "pi" else None,
             "Num": lambda n: np.array([[_num(n.value)]]),
             "Identity": lambda n: np.eye(self.dim(n.shape[0])),
             "Ones": lambda n: np.ones((self.dim(n.shape[0]), self.dim(n.shape[1]))),

@@ -613,6 +613,8 @@ def mutate(rng: random.Random, text: str) -> str:
             toks = toks[:i]
         elif op == "repeat":
             k = rng.choice((10, 100, 1000, 3000))
+            if sum(map(len, toks)) * k > 1_000_000:    # repeated repeats grew to gigabytes: past the input limit anyway
+                k = max(1, 1_000_000 // max(1, sum(map(len, toks))))
             if rng.random() < 0.5:
                 toks = toks + [" + " + " ".join(toks)] * k
             else:

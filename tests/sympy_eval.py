@@ -133,6 +133,7 @@ class SympyEvaluator:
         self.table = {
             "Sym": self.symbol,
             "Size": lambda n: sp.Matrix([[sp.Integer(self.dim(n.name))]]),
+            "Constant": lambda n: sp.Matrix([[sp.pi]]) if n.name == "pi" else None,
             "Num": lambda n: sp.Matrix([[sp.Rational(n.value.numerator, n.value.denominator)]]),
             "Identity": lambda n: sp.eye(self.dim(n.shape[0])),
             "Ones": lambda n: sp.ones(self.dim(n.shape[0]), self.dim(n.shape[1])),

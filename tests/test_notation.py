@@ -140,3 +140,181 @@ def test_the_constant_is_verified_numerically():
     from mcalc.verify import verify
     v = verify(api.diff("1/N ||X w - y||^2", "w"))
     assert v.conclusive and v.ok
+
+
+# ---- broadcasting ---------------------------------------------------------------------------------
+LOGISTIC = "X: R^(N×d); w: R^d; y: R^N"
+
+
+def test_a_scalar_added_to_a_vector_is_the_scalar_times_ones():
+    t = api.typed(f"{LOGISTIC}; log(1 + exp(-y .* (X w)))")
+    assert t.body == api.typed(f"{LOGISTIC}; log(ones + exp(-y .* (X w)))").body or \
+        t.body == api.typed(f"{LOGISTIC}; log(1 ones + exp(-y .* (X w)))").body
+    assert t.body.shape == ("N", 1)
+    assert "read 1 as ones: broadcast to every entry of exp(-y .* X w)" in t.notes
+    assert same("x: R^n; c: R; x - c", "x: R^n; c: R; x - c ones")
+    assert same("x: R^n; c: R; c + x", "x: R^n; c: R; c ones + x")
+
+
+@pytest.mark.parametrize("expr, explicit", [
+    ("X: R^(N×d); mu: R^d; X - mu^T", "X: R^(N×d); mu: R^d; X - ones mu^T"),
+    ("X: R^(N×d); W: R^(d×k); b: R^k; X W + b^T", "X: R^(N×d); W: R^(d×k); b: R^k; X W + ones b^T"),
+    ("X: R^(N×d); mu: R^d; mu^T + X", "X: R^(N×d); mu: R^d; ones mu^T + X"),
+])
+def test_a_row_added_to_a_matrix_is_added_to_every_row(expr, explicit):
+    t = api.typed(expr)
+    assert t.body == api.typed(explicit).body
+    assert any("broadcast to every row of" in n for n in t.notes)
+
+
+@pytest.mark.parametrize("expr, wrt", [
+    (f"{LOGISTIC}; sum(log(1 + exp(-y .* (X w))))", "w"),
+    ("X: R^(N×d); mu: R^d; ||X - mu^T||_F^2", "mu"),
+    ("X: R^(N×d); W: R^(d×k); b: R^k; sum(tanh(X W + b^T))", "b"),
+    ("x: R^n; c: R; ||x - c||^2", "c"),
+])
+def test_broadcast_derivatives_agree_with_finite_differences(expr, wrt):
+    from mcalc.verify import verify
+    for layout in api.LAYOUTS:
+        v = verify(api.diff(expr, wrt, layout=layout))
+        assert v.conclusive and v.ok, (layout, v.reason)
+
+
+def test_a_scalar_added_to_a_square_matrix_stays_an_error():
+    r = shape_cli("A: R^(n×n); c: R; A + c")
+    assert_clean_failure(r)
+    assert message(r) == "cannot add A (n×n) and c (1×1)"
+    assert "c I" in hint(r) and "c ones ones^T" in hint(r)
+    assert caret(r)[1] == len("A: R^(n×n); c: R; ")
+
+
+def test_a_row_and_a_column_do_not_broadcast():
+    r = shape_cli("x: R^n; y: R^m; x + y^T")
+    assert_clean_failure(r)
+    assert message(r).startswith("cannot add x")
+
+
+# ---- |A|, tr X, log det X -----------------------------------------------------------------------
+def test_bars_are_det_of_a_square_matrix_and_abs_of_a_scalar():
+    assert same("log|Sigma|", "log(det(Sigma))")
+    assert same("S: R^(n×n); |S|", "S: R^(n×n); det(S)")
+    assert same("s: R; |s|", "s: R; abs(s)")
+    assert api.typed("|s|").symbols["s"].shape == (1, 1)        # an undeclared s in bars is a scalar
+    assert same("x: R^n; |x^T x - 1|", "x: R^n; abs(x^T x - 1)")
+    assert same("t: R; ||x|| + |t|", "t: R; ||x|| + abs(t)")
+
+
+def test_bars_of_a_vector_are_an_error_with_a_hint():
+    r = shape_cli("x: R^n; |x|")
+    assert_clean_failure(r)
+    assert message(r) == "|x| of a vector is not defined: x (n×1)"
+    assert "||x||" in hint(r) and "abs(x)" in hint(r)
+    assert caret(r)[1:] == (8, 3)
+    r = shape_cli("A: R^(m×n); |A|")
+    assert_clean_failure(r)
+    assert "square" in message(r)
+
+
+@pytest.mark.parametrize("short, full", [
+    ("tr X", "tr(X)"), ("tr A X B", "tr(A X B)"), ("tr X + tr Y", "tr(X) + tr(Y)"),
+    ("2 tr A B", "2 tr(A B)"), ("log det X", "log(det(X))"), ("logdet X", "logdet(X)"),
+    ("det X^T", "det(X^T)"), ("log det X + tr(S X^-1)", "log(det(X)) + tr(S X^-1)"),
+    ("Tr W^T W", "Tr(W^T W)"), ("trace A^T B", "trace(A^T B)"), ("log |Sigma|", "log(det(Sigma))"),
+])
+def test_functions_without_brackets_apply_to_the_following_product(short, full):
+    assert same(short, full)
+
+
+# ---- A : B, ⟨A, B⟩ --------------------------------------------------------------------------------
+@pytest.mark.parametrize("frob, full", [
+    ("A : B", "tr(A^T B)"), ("⟨A, B⟩", "tr(A^T B)"), ("G : X", "tr(G^T X)"),
+    ("A : B C", "tr(A^T (B C))"), ("2 A : B", "tr((2 A)^T B)"), ("y = A : B; y^2", "y = tr(A^T B); y^2"),
+    ("tr(A : B)", "tr(tr(A^T B))"), ("x : y", "tr(x^T y)"),
+])
+def test_frobenius_product(frob, full):
+    assert same(frob, full)
+
+
+def test_frobenius_is_differentiated_and_checked():
+    r = api.diff("A : X", "X")
+    assert r.text == "A"
+    r = api.diff("⟨X, X⟩", "X")
+    assert r.text == "2 X"
+
+
+def test_a_declaration_is_still_a_declaration():
+    t = api.typed("A: R^(n×n); x : y")
+    assert t.symbols["A"].shape == ("n", "n") and t.body.shape == (1, 1)
+    r = shape_cli("x: Q^n; x")
+    assert_clean_failure(r)
+    assert message(r).startswith("unexpected 'Q'") and caret(r)[1] == 3
+
+
+# ---- pi, X.T, Unicode --------------------------------------------------------------------------------
+def test_pi_is_the_constant_unless_declared():
+    from mcalc.nodes import Constant
+    t = api.typed("exp(-x^T x / 2) / sqrt(2 pi)")
+    assert any(isinstance(m, Constant) for m in walk(t.body)) and "pi" not in t.symbols
+    assert same("π x", "pi x")
+    t = api.typed("pi: R; pi x")
+    assert t.symbols["pi"].kind == "symbol"
+    r = api.diff("exp(-x^T x / 2) / sqrt(2 pi)", "x")
+    assert r.text == "-exp(-1/2 x^T x) x/sqrt(2 pi)"
+    assert "np.pi" in r.numpy
+    from mcalc.verify import verify
+    assert verify(r).ok
+
+
+@pytest.mark.parametrize("unicode, ascii", [
+    ("X.T X", "X^T X"), ("x.T A x", "x^T A x"), ("x − y", "x - y"), ("−x", "-x"), ("X⁻¹", "X^-1"),
+    ("s² A", "s^2 A"), ("xᵀ A x", "x^T A x"), ("a · b", "a * b"), ("A × B", "A B"), ("X^{−1}", "X^{-1}"),
+    ("A³", "A^3"), ("x^T (A − B)⁻¹ x", "x^T (A - B)^-1 x"),
+])
+def test_unicode_and_numpy_spellings(unicode, ascii):
+    assert same(unicode, ascii)
+
+
+# ---- the matrixcalculus.org dialect --------------------------------------------------------------
+@pytest.mark.parametrize("dialect, ours", [
+    ("norm1(x)", "||x||_1"), ("norm2(x)", "||x||"), ("norm2(X w - y)^2", "||X w - y||^2"),
+    ("vector(1) + x", "ones + x"), ("vector(c)' x", "(c ones)^T x"), ("matrix(1) .* X", "(ones ones^T) .* X"),
+    ("eye + A", "I + A"), ("x'*A*x", "x^T A x"), ("inv(X)", "X^-1"), ("logdet(X) - tr(S*inv(X))", "logdet(X) - tr(S X^-1)"),
+    ("det(X)", "det(X)"), ("a'*exp(x)", "a^T exp(x)"),
+])
+def test_matrixcalculus_org_dialect(dialect, ours):
+    assert same(dialect, ours)
+
+
+def test_matrix_named_symbol_is_still_a_symbol():
+    assert api.typed("matrix + x").symbols["matrix"].kind == "symbol"
+
+
+# ---- scalar exponents that are variables --------------------------------------------------------
+@pytest.mark.parametrize("expr, wrt", [
+    ("a^b", "a"), ("a^b", "b"), ("2^x", "x"), ("x: R^n; sum(x.^p)", "x"), ("x: R^n; sum(x.^p)", "p"),
+    ("x: R^n; sum(p.^x)", "x"), ("x: R^n; sum(p.^x)", "p"), ("s^(2 t)", "t"), ("x: R^n; (x^T x)^a", "x"),
+])
+def test_variable_exponents_are_differentiated_correctly(expr, wrt):
+    from mcalc.verify import verify
+    for layout in api.LAYOUTS:
+        r = api.diff(expr, wrt, layout=layout)
+        v = verify(r)
+        assert v.conclusive and v.ok, (layout, r.text, v.reason)
+        assert any(n.startswith("read ") and "log" in n for n in r.notes)
+
+
+def test_variable_exponent_reading_and_shapes():
+    assert same("a^b", "a: R; b: R; exp(b log(a))")
+    assert same("x: R^n; x.^p", "x: R^n; p: R; exp(p log(x))")
+    assert api.typed("x: R^n; x.^p").symbols["p"].shape == (1, 1)
+    assert api.typed("x: R^n; p.^x").symbols["p"].shape == (1, 1)
+    assert same("x: R^n; y: R^n; x.^y", "x: R^n; y: R^n; exp(y .* log(x))")
+
+
+@pytest.mark.parametrize("expr, words", [("A^n", "a matrix power needs a number exponent"),
+                                         ("x: R^n; x^s", "a variable exponent needs a scalar base"),
+                                         ("x: R^n; y: R^m; x.^y", "elementwise power needs equal shapes")])
+def test_variable_exponent_errors(expr, words):
+    r = shape_cli(expr)
+    assert_clean_failure(r)
+    assert message(r).startswith(words), message(r)

@@ -7,7 +7,7 @@ from typing import Callable
 
 from .. import ops
 from ..errors import DiffError
-from ..nodes import (Apply, Call, HCat, Add, Commutation, Delta, Det, Diag, Div, Elementwise, EPow, HadDiv, Hadamard,
+from ..nodes import (Apply, Call, HCat, Add, Commutation, Constant, Delta, Det, Diag, Div, Elementwise, EPow, HadDiv, Hadamard,
                      Identity, Inverse, Kron, LogDet, Mul, Neg, Node, Norm, Num, Ones, Power, Size, Sum,
                      Sym, Trace, Transpose, Unit, Vec, Zero)
 from ..simplify import (hcat, add, det, diag, div, elementwise, epow, hadamard, haddiv, inverse, is_scalar, kron,
@@ -38,7 +38,7 @@ def linear(cls, make, identity: str):
     rule(cls)(d_linear)
 
 
-constant(Num, Size, Identity, Ones, Zero, Unit, Commutation, Delta)
+constant(Num, Size, Constant, Identity, Ones, Zero, Unit, Commutation, Delta)
 linear(Transpose, transpose, "d(X^T) = (dX)^T")
 linear(Trace, trace, "d tr(X) = tr(dX)")
 linear(Sum, sum_, "d sum(X) = sum(dX)")

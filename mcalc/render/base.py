@@ -4,6 +4,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 from ..limits import tick
+from ..dims import factors
 from ..nodes import ATOM, Mul, Node, Num, Power, precedence
 
 
@@ -34,7 +35,7 @@ class Renderer:
         m·n (I_(mn) = I_m ⊗ I_n); None outside ⊗ or when a factor is not a plain name."""
         if not self.in_kron:
             return None
-        parts = str(d).split("*")
+        parts = [str(p) for p in factors(d)]
         if all(p.isdigit() or (p.isalnum() and p[0].isalpha()) for p in parts):
             return parts
         return None

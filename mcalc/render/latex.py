@@ -141,6 +141,9 @@ class LatexRenderer(Renderer):
     def _render_Size(self, n):
         return symbol(n.name, False)
 
+    def _render_Constant(self, n):
+        return symbol(n.name, False)
+
     def _render_Num(self, n):
         return number(n.value)
 

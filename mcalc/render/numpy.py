@@ -7,8 +7,8 @@ import keyword
 from fractions import Fraction
 
 from .. import ops
+from ..dims import dim_names, factors, is_product, terms
 from ..nodes import SCALAR, Call, Elementwise, Node, Sym, Transpose, children, walk
-from ..dims import dim_names
 from .base import Renderer
 
 HELPERS = '''import numpy as _np
@@ -50,9 +50,9 @@ def py_name(name: str) -> str:
 def dim_code(d) -> str:
     if isinstance(d, int):
         return str(d)
-    if "+" in str(d):
-        return "(" + " + ".join(dim_code(t) for t in str(d).split("+")) + ")"
-    return " * ".join(p if p.isdigit() else f"_d_{p}" for p in str(d).split("*"))
+    if "+" in str(d):                   # the length of a stacked vector, m+n
+        return "(" + " + ".join(dim_code(t) for t in terms(d)) + ")"
+    return " * ".join(str(p) if isinstance(p, int) else f"_d_{p}" for p in factors(d))
 
 
 def number(v: Fraction) -> str:
@@ -74,6 +74,9 @@ class NumpyRenderer(Renderer):
 
     def _render_Size(self, n):
         return f"float({dim_code(n.name)})"
+
+    def _render_Constant(self, n):
+        return f"_np.{n.name}"
 
     def _render_Num(self, n):
         return number(n.value)
@@ -272,10 +275,10 @@ def dim_sources(symbols: dict, used_dims: set[str]) -> tuple[list[tuple[str, str
     products: list[tuple[list[str], str]] = []
     for name, info in symbols.items():
         for axis, d in enumerate(info.shape):
-            if isinstance(d, str) and "*" not in d and d not in known:
+            if isinstance(d, str) and not is_product(d) and d not in known:
                 known[d] = f"{py_name(name)}.shape[{axis}]"
             elif isinstance(d, str):
-                products.append((d.split("*"), f"{py_name(name)}.shape[{axis}]"))
+                products.append(([str(p) for p in factors(d)], f"{py_name(name)}.shape[{axis}]"))
     needed = {q for d in used_dims for q in dim_names(d)}
     order = [d for d in sorted(known) if d in needed or any(d in parts for parts, _ in products)]
     params: list[str] = []

@@ -49,6 +49,9 @@ class TextRenderer(Renderer):
     def _render_Size(self, n):
         return n.name
 
+    def _render_Constant(self, n):
+        return n.name
+
     def _render_Num(self, n):
         if n.decimal:
             return decimal_text(n.value)

@@ -16,6 +16,7 @@ except ImportError as e:                  # pragma: no cover - depends on the in
     raise UsageError("to_sympy() needs SymPy: pip install \"mcalc[sympy]\"") from e
 
 from .. import ops
+from ..dims import factors
 from ..errors import UsageError
 from ..nodes import SCALAR, Node
 from .base import Renderer
@@ -28,9 +29,8 @@ class SymPyForms(NamedTuple):
 
 def dim(d):
     """A dimension: an integer, a name (a positive integer symbol) or a product of them."""
-    parts = str(d).replace("·", "*").split("*")
-    return reduce(operator.mul, [int(p) if p.strip().isdigit() else sp.Symbol(p.strip(), integer=True, positive=True)
-                                 for p in parts], 1)
+    return reduce(operator.mul, [p if isinstance(p, int) else sp.Symbol(p, integer=True, positive=True)
+                                 for p in factors(d)], 1)
 
 
 def is_scalar(n: Node) -> bool:

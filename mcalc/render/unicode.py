@@ -37,6 +37,9 @@ class UnicodeRenderer(TextRenderer):
     def subscript(self, base: str, size: str) -> str:
         return base + sub(size)
 
+    def _render_Constant(self, n):
+        return greek(n.name)
+
     def _render_Delta(self, n):
         return f"d{greek(n.name)}"
 
