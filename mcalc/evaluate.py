@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 
 from . import ops
-from .dims import factors
 from .nodes import Node
 from .render.base import Renderer
 

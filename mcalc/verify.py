@@ -8,7 +8,7 @@ import numpy as np
 from . import limits, ops
 from .evaluate import evaluate
 from .layout import arrange, kind, tensor_from_flat
-from .dims import dim_names, eval_dim, factors
+from .dims import dim_names, eval_dim
 from .nodes import (Call, Det, Elementwise, EPow, Inverse, LogDet, Node, Power, Sym, children, walk)
 from .shapes import Typed
 
