@@ -18,13 +18,14 @@ For other functions, `differential(node, *dargs)` is df from the arguments' diff
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+import math
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import Callable
 
 from .dims import factors as dim_factors
-from .nodes import (SCALAR, Add, Call, Det, Diag, Elementwise, EPow, Hadamard, Inverse, Kron, LogDet, Mul, Neg,
-                    Node, Norm, Num, Ones, Size, Sum, Trace, Transpose, Vec, Zero)
+from .nodes import (SCALAR, Add, Call, Constant, Det, Diag, Elementwise, EPow, Hadamard, Inverse, Kron, LogDet, Mul, Neg,
+                    Node, Norm, Num, Ones, Power, Size, Sum, Trace, Transpose, Vec, Zero)
 
 
 @dataclass(frozen=True, eq=False)
@@ -51,6 +52,7 @@ class Op:
     node: type | None = None                   # a matrix function with its own node class
     meant_by: tuple[str, ...] = ()             # names people type for it that are not it (sigma)
     sympy: Callable | None = None              # (sympy) -> the scalar function, for to_sympy()
+    prefix: bool = False                       # may omit brackets before a product: tr X, log det X
 
     @property
     def elementwise(self) -> bool:
@@ -89,6 +91,11 @@ def function_names() -> list[str]:
 def meant(name: str) -> str | None:
     """The function a record says people mean by an unknown name: sigma → sigmoid."""
     return next((op.name for op in RECORDS if name in op.meant_by), None)
+
+
+def prefix_names() -> list[str]:
+    """Functions that may be applied without brackets to the following product (tr X Y)."""
+    return sorted(name for name, op in OPS.items() if op.prefix)
 
 
 def elementwise_names() -> list[str]:
@@ -173,13 +180,13 @@ def at_origin_kink(np, a):
     return a
 
 
-elementwise("exp", lambda u: f("exp", u), "d exp(u) = exp(u) .* du",
-            r"\exp({0})", "_np.exp({0})", lambda np, a: np.exp(a), at_zero=Fraction(1),
-            sympy=lambda sp: sp.exp)
+EXP = elementwise("exp", lambda u: f("exp", u), "d exp(u) = exp(u) .* du",
+                  r"\exp({0})", "_np.exp({0})", lambda np, a: np.exp(a), at_zero=Fraction(1),
+                  sympy=lambda sp: sp.exp)
 LOG = elementwise("log", lambda u: pw(u, -1), "d log(u) = du ./ u",
                   r"\log({0})", "_np.log({0})", lambda np, a: np.log(a), at_one=Fraction(0), domain="positive",
-            sympy=lambda sp: sp.log)
-alias(LOG, "ln", latex=r"\ln({0})")
+                  sympy=lambda sp: sp.log, prefix=True)
+alias(LOG, "ln", latex=r"\ln({0})", prefix=False)
 elementwise("sin", lambda u: f("cos", u), "d sin(u) = cos(u) .* du",
             r"\sin({0})", "_np.sin({0})", lambda np, a: np.sin(a), at_zero=Fraction(0), parity="odd",
             sympy=lambda sp: sp.sin)
@@ -205,9 +212,9 @@ elementwise("sqrt", lambda u: mm(num(Fraction(1, 2)), pw(f("sqrt", u), -1)), "d 
             domain="positive",
             sympy=lambda sp: sp.sqrt)
 ABS = elementwise("abs", lambda u: f("sign", u), "d abs(u) = sign(u) .* du (away from 0)",
-            r"\lvert {0} \rvert", "_np.abs({0})", lambda np, a: np.abs(a), at_zero=Fraction(0), at_one=Fraction(1),
-            parity="even", kink=at_origin_kink,
-            sympy=lambda sp: sp.Abs)
+                  r"\lvert {0} \rvert", "_np.abs({0})", lambda np, a: np.abs(a), at_zero=Fraction(0), at_one=Fraction(1),
+                  parity="even", kink=at_origin_kink,
+                  sympy=lambda sp: sp.Abs)
 elementwise("sign", lambda u: Zero(shape=u.shape), "d sign(u) = 0 (away from 0)",
             r"\operatorname{{sign}}({0})", "_np.sign({0})", lambda np, a: np.sign(a),
             at_zero=Fraction(0), at_one=Fraction(1), parity="odd", kink=at_origin_kink,
@@ -239,17 +246,58 @@ def one_minus_square(u: Node) -> Node:
 ARCSIN = elementwise("arcsin", lambda u: pw(one_minus_square(u), Fraction(-1, 2)), "d arcsin(u) = du ./ sqrt(1 - u.^2)",
                      r"\arcsin({0})", "_np.arcsin({0})", lambda np, a: np.arcsin(a),
                      at_zero=Fraction(0), parity="odd", domain="unit",
-            sympy=lambda sp: sp.asin)
+                     sympy=lambda sp: sp.asin)
 alias(ARCSIN, "asin")
 ARCCOS = elementwise("arccos", lambda u: neg(pw(one_minus_square(u), Fraction(-1, 2))),
                      "d arccos(u) = -du ./ sqrt(1 - u.^2)",
                      r"\arccos({0})", "_np.arccos({0})", lambda np, a: np.arccos(a), at_one=Fraction(0), domain="unit",
-            sympy=lambda sp: sp.acos)
+                     sympy=lambda sp: sp.acos)
 alias(ARCCOS, "acos")
 ARCTAN = elementwise("arctan", lambda u: pw(plus(ones_like(u), pw(u, 2)), -1), "d arctan(u) = du ./ (1 + u.^2)",
                      r"\arctan({0})", "_np.arctan({0})", lambda np, a: np.arctan(a), at_zero=Fraction(0), parity="odd",
-            sympy=lambda sp: sp.atan)
+                     sympy=lambda sp: sp.atan)
 alias(ARCTAN, "atan")
+
+
+# erf and gelu: their derivatives need the constant pi (nodes.Constant)
+def pi() -> Node:
+    return Constant("pi", shape=SCALAR)
+
+
+def root(x: Node) -> Node:
+    return f("sqrt", x)
+
+
+def inverse_scalar(x: Node) -> Node:
+    return Power(x, Fraction(-1), shape=SCALAR)
+
+
+ERF_HELPERS = "import math as _math\n\n_erf = _np.vectorize(_math.erf, otypes=[float])\n"
+
+
+def erf_np(np, a):
+    return np.vectorize(math.erf, otypes=[float])(a)
+
+
+elementwise("erf", lambda u: mm(num(2), inverse_scalar(root(pi())), f("exp", neg(pw(u, 2)))),
+            "d erf(u) = 2/sqrt(pi) exp(-u.^2) .* du",
+            r"\operatorname{{erf}}({0})", "_erf({0})", erf_np, at_zero=Fraction(0), parity="odd",
+            helpers=ERF_HELPERS, sympy=lambda sp: sp.erf)
+
+
+def d_gelu(u: Node) -> Node:
+    """Φ(u) + u .* φ(u): Φ(u) = (1 + erf(u/sqrt(2)))/2, φ(u) = exp(-u.^2/2)/sqrt(2 pi)"""
+    cdf = mm(num(Fraction(1, 2)), plus(ones_like(u), f("erf", mm(inverse_scalar(root(num(2))), u))))
+    density = mm(inverse_scalar(root(mm(num(2), pi()))), f("exp", mm(num(Fraction(-1, 2)), pw(u, 2))))
+    return plus(cdf, had(u, density))
+
+
+elementwise("gelu", d_gelu,
+            "d gelu(u) = (Phi(u) + u .* phi(u)) .* du, Phi(u) = (1 + erf(u/sqrt(2)))/2, phi(u) = exp(-u.^2/2)/sqrt(2 pi)",
+            r"\operatorname{{GELU}}({0})", "_gelu({0})", lambda np, a: 0.5 * a * (1.0 + erf_np(np, a / np.sqrt(2.0))),
+            at_zero=Fraction(0),
+            helpers=ERF_HELPERS + "\n\ndef _gelu(a):\n    return 0.5 * a * (1.0 + _erf(a / _np.sqrt(2.0)))\n",
+            sympy=lambda sp: scalar_function(sp, lambda t: t * (1 + sp.erf(t / sp.sqrt(2))) / 2))
 
 
 # ---- functions of whole arrays -------------------------------------------------------------
@@ -416,13 +464,13 @@ function("min", lambda node, da, db: plus(had(step_of(node.args[1], node.args[0]
 
 # ---- matrix functions with their own node classes (their rules sit with the class) -------
 def matrix_function(name: str, node: type, latex: str, identity: str, spellings: tuple[str, ...] = (),
-                    arity: tuple[int, ...] = (1,)) -> Op:
-    return register(Op(name, identity, latex, spellings=spellings, arity=arity, node=node))
+                    arity: tuple[int, ...] = (1,), prefix: bool = False) -> Op:
+    return register(Op(name, identity, latex, spellings=spellings, arity=arity, node=node, prefix=prefix))
 
 
-matrix_function("tr", Trace, r"\operatorname{{tr}}({0})", "d tr(X) = tr(dX)", spellings=("Tr", "trace"))
-matrix_function("det", Det, r"\det({0})", "d det(X) = det(X) tr(X^-1 dX)")
-matrix_function("logdet", LogDet, r"\log\det({0})", "d logdet(X) = tr(X^-1 dX)")
+matrix_function("tr", Trace, r"\operatorname{{tr}}({0})", "d tr(X) = tr(dX)", spellings=("Tr", "trace"), prefix=True)
+matrix_function("det", Det, r"\det({0})", "d det(X) = det(X) tr(X^-1 dX)", prefix=True)
+matrix_function("logdet", LogDet, r"\log\det({0})", "d logdet(X) = tr(X^-1 dX)", prefix=True)
 matrix_function("sum", Sum, r"\operatorname{{sum}}({0})", "d sum(X) = sum(dX)")
 matrix_function("vec", Vec, r"\operatorname{{vec}}({0})", "d vec(X) = vec(dX)")
 matrix_function("diag", Diag, r"\operatorname{{diag}}({0})", "d diag(X) = diag(dX)")

@@ -12,12 +12,12 @@ import lark
 from lark import Lark, Token, Transformer, Tree, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
 
-from . import limits, ops, reading
+from . import latex_input, limits, ops, reading
 from .dims import dim_product
 from .errors import LimitError, McalcError, ParseError, Span
-from .nodes import replace as node_replace
 from .nodes import (Add, Apply, Call, Commutation, HCat, Div, Elementwise, EPow, HadDiv, Hadamard, Identity,
-                    Inverse, Kron, Mul, Neg, Node, Norm, Num, Ones, Power, Sym, Transpose, Zero)
+                    Inverse, Kron, Mul, Neg, Node, Norm, Num, Ones, Power, Sym, Transpose, Zero, map_children)
+from .nodes import replace as with_fields
 from .program import GREEK, GREEK_LETTER, Binding, Decl, Program, Signature, canonical_name, is_greek  # noqa: F401 (re-exported)
 
 
@@ -73,10 +73,14 @@ def parser() -> Lark:
 
 def grammar_text() -> str:
     """The grammar with its FUNC terminal listing every function name of the records
-    (longest first, so that log_softmax is not read as log). Lark's cache is keyed on
+    (longest first, so that log_softmax is not read as log), and PREFIX_FUNC those that
+    may omit their brackets (tr X, log det X). Lark's cache is keyed on
     this text, so a new record rebuilds the tables once."""
-    names = sorted(ops.function_names(), key=lambda n: (-len(n), n))
-    return grammar_path().read_text(encoding="utf-8").replace("FUNCTION_NAMES", "|".join(map(re.escape, names)))
+    def alternatives(names) -> str:
+        return "|".join(re.escape(n) for n in sorted(names, key=lambda n: (-len(n), n)))
+    text = grammar_path().read_text(encoding="utf-8")
+    return text.replace("FUNCTION_NAMES", alternatives(ops.function_names())).replace(
+        "PREFIX_NAMES", alternatives(ops.prefix_names()))
 
 
 def span_of(meta) -> Span | None:
@@ -204,7 +208,7 @@ class Build(Transformer):
         span = Span(head.span.start, (posts[-1].span.end if posts else b.span.end + 1) if b.span else head.span.end)
         out = Apply(sig.name, arg, order, sig.domain, sig.codomain, span=span)
         for p in reversed(posts):
-            out = node_replace(p, arg=out)
+            out = with_fields(p, arg=out)
         return out if rest is None else Mul((rest, out), span=span_of_pair(rest, out))
 
     def hadamard(self, meta, a, op, b):
@@ -629,7 +633,46 @@ def hint_for(tok, text: str) -> str | None:
 
 
 def parse_program(text: str, where: list[str] | tuple[str, ...] = (), known: tuple = ()) -> Program:
-    """known: signatures declared elsewhere (a claim is read with its formula's functions)."""
+    """The program of text; text containing a backslash is LaTeX, read through its
+    translation (latex_input), with every span mapped back into the LaTeX. known: function
+    signatures declared elsewhere (a claim is read with its formula's functions)."""
+    if not latex_input.is_latex(text):
+        return parse_plain(text, where, known)
+    tex = latex_input.translate(text)
+    try:
+        program = parse_plain(tex.text, where, known)
+    except McalcError as e:
+        if e.source is None or e.source == tex.text:
+            e.span, e.source = tex.span(e.span), text
+        raise
+    declared = {d.name for d in program.decls}
+    run_on = {f"{m.group(1)}_{m.group(2)}": m.group(0).replace("_", "") for d in declared
+              for m in [re.fullmatch(r"([A-Za-z]+)(\d+)", d)] if m}      # W_{1} is W1 when W1 is declared
+
+    def fix(n: Node) -> Node:
+        n = respan(n, tex.span)
+        return rename(n, {k: v for k, v in run_on.items() if k not in declared}) if run_on else n
+
+    return replace(program, source=text, body=fix(program.body),
+                   bindings=tuple(replace(b, value=fix(b.value), span=tex.span(b.span))
+                                  for b in program.bindings),
+                   decls=tuple(replace(d, span=tex.span(d.span), source=text) if d.source == tex.text else d
+                               for d in program.decls))
+
+
+def rename(n: Node, names: dict[str, str]) -> Node:
+    if isinstance(n, Sym) and n.name in names:
+        return with_fields(n, name=names[n.name])
+    return map_children(n, lambda c: rename(c, names))
+
+
+def respan(n: Node, f) -> Node:
+    """n with every span mapped by f (the translation's columns → the LaTeX's)."""
+    m = map_children(n, lambda c: respan(c, f))
+    return with_fields(m, span=f(n.span)) if n.span is not None else m
+
+
+def parse_plain(text: str, where: list[str] | tuple[str, ...] = (), known: tuple = ()) -> Program:
     statements, builder = build(text, "start")
     decls: list[Decl] = []
     for w in where:

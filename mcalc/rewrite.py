@@ -25,7 +25,7 @@ class Rule:
     pass_: str
 
 
-RULES: dict[str, dict[type, list[Rule]]] = {"simplify": {}, "factor": {}}
+RULES: dict[str, dict[type, list[Rule]]] = {"simplify": {}, "factor": {}, "present": {}}
 _TRACE: list | None = None
 
 

@@ -716,14 +716,14 @@ def widened(term: Node, how: str, shape: Shape) -> Node:
 def resolve_bars(m: Bars, how: str) -> Node:
     if how == "det":
         return Det(m.arg, shape=SCALAR, span=m.span)
-    return Elementwise("abs", m.arg, shape=SCALAR, span=m.span)
+    return Elementwise(ops.ABS.name, m.arg, shape=SCALAR, span=m.span)
 
 
 def var_power(m: VarPower, shape: Shape) -> Node:
     """a^b = exp(b log a): the chain rule then gives b a^(b-1) da + a^b log(a) db."""
-    log = Elementwise("log", m.arg, shape=m.arg.shape, span=m.arg.span)
+    log = Elementwise(ops.LOG.name, m.arg, shape=m.arg.shape, span=m.arg.span)
     if m.exp.shape == SCALAR or log.shape == SCALAR:
         inner = Mul((m.exp, log) if m.exp.shape == SCALAR else (log, m.exp), shape=shape, span=m.span)
     else:
         inner = Hadamard(m.exp, log, shape=shape, span=m.span)
-    return Elementwise("exp", inner, shape=shape, span=m.span)
+    return Elementwise(ops.EXP.name, inner, shape=shape, span=m.span)

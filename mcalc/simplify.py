@@ -1301,10 +1301,274 @@ def diag_diag(n: Diag):
 
 
 @rule(Diag)
+def diag_of_outer(n: Diag):
+    """diag(u vᵀ) = u ∘ v: the diagonal of an outer product (u, v columns, each perhaps a product)"""
+    x = n.arg
+    if not isinstance(x, Mul) or is_column(x) or x.shape[0] != x.shape[1]:
+        return None
+    scal, chain = scalar_args(x), chain_args(x)
+    if len(chain) < 2:
+        return None
+    if is_row(chain[-1]):
+        u, v = mul(*chain[:-1]), transpose(chain[-1])
+    elif is_column(chain[0]):
+        u, v = chain[0], transpose(mul(*chain[1:]))
+    else:
+        return None
+    if not (is_column(u) and is_column(v)):
+        return None
+    return mul(*scal, hadamard(u, v))
+
+
+@rule(Diag)
 def diag_scaled(n: Diag):
     """diag(c v) = c diag(v)"""
     scal, core = split_scalars(n.arg)
     return mul(*scal, diag(core)) if scal else None
+
+
+# ---- functions recognised (issue 15) ----------------------------------------------------------
+def exp_plus_one(d: Node) -> Node | None:
+    """u when d is exp(u) + 1 (exp(u) + ones for an array), else None."""
+    if not (isinstance(d, Add) and len(d.args) == 2):
+        return None
+    for e, o in (d.args, reversed(d.args)):
+        if isinstance(e, Elementwise) and e.fn == "exp" and (isinstance(o, Ones) or is_one(o)):
+            return e.arg
+    return None
+
+
+def reciprocal_parts(fs: list[Node], base_of, negative_one) -> tuple[int, Node] | None:
+    for i, f in enumerate(fs):
+        base, e = base_of(f)
+        if e == -1:
+            u = exp_plus_one(base)
+            if u is not None:
+                return i, u
+    return None
+
+
+def sigmoid_fold(fs: list[Node], base_of):
+    """Factors f1 ∘ … with one (exp(u) + 1)^-1: exp(u) among the others gives sigmoid(u),
+    else the reciprocal alone is sigmoid(-u)."""
+    hit = reciprocal_parts(fs, base_of, -1)
+    if hit is None:
+        return None
+    i, u = hit
+    rest = fs[:i] + fs[i + 1:]
+    top = Elementwise("exp", u, shape=u.shape)
+    if top in rest:
+        rest.remove(top)
+        return rest, elementwise("sigmoid", u)
+    return rest, elementwise("sigmoid", neg(u))
+
+
+@rule(Hadamard)
+def sigmoid_from_exp(n: Hadamard):
+    """exp(u) ∘ (exp(u) + ones).^-1 = sigmoid(u);  A ∘ (exp(u) + ones).^-1 = A ∘ sigmoid(-u)"""
+    hit = sigmoid_fold(hadamard_factors(n), epow_parts)
+    if hit is None:
+        return None
+    rest, s = hit
+    return hadamard_of(rest + [s], n.shape)
+
+
+@rule(HadDiv)
+def sigmoid_from_exp_quotient(n: HadDiv):
+    """exp(u) ⊘ (exp(u) + ones) = sigmoid(u);  A ⊘ (exp(u) + ones) = A ∘ sigmoid(-u)"""
+    if exp_plus_one(n.right) is None:
+        return None
+    return hadamard(n.left, epow(n.right, -1))
+
+
+@rule(Mul)
+def sigmoid_from_exp_scalar(n: Mul):
+    """exp(u)/(exp(u) + 1) = sigmoid(u);  1/(exp(u) + 1) = sigmoid(-u) for a 1×1 u"""
+    scal = scalar_args(n)
+    hit = sigmoid_fold(scal, scalar_power_parts)
+    if hit is None:
+        return None
+    rest, s = hit
+    return Mul(tuple(rest + [s] + chain_args(n)), shape=n.shape)
+
+
+@rule(Elementwise)
+def softplus_from_log(n: Elementwise):
+    """log(exp(u) + ones) = softplus(u)"""
+    if n.fn != "log":
+        return None
+    u = exp_plus_one(n.arg)
+    return elementwise("softplus", u) if u is not None else None
+
+
+def exp_pair(d: Node, sign: int) -> Node | None:
+    """u when d is exp(u) + sign·exp(-u), else None."""
+    if not (isinstance(d, Add) and len(d.args) == 2):
+        return None
+    for a, b in (d.args, reversed(d.args)):
+        cb, b_core = split_coef(b)
+        if isinstance(a, Elementwise) and a.fn == "exp" and cb == sign and isinstance(b_core, Elementwise) \
+                and b_core.fn == "exp" and b_core.arg == neg(a.arg):
+            return a.arg
+    return None
+
+
+@rule(HadDiv)
+def tanh_from_exp(n: HadDiv):
+    """(exp(u) - exp(-u)) ⊘ (exp(u) + exp(-u)) = tanh(u)"""
+    u = exp_pair(n.left, -1)
+    return elementwise("tanh", u) if u is not None and exp_pair(n.right, 1) in (u, neg(u)) else None
+
+
+@rule(HadDiv)
+def haddiv_cancel(n: HadDiv):
+    """A ⊘ B = A ∘ B.^-1 where factors cancel or combine: (a ∘ b) ⊘ a = b, sinh(u) ⊘ cosh(u) = tanh(u)"""
+    num_fs = hadamard_factors(n.left)
+    den_fs = hadamard_factors(n.right)
+    num_bases = {epow_parts(f)[0] for f in num_fs}
+    shared = [f for f in den_fs if epow_parts(f)[0] in num_bases]
+    quotient = any(isinstance(f, Elementwise) and any(
+        isinstance(g, Elementwise) and g.arg == f.arg and (f.fn, g.fn) in QUOTIENT_PAIRS for g in den_fs)
+        for f in num_fs)
+    if not shared and not quotient:
+        return None
+    return hadamard(n.left, epow(n.right, -1))
+
+
+QUOTIENT_PAIRS = {("sinh", "cosh"), ("sin", "cos")}
+
+
+@rule(Power)
+def abs_even_power(n: Power):
+    """abs(a)^(2k) = a^(2k) for a real 1×1 a: |det X|² = det(X)²"""
+    x, e = n.arg, n.exp
+    if isinstance(x, Elementwise) and x.fn == "abs" and e.denominator == 1 and e.numerator % 2 == 0:
+        return power(x.arg, e)
+    return None
+
+
+@rule(EPow)
+def abs_even_epow(n: EPow):
+    """abs(A).^(2k) = A.^(2k)"""
+    x, e = n.arg, n.exp
+    if isinstance(x, Elementwise) and x.fn == "abs" and e.denominator == 1 and e.numerator % 2 == 0:
+        return epow(x.arg, e)
+    return None
+
+
+@rule(Mul)
+def abs_power_merge(n: Mul):
+    """a^(2k) abs(a)^p = abs(a)^(2k+p) for a real 1×1 a: det(X)^2/abs(det(X)) = abs(det(X))"""
+    scal = scalar_args(n)
+    parts_ = [scalar_power_parts(f) for f in scal]
+    for i, (base, p) in enumerate(parts_):
+        if isinstance(base, Elementwise) and base.fn == "abs" and is_scalar(base.arg):
+            for j, (other, e) in enumerate(parts_):
+                if other == base.arg and e.denominator == 1 and e.numerator % 2 == 0:
+                    rest = [f for k, f in enumerate(scal) if k not in (i, j)]
+                    return Mul(tuple(rest + [power(base, p + e)] + chain_args(n)), shape=n.shape)
+    return None
+
+
+def is_fn(n: Node, name: str) -> bool:
+    return isinstance(n, Elementwise) and n.fn == name
+
+
+@rule(Mul)
+def sign_scalar(n: Mul):
+    """a sign(a) = abs(a);  a/abs(a) = sign(a) for a 1×1 a"""
+    scal = scalar_args(n)
+    for i, f in enumerate(scal):
+        base, e = scalar_power_parts(f)
+        if e == 1 and is_fn(base, "sign") and base.arg in scal:
+            made = elementwise("abs", base.arg)
+        elif e == -1 and is_fn(base, "abs") and base.arg in scal:
+            made = elementwise("sign", base.arg)
+        else:
+            continue
+        rest = list(scal)
+        rest.pop(i)
+        rest.remove(base.arg)
+        return Mul(tuple(rest + [made] + chain_args(n)), shape=n.shape)
+    return None
+
+
+@rule(Hadamard)
+def sign_elementwise(n: Hadamard):
+    """A ∘ sign(A) = abs(A);  A ∘ abs(A).^-1 = sign(A)"""
+    fs = hadamard_factors(n)
+    for i, f in enumerate(fs):
+        base, e = epow_parts(f)
+        if e == 1 and is_fn(base, "sign") and base.arg in fs:
+            made = elementwise("abs", base.arg)
+        elif e == -1 and is_fn(base, "abs") and base.arg in fs:
+            made = elementwise("sign", base.arg)
+        else:
+            continue
+        rest = list(fs)
+        rest.pop(i)
+        rest.remove(base.arg)
+        return hadamard_of(rest + [made], n.shape)
+    return None
+
+
+@rule(Hadamard)
+def relu_times_step(n: Hadamard):
+    """relu(u).^k ∘ step(u) = relu(u).^k for k > 0 (step is 1 where relu is not 0)"""
+    fs = hadamard_factors(n)
+    for i, f in enumerate(fs):
+        if is_fn(f, "step") and any(is_fn(b, "relu") and b.arg == f.arg and e > 0
+                                    for b, e in map(epow_parts, fs)):
+            return hadamard_of(fs[:i] + fs[i + 1:], n.shape)
+    return None
+
+
+@rule(HadDiv)
+def sign_from_abs(n: HadDiv):
+    """A ⊘ abs(A) = sign(A):  w ./ abs(w) = sign(w)"""
+    if is_fn(n.right, "abs") and n.right.arg in hadamard_factors(n.left):
+        return hadamard(n.left, epow(n.right, -1))
+    return None
+
+
+@rule(Mul)
+def diag_times_vector(n: Mul):
+    """diag(u) v = u ∘ v;  vᵀ diag(u) = (u ∘ v)ᵀ for vectors u, v"""
+    chain = chain_args(n)
+    for i in range(len(chain) - 1):
+        a, b = chain[i], chain[i + 1]
+        if isinstance(a, Diag) and is_column(a.arg) and is_column(b) and not isinstance(b, Ones):
+            return with_chain(n, chain[:i] + [hadamard(a.arg, b)] + chain[i + 2:])
+        if isinstance(b, Diag) and is_column(b.arg) and is_row(a) and not isinstance(a, Ones):
+            return with_chain(n, chain[:i] + [transpose(hadamard(b.arg, transpose(a)))] + chain[i + 2:])
+    return None
+
+
+@rule(Mul)
+def diag_times_ones(n: Mul):
+    """diag(v) ones = v;  onesᵀ diag(v) = vᵀ;  diag(v) ones onesᵀ = v onesᵀ"""
+    chain = chain_args(n)
+    for i in range(len(chain) - 1):
+        a, b = chain[i], chain[i + 1]
+        if isinstance(a, Diag) and is_column(a.arg) and isinstance(b, Ones):
+            rest = [a.arg] + ([ones((1, b.shape[1]))] if b.shape[1] != 1 else [])
+            return with_chain(n, chain[:i] + rest + chain[i + 2:])
+        if isinstance(a, Ones) and isinstance(b, Diag) and is_column(b.arg):
+            rest = ([ones((a.shape[0], 1))] if a.shape[0] != 1 else []) + [transpose(b.arg)]
+            return with_chain(n, chain[:i] + rest + chain[i + 2:])
+    return None
+
+
+@rule(Add)
+def add_transposed_sum_spread(n: Add):
+    """(A + B)ᵀ + A + B = A + Aᵀ + B + Bᵀ: a transposed sum beside its own terms is spread, so each matrix stands by its transpose"""
+    terms = set(n.args)
+    for t in n.args:
+        c, core = split_coef(t)
+        if isinstance(core, Transpose) and isinstance(core.arg, Add) and any(a in terms for a in core.arg.args):
+            spread = mul(num(c), add(*[transpose(a) for a in core.arg.args]))
+            return Add(tuple(a for a in n.args if a is not t) + (spread,), shape=n.shape)
+    return None
 
 
 def hcat(*args: Node) -> Node:
@@ -1537,13 +1801,43 @@ def gcd_frac(a: Fraction, b: Fraction) -> Fraction:
 
 
 def tidy(n: Node) -> Node:
-    """simplify, then factor: what a person would write. Small results are also tried fully
-    expanded (σ∘(1-y) - y∘(1-σ) = σ - y), and the shorter form wins."""
+    """simplify, factor, then the presentational rules: what a person would write. Small
+    results are also tried fully expanded (σ∘(1-y) - y∘(1-σ) = σ - y), and the shorter form wins."""
     a = factor(simplify(n))
     if size(a) > 300 or not any(isinstance(m, (Hadamard, HadDiv, Diag, Elementwise)) for m in walk(a)):
-        return a                       # expansion pays off only around elementwise functions
+        return present(a)              # expansion pays off only around elementwise functions
     b = factor(simplify(expand(a)))
-    return b if size(b) < 0.75 * size(a) else a
+    return present(b if size(b) < 0.75 * size(a) else a)
+
+
+def present(n: Node, memo: dict | None = None) -> Node:
+    """The "present" pass, bottom-up: forms that read shorter but that the constructors
+    would not keep (a gathered transpose (A B)ᵀ is pushed back in by transpose_product)."""
+    memo = {} if memo is None else memo
+    hit = memo.get(n)
+    if hit is not None:
+        return hit
+    limits.tick()
+    m = normalize(map_children(n, lambda c: present(c, memo)), "present")
+    memo[n] = m
+    return m
+
+
+def tokens(n: Node) -> int:
+    """The printed size of n, in tokens (names, numbers, operators, brackets): the length of its key."""
+    return len(key(n))
+
+
+@rule(Mul, pass_="present")
+def gather_transposes(n: Mul):
+    """Bᵀ Aᵀ = (A B)ᵀ where that is shorter: (B + X)ᵀ Fᵀ Eᵀ Gᵀ = (G E F (B + X))ᵀ"""
+    scal, chain = scalar_args(n), chain_args(n)
+    if len(chain) < 2 or not all(isinstance(c, Transpose) for c in chain):
+        return None
+    inner = Mul(tuple(c.arg for c in reversed(chain)), shape=(n.shape[1], n.shape[0]))
+    gathered = Transpose(inner, shape=n.shape)
+    out = Mul(tuple(scal) + (gathered,), shape=n.shape) if scal else gathered
+    return out if tokens(out) < tokens(n) else None
 
 
 def expand(n: Node, memo: dict | None = None) -> Node:

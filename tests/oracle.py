@@ -539,6 +539,8 @@ ELEMENTWISE = {
     "relu": lambda a: np.maximum(a, 0.0), "step": lambda a: (a > 0).astype(float),
     "sign": np.sign, "ln": np.log, "arcsin": np.arcsin, "asin": np.arcsin, "arccos": np.arccos,
     "acos": np.arccos, "arctan": np.arctan, "atan": np.arctan,
+    "erf": np.vectorize(math.erf, otypes=[float]),
+    "gelu": lambda a: 0.5 * a * (1.0 + np.vectorize(math.erf, otypes=[float])(a / math.sqrt(2.0))),
 }
 
 

@@ -762,7 +762,7 @@ def signature(category: str, message: str) -> str:
     return f"[{category}] {' '.join(words[:7])}{tag}" + (f" @ {where}" if where else "")
 
 
-def step_sensitive(r, trials: int, steps=(1e-7, 1e-8, 1e-5, 1e-4)) -> bool:
+def step_sensitive(r, trials: int, steps=(1e-7, 1e-8, 1e-5, 1e-4, 1e-3, 1e-2)) -> bool:
     """True when mcalc.verify's disagreement is finite-difference error, not a wrong result:
     with some other step it agrees. (An oscillating function of a large argument, such as
     cos(tr((X .* X)^3)), defeats the default step; a wrong result disagrees at every step.)"""

@@ -101,6 +101,7 @@ ELEMENTWISE = {
     "relu": lambda e: sp.Max(0, e), "step": sp.Heaviside, "sign": sp.sign,
     "ln": sp.log, "arcsin": sp.asin, "asin": sp.asin, "arccos": sp.acos, "acos": sp.acos,
     "arctan": sp.atan, "atan": sp.atan,
+    "erf": sp.erf, "gelu": lambda e: e * (1 + sp.erf(e / sp.sqrt(2))) / 2,
 }
 
 

@@ -64,6 +64,13 @@ def test_the_grammar_lists_every_spelling_and_nothing_else():
     assert listed == set(ops.OPS)
 
 
+def test_the_grammar_lists_the_prefix_functions_of_the_records():
+    """tr X, det X, log det X: the names that may omit brackets come from the records too."""
+    line = next(ln for ln in grammar_text().splitlines() if ln.startswith("PREFIX_FUNC"))
+    listed = set(line.split("/(", 1)[1].split(")(?!", 1)[0].replace("\\", "").split("|"))
+    assert listed == set(ops.prefix_names()) and {"tr", "det", "logdet", "log"} <= listed
+
+
 @pytest.mark.parametrize("name", sorted(ops.OPS))
 def test_every_spelling_parses_as_its_call(name):
     op = ops.lookup(name)

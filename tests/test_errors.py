@@ -401,7 +401,7 @@ BAD = [
     "x: R^n; x^s", "A^n",
     # characters
     "x\x01y", "x\x00", "x\x1b[31m", "∑ x", "x ≤ y", "😀", "α β γ!", "x # only a comment\n+",
-    "x $ y", "x & y", "x | y", "\\frac{1}{2} x",
+    "x $ y", "x & y", "x | y", "\\frac{1}{2 x", "\\foo x",
 ]
 
 

@@ -318,3 +318,125 @@ def test_variable_exponent_errors(expr, words):
     r = shape_cli(expr)
     assert_clean_failure(r)
     assert message(r).startswith(words), message(r)
+
+
+# ---- LaTeX input ----------------------------------------------------------------------------------
+@pytest.mark.parametrize("tex, ours", [
+    (r"\mathbf{x}^\top A \mathbf{x}", "x^T A x"),
+    (r"\frac{2}{N} X^\top (X \mathbf{w} - \mathbf{y})", "(2)/(N) X^T (X w - y)"),
+    (r"\operatorname{tr}(A X)", "tr(A X)"), (r"\mathrm{tr}(A^\top X)", "tr(A^T X)"),
+    (r"\log\det X", "logdet X"), (r"\log \det(X)", "logdet(X)"), (r"\|x\|_2^2", "||x||_2^2"),
+    (r"\left( A + B \right)^{-1}", "(A + B)^-1"), (r"a^\top \cdot b", "a^T * b"), (r"x \odot y", "x .* y"),
+    (r"A \otimes B", "A ⊗ B"), (r"X^{-1}", "X^-1"), (r"\sigma(W x + b)", "sigmoid(W x + b)"),
+    (r"\Sigma^{-1} \mu", "Σ^-1 μ"), (r"\boldsymbol{\mu}^\top \mathbf{x}", "mu^T x"), (r"x^{\top} y", "x^T y"),
+    (r"x^\intercal y", "x^T y"), (r"W_{1} x", "W_1 x"), (r"\|X\|_F^2", "||X||_F^2"),
+    (r"\|X \mathbf{w} - \mathbf{y}\|^2 + \lambda \, \|\mathbf{w}\|^2", "||X w - y||^2 + λ ||w||^2"),
+    (r"\sqrt{\mathbf{x}^\top \mathbf{x}}", "sqrt(x^T x)"), (r"\exp\left(-\frac{1}{2} x^\top x\right)", "exp(-(1)/(2) x^T x)"),
+    (r"\mathbf{x}^{\circ 2}", "x.^2"), (r"\mathbf{x} \oslash \mathbf{y}", "x ./ y"), (r"\mathbf{1}^\top x", "ones^T x"),
+    (r"\lvert s \rvert", "abs(s)"), (r"\langle A, B \rangle", "⟨A, B⟩"), (r"\tfrac{1}{2}\,\|x\|^2", "(1)/(2) ||x||^2"),
+    (r"X_{\mathrm{train}} w", "X_train w"), (r"\pi x", "pi x"),
+])
+def test_latex_reads_as_its_mcalc_spelling(tex, ours):
+    assert same(tex, ours)
+
+
+def test_latex_declarations_and_bindings():
+    assert same(r"x \in \mathbb{R}^n; A \in \mathbb{R}^{n \times n}; \mathbf{x}^\top A \mathbf{x}",
+                "x: R^n; A: R^(n×n); x^T A x")
+    assert same(r"y = X w ,\quad \|y\|^2", "y = X w; ||y||^2")
+    assert same(r"W_{1} \mathbf{x}", "W1 x", ["W1: R^(m×n)"])        # W_{1} is how mcalc prints a declared W1
+
+
+def test_latex_derivative_and_claim():
+    r = api.diff(r"\frac{1}{N} \|X \mathbf{w} - \mathbf{y}\|^2", "w")
+    assert r.text == "2/N X^T (X w - y)"
+    from mcalc.claims import check
+    c = check(r"\frac{1}{N} \|X \mathbf{w} - \mathbf{y}\|^2", "w", r"\frac{2}{N} X^\top (X \mathbf{w} - \mathbf{y})")
+    assert c.ok
+
+
+@pytest.mark.parametrize("tex, words, col, width", [
+    (r"\mathbf{x}^\top \foo \mathbf{x}", "unknown LaTeX command \\foo", 16, 4),
+    (r"\frac{1}{2 x", "the brace after \\frac{…} is not closed", 8, 1),
+    (r"\mathbf{x}^\top A \mathbf{x} +", "unexpected end of input", 29, 1),
+    (r"\mathbf{x} + \mathbf{z}", "cannot add", 0, 23),
+])
+def test_latex_errors_point_into_the_latex(tex, words, col, width):
+    r = invoke(["shape", tex, "--format", "text", "--where", "x: R^n; y: R^n; z: R^m"])
+    assert_clean_failure(r)
+    assert message(r).startswith(words), message(r)
+    assert caret(r) == (tex, col, width)
+
+
+def plain(n):
+    """The tree with number spellings forgotten (0.5 and \\frac{1}{2} are one number)."""
+    from mcalc.nodes import Div, Num, map_children, replace
+    if isinstance(n, Div) and isinstance(n.left, Num) and isinstance(n.right, Num):
+        return Num(n.left.value / n.right.value, shape=n.shape)         # \frac{1}{2} is the number 1/2
+    return replace(n, decimal=False) if isinstance(n, Num) else map_children(n, plain)
+
+
+def declarations(symbols) -> list[str]:
+    return [f"{n}: R^({i.shape[0]}×{i.shape[1]})" + (" symmetric" if i.symmetric else "")
+            for n, i in symbols.items() if i.kind == "symbol" and not any("*" in str(d) for d in i.shape)]
+
+
+def formulas():
+    from test_parse import FORMULAS
+    return FORMULAS
+
+
+@pytest.mark.parametrize("formula", formulas())
+def test_every_fixture_formula_reads_back_from_its_latex(formula):
+    try:
+        t = api.typed(formula)
+    except McalcError:
+        return
+    tex = api.latex(formula)
+    back = api.typed(tex, declarations(t.symbols))
+    assert plain(back.body) == plain(t.body), tex
+
+
+def derivative_results():
+    from derivative_cases import CASES, cached_diff
+    out = []
+    for c in CASES:
+        r = cached_diff(c, "mixed")
+        if not isinstance(r, str) and len(r.shape) == 2 and r.tensor is None and not r.bindings:
+            out.append(pytest.param(r, id=c.id))
+    return out
+
+
+@pytest.mark.parametrize("r", derivative_results())
+def test_every_derivative_result_reads_back_from_its_latex(r):
+    from mcalc.render.latex import render_latex
+    decls = declarations(r.symbols)
+    want = api.typed(r.text, decls).body
+    back = api.typed(render_latex(r.node), decls).body
+    assert same_value(back, want), render_latex(r.node)
+
+
+def same_value(a, b) -> bool:
+    """Equal trees, up to how numbers and quotients are typeset (\frac{1}{N} X and X / N):
+    else equal values on random data."""
+    if plain(a) == plain(b):
+        return True
+    import numpy as np
+    from mcalc.evaluate import evaluate
+    from mcalc.nodes import Sym, walk
+    rng = np.random.default_rng(0)
+    nodes = list(walk(a)) + list(walk(b))
+    sizes = {p: 3 for n in nodes for d in (n.shape or ()) if isinstance(d, str) for p in d.split("*")}
+    sizes |= {n.name: 3 for n in nodes if isinstance(n, Size)}
+
+    def size(d):
+        return int(np.prod([sizes.get(p, 1) if not p.isdigit() else int(p) for p in d.split("*")])) \
+            if isinstance(d, str) else d
+
+    env = {}
+    for n in nodes:
+        if isinstance(n, Sym) and n.name not in env:
+            shape = tuple(size(d) for d in n.shape)
+            square = shape[0] == shape[1] and shape != (1, 1)
+            env[n.name] = rng.uniform(0.1, 0.3, size=shape) + (np.eye(shape[0]) if square else 0)
+    return np.allclose(evaluate(a, env, sizes), evaluate(b, env, sizes))

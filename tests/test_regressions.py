@@ -218,7 +218,7 @@ def test_verify_of_a_bound_variable_says_why_it_is_not_verified():
 
 # ---- the final soak: results whose text left a size open ---------------------------------
 @pytest.mark.parametrize("expr, wrt, where, text", [
-    ("sigmoid(sum(W1 - I))", "W1", "W1: R^(4×4)", "(1 - sigmoid(sum(W1) - 4)) sigmoid(sum(W1) - 4) ones ones^T"),
+    ("sigmoid(sum(W1 - I))", "W1", "W1: R^(4×4)", "s = sigmoid(sum(W1) - 4); (1 - s) s ones ones^T"),
     ("U = 3 u + (mu + ones); 2 sin(sum(U) + U^T U)", "mu", "u: R^p; mu: R^p",
      "U = 3 u + mu + ones; 2 cos(U^T U + 3 sum(u) + sum(mu) + p) (2 U + ones)"),
     ("tr(sqrt(C ./ C)) x^T x", "x", "C: R^(n×n); x: R^n", "2 n x"),

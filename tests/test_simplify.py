@@ -12,7 +12,7 @@ import mcalc.api as api
 from mcalc.rewrite import all_rules, recording
 from mcalc.render.text import render_result_text
 from mcalc.nodes import walk
-from mcalc.simplify import factor, simplify
+from mcalc.simplify import factor, present, simplify
 
 from oracle import as_env, dim_names, domains, draw_sizes, draw_value, evaluate_program
 
@@ -48,7 +48,7 @@ BLOCKS = load_blocks()
 def run(block):
     t = api.typed(block["input"], block.get("where") or None)
     with recording() as fired:
-        out = factor(simplify(t.body))
+        out = present(factor(simplify(t.body)))
     return t, out, [name for name, _, _ in fired]
 
 

@@ -17,6 +17,7 @@ from ..program import canonical_name
 from ..result import Result
 from ..shapes import fmt_shape
 from ..simplify import hcat, mul, num, numel, simplify, tidy, transpose, vec, zero
+from ..zerotest import drop_zero_terms
 from .engine import Differentiator, Linear, adjoint, free_names, jac
 
 # --wrt x, x[i], X[i,j] (a joint (t,s) is read apart)
@@ -135,7 +136,7 @@ def derive_entry(t, name: str, indices: tuple, order: int):
     memo: dict = {}
     f = simplify(body, memo)
     D = partial(f, var, info.shape, indices, is_symmetric(info))
-    node, lets = refold(D, values, lambda v: simplify(v, memo))
+    node, lets = refold(D, values, lambda v: simplify(v, memo), taken=set(t.symbols) | set(t.dims))
     sub = ",".join(indices)
     notes = [f"the derivative with respect to the entry {var}[{sub}]: it has the shape of f; e_i is the i-th "
              f"unit vector"] + ([symmetric_note(var, "entry")] if is_symmetric(info) else [])
@@ -153,7 +154,7 @@ def derive_stack(t, name: str, order: int):
     xshape = info.shape
     indices = ("k",) if xshape[1] == 1 else ("k", "l")
     D = partial(f, var, xshape, indices, is_symmetric(info))
-    node, lets = refold(D, values, lambda v: simplify(v, memo))
+    node, lets = refold(D, values, lambda v: simplify(v, memo), taken=set(t.symbols) | set(t.dims))
     shape = (dim_product((f.shape[0], dim_product(xshape))), f.shape[1])
     order_note = "k = 1…p" if len(indices) == 1 else "(k, l) in column-major order"
     notes = [f"--stack: the partial derivatives ∂F/∂{var}_{''.join(indices)} below, stacked vertically for "
@@ -231,7 +232,7 @@ def derive_joint(t, wrt: str, layout: str, order: int, flatten: bool = False):
         D = transpose(J) if layout == "denominator" else J
         shape = (N, m) if layout == "denominator" else (m, N)
     D = tidy(D)
-    node, lets = refold(D, values, lambda v: simplify(v, memo))
+    node, lets = refold(D, values, lambda v: simplify(v, memo), taken=set(t.symbols) | set(t.dims))
     return Result(t.source, wrt, layout, order, t, node, shape, lets, notes, function=f, var_shape=(N, 1),
                   joint=tuple(v for v, _ in vars_), flatten=flatten)
 
@@ -256,7 +257,8 @@ def derive_var(t, wrt: str, layout: str, order: int, flatten: bool):
     if transposed:
         D = tidy(transpose(D))
     notes.extend(layouts.notes(f.shape, xshape, layout))
-    node, lets = refold(D, values, lambda v: simplify(v, memo))
+    D = drop_zero_terms(D, notes)
+    node, lets = refold(D, values, lambda v: simplify(v, memo), taken=set(t.symbols) | set(t.dims))
     tensor, index = None, None
     if len(rshape) > 2:
         fd = tuple(xshape) if order == 2 else f_dims(f.shape)

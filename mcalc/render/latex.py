@@ -230,7 +230,10 @@ class LatexRenderer(Renderer):
         return frac(self.render(n.left), self.render(n.right))
 
     def _render_Power(self, n):
-        return f"{self.postfix_base(n.arg, POSTFIX + 1)}^{{{exponent(n.exp)}}}"
+        e, arg = n.exp, n.arg
+        if isinstance(arg, Inverse) and not isinstance(arg.arg, Transpose) and n.shape != (1, 1):
+            e, arg = -e, arg.arg           # (M^{-1})^2 reads M^{-2}
+        return f"{self.postfix_base(arg, POSTFIX + 1)}^{{{exponent(e)}}}"
 
     def _render_EPow(self, n):
         return f"{self.postfix_base(n.arg)}^{{\\circ {exponent(n.exp)}}}"
@@ -304,9 +307,14 @@ def render_latex_result(result, style: str = "bold", lhs: bool = False) -> str:
     if getattr(result, "tensor", None) is not None and getattr(result, "index", None) is not None:
         return result.index[2]
     r = renderer(style)
-    lines = [f"{r.sym(name, value)} = {r.render(value)}" for name, value in result.bindings]
+    typed = getattr(result, "typed", None)
+    own = {name for name, _ in (typed.bindings if typed is not None else result.bindings)}
+    lines = [f"{r.sym(name, value)} = {r.render(value)}" for name, value in result.bindings if name in own]
+    shared = [f"{r.sym(name, value)} = {r.render(value)}" for name, value in result.bindings if name not in own]
     body = r.render(result.node)
-    return r" ,\quad ".join(lines + [f"{derivative_lhs(result, r)} = {body}" if lhs else body])
+    text = r" ,\quad ".join(lines + [f"{derivative_lhs(result, r)} = {body}" if lhs else body])
+    # names the result gives its own repeated subterms come after it: … \quad \text{where } s = σ(…)
+    return text + (r" \quad \text{where } " + r", \; ".join(shared) if shared else "")
 
 
 def derivative_lhs(result, r: LatexRenderer) -> str:

@@ -1,8 +1,10 @@
 """Text in the input language: what it prints parses back to an equal tree."""
 from __future__ import annotations
 
+from fractions import Fraction
+
 from .. import ops
-from ..nodes import PRECEDENCE, Add, Hadamard, Kron, Mul, Neg, Node, Num, Size, Sym, Transpose
+from ..nodes import PRECEDENCE, Add, Hadamard, Inverse, Kron, Mul, Neg, Node, Num, Power, Size, Sym, Transpose
 from .base import Renderer, fmt_fraction, leading_number, split_product
 
 P = PRECEDENCE
@@ -109,9 +111,19 @@ class TextRenderer(Renderer):
 
     def _render_Mul(self, n):
         coef, den, rest = split_product(n, compound_negative_powers=self.quotients)
+        if self.quotients and rest:          # beside other factors, x sigma^-2 reads x/sigma^2
+            powers = [a for a in rest if isinstance(a, Power) and a.is_scalar and a.exp < -1
+                      and a.exp.denominator == 1 and isinstance(a.arg, (Sym, Size))]
+            if powers and len(powers) < len(rest):
+                rest = [a for a in rest if a not in powers]
+                den = den + [Power(a.arg, -a.exp, shape=a.shape) for a in powers]
         parts = []
         if self.quotients and den and rest and not all(isinstance(d, (Sym, Size)) for d in den):
-            # a compound denominator reads as a quotient: (x - a)/||x - a||, exp(x)/sum(exp(x))
+            # a compound denominator reads as a quotient: (x - a)/||x - a||, exp(x)/sum(exp(x)),
+            # and a fraction joins it: -||x - mu||^2/(2 sigma^2)
+            if coef.denominator != 1:
+                den = [Num(Fraction(coef.denominator), shape=(1, 1))] + den
+                coef = Fraction(coef.numerator)
             top = self._render_Mul(Mul((Num(coef, shape=(1, 1)),) + tuple(rest), shape=n.shape)) \
                 if coef != 1 else self._render_Mul(Mul(tuple(rest), shape=n.shape)) if len(rest) > 1 \
                 else self.parenthesize(rest[0], P[Mul])
@@ -134,7 +146,8 @@ class TextRenderer(Renderer):
                 level = P[Mul] if first else P[Mul] + 1
                 text = self.parenthesize(a, level)
                 # x ||y|| inside a norm would read as closing bars
-                parts.append(f"({text})" if not first and text.startswith("||") else text)
+                bars = self.in_norm and not first and text.startswith("||") and parts != ["-"]
+                parts.append(f"({text})" if bars else text)
         text = " ".join(parts)
         return text.replace("- ", "-", 1) if text.startswith("- ") else text
 
@@ -142,9 +155,11 @@ class TextRenderer(Renderer):
         return f"{self.parenthesize(n.left, P[Mul])}/{self.parenthesize(n.right, P[Mul] + 1)}"
 
     def _render_Power(self, n):
-        e = n.exp
+        e, arg = n.exp, n.arg
+        if isinstance(arg, Inverse) and not isinstance(arg.arg, Transpose) and n.shape != (1, 1):
+            e, arg = -e, arg.arg           # (M^-1)^2 reads M^-2
         exp = str(e.numerator) if e.denominator == 1 else f"({e.numerator}/{e.denominator})"
-        base = self.parenthesize(n.arg, POSTFIX + 1)
+        base = self.parenthesize(arg, POSTFIX + 1)
         return f"{base}^{exp}"
 
     def _render_EPow(self, n):
@@ -206,9 +221,15 @@ class TextRenderer(Renderer):
     def _render_Call(self, n):
         return self.call(n.fn, n.args)
 
+    in_norm = 0        # > 0 while rendering inside ||…||, where x ||y|| would read as closing bars
+
     def _render_Norm(self, n):
         sub = f"_{n.kind}" if n.kind else ""
-        return f"||{self.render(n.arg)}||{sub}"
+        self.in_norm += 1
+        try:
+            return f"||{self.render(n.arg)}||{sub}"
+        finally:
+            self.in_norm -= 1
 
 
 class ResultRenderer(TextRenderer):

@@ -1,0 +1,171 @@
+"""LaTeX input (SPEC §1): a formula or claim containing a backslash is read as LaTeX.
+
+A token-level translation into the mcalc language, never an evaluation: each command
+becomes the spelling it typesets (\\mathbf{x} → x, ^\\top → ^T, \\frac{a}{b} → (a)/(b),
+\\|x\\|_2 → ||x||_2), and every character of the translation remembers the columns it came
+from, so that the grammar's errors put their carets under the user's LaTeX."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .errors import ParseError, Span
+from .program import GREEK
+
+# a command → the mcalc text it stands for ("" drops it: sizing and spacing)
+SYMBOLS = {
+    "top": "T", "intercal": "T", "transpose": "T", "prime": "'",
+    "cdot": " * ", "times": " × ", "odot": " ⊙ ", "circ": " ∘ ", "otimes": " ⊗ ", "ast": " * ", "oslash": " ./ ",
+    "|": "||", "Vert": "||", "lVert": "||", "rVert": "||", "vert": "|", "mid": "|",
+    "lvert": "abs(", "rvert": ")", "langle": "⟨", "rangle": "⟩", "{": "(", "}": ")",
+    "left": "", "right": "", "big": "", "Big": "", "bigg": "", "Bigg": "", "bigl": "", "bigr": "",
+    "Bigl": "", "Bigr": "", "biggl": "", "biggr": "", "displaystyle": "", "textstyle": "",
+    ",": " ", ";": " ", ":": " ", "!": "", " ": " ", "quad": " ", "qquad": " ", "in": ":",
+    "varepsilon": "ε", "epsilon": "ε", "vartheta": "θ", "varphi": "φ", "varsigma": "σ",
+} | {name: letter for name, letter in GREEK.items() if name not in ("pi",)} | {"pi": "π"}
+WORDS = ("log", "ln", "exp", "det", "tr", "Tr", "sin", "cos", "tan", "sinh", "cosh", "tanh", "max", "min",
+         "arcsin", "arccos", "arctan", "sgn")
+WRAPPERS = ("mathbf", "boldsymbol", "bm", "mathrm", "operatorname", "mathit", "mathsf", "vec", "textbf",
+            "mathnormal", "text")
+FRACTIONS = ("frac", "tfrac", "dfrac")
+SIGMOID = ("sigma",)       # \sigma( is the logistic function, as mcalc prints it
+
+
+@dataclass
+class Translation:
+    text: str                 # the formula in the mcalc language
+    starts: list[int]         # for each character of text, where its LaTeX began
+    ends: list[int]           # ... and ended
+    source: str
+
+    def span(self, span: Span | None) -> Span | None:
+        """A span of the translation → the span of the LaTeX it came from."""
+        if span is None or not self.starts:
+            return span
+        last = len(self.starts) - 1
+        s = min(max(span.start, 0), last)
+        e = min(max(span.end - 1, s), last)
+        return Span(self.starts[s], max(self.ends[e], self.starts[s] + 1))
+
+
+class Reader:
+    def __init__(self, text: str):
+        self.src = text
+        self.out: list[str] = []
+        self.starts: list[int] = []
+        self.ends: list[int] = []
+
+    def emit(self, s: str, a: int, b: int, word: bool = False):
+        if word and s[:1].isalnum() and self.out and (self.out[-1].isalnum() or self.out[-1] == "'"):
+            s = " " + s
+        if word and s[:1].isalnum() and self.out and self.out[-1] == "^":
+            s = "{" + s + "}" if len(s) > 1 else s
+        for ch in s:
+            self.out.append(ch)
+            self.starts.append(a)
+            self.ends.append(b)
+
+    def fail(self, message: str, a: int, b: int, hint: str | None = None):
+        raise ParseError(message, Span(a, b), hint or "LaTeX input reads \\mathbf, \\frac, ^\\top, \\operatorname, "
+                                                       "\\left( \\right), \\cdot, \\odot, \\otimes, \\| \\|, Greek letters")
+
+    def command(self, i: int) -> tuple[str, int]:
+        """The command name after the backslash at i, and where it ends."""
+        j = i + 1
+        if j < len(self.src) and self.src[j].isalpha():
+            while j < len(self.src) and self.src[j].isalpha():
+                j += 1
+            return self.src[i + 1:j], j
+        return self.src[i + 1:j + 1], min(j + 1, len(self.src))
+
+    def group(self, i: int, what: str) -> tuple[int, int]:
+        """The braced argument {…} starting at i (spaces skipped): its inside, as (start, end)."""
+        while i < len(self.src) and self.src[i] == " ":
+            i += 1
+        if i >= len(self.src) or self.src[i] != "{":
+            self.fail(f"{what} needs a braced argument", i - 1, i + 1, f"write {what}{{…}}")
+        depth, j = 0, i
+        while j < len(self.src):
+            depth += {"{": 1, "}": -1}.get(self.src[j], 0)
+            if depth == 0:
+                return i + 1, j
+            j += 1
+        self.fail(f"the brace after {what} is not closed", i, i + 1)
+
+    def read(self, lo: int, hi: int):
+        i = lo
+        while i < hi:
+            c = self.src[i]
+            if c == "\\":
+                i = self.backslash(i, hi)
+            elif c == "," and self.src[i + 1:hi].lstrip().startswith("\\quad"):
+                j = self.src.index("\\quad", i) + len("\\quad")
+                self.emit(";", i, j)           # y = X w ,\quad f: mcalc's own bindings
+                i = j
+            elif c == "~":
+                self.emit(" ", i, i + 1)
+                i += 1
+            else:
+                self.emit(c, i, i + 1)
+                i += 1
+
+    def backslash(self, i: int, hi: int) -> int:
+        name, j = self.command(i)
+        if name in WRAPPERS:
+            a, b = self.group(j, "\\" + name)
+            inner = self.src[a:b].strip()
+            if inner == "1" and name in ("mathbf", "boldsymbol", "bm"):
+                self.emit("ones", i, b + 1, word=True)
+            elif "\\" in inner or "{" in inner:
+                self.read(a, b)
+            else:
+                self.emit(inner.replace(" ", ""), i, b + 1, word=True)
+            return b + 1
+        if name in FRACTIONS:
+            a, b = self.group(j, "\\" + name)
+            c, d = self.group(b + 1, "\\" + name + "{…}")
+            self.emit("((", i, a)
+            self.read(a, b)
+            self.emit(")/(", b, c)
+            self.read(c, d)
+            self.emit("))", d, d + 1)
+            return d + 1
+        if name == "sqrt":
+            a, b = self.group(j, "\\sqrt")
+            self.emit("sqrt(", i, a, word=True)
+            self.read(a, b)
+            self.emit(")", b, b + 1)
+            return b + 1
+        if name == "mathbb":
+            a, b = self.group(j, "\\mathbb")
+            self.emit(self.src[a:b].strip(), i, b + 1, word=True)
+            return b + 1
+        if name in SIGMOID and self.src[j:].lstrip().startswith(("(", "\\left(", "\\big(", "\\Big(")):
+            self.emit("sigmoid", i, j, word=True)
+            return j
+        if name == "log" and self.src[j:].lstrip().startswith("\\det"):
+            k = self.src.index("\\det", j) + len("\\det")
+            self.emit("logdet", i, k, word=True)          # \log\det X is logdet X, as mcalc prints it
+            return k
+        if name == "circ" and self.out[-2:] == ["^", "{"]:
+            self.emit(".^{", i, j)                         # x^{\circ 2}: the Hadamard power
+            del self.out[-5:-3], self.starts[-5:-3], self.ends[-5:-3]
+            return j
+        if name in WORDS:
+            self.emit(name, i, j, word=True)
+            return j
+        if name in SYMBOLS:
+            self.emit(SYMBOLS[name], i, j, word=True)
+            return j
+        self.fail(f"unknown LaTeX command \\{name}", i, j)
+
+
+def is_latex(text: str) -> bool:
+    return "\\" in text
+
+
+def translate(text: str) -> Translation:
+    """The mcalc text of a LaTeX formula, with each character's origin; ParseError on a
+    command mcalc does not read, with a caret under it."""
+    r = Reader(text)
+    r.read(0, len(text))
+    return Translation("".join(r.out), r.starts, r.ends, text)

@@ -1,0 +1,78 @@
+"""Issue 15's examples: results come out as a textbook writes them, asserted as text in
+each layout where the form differs (the rules behind them are in tests/fixtures/simplify.txt)."""
+from __future__ import annotations
+
+import pytest
+
+import mcalc.api as api
+from mcalc.render.text import render_result_text
+from mcalc.simplify import tidy
+
+CASES = [
+    # (formula, wrt, where, {layout: text})
+    ("sum(log(ones + exp(x)))", "x", "x: R^n", {"mixed": "sigmoid(x)", "numerator": "sigmoid(x)^T"}),
+    ("sum(softplus(x))", "x", "x: R^n", {"mixed": "sigmoid(x)"}),
+    ("log(1 + exp(s))", "s", "s: R", {"mixed": "sigmoid(s)"}),
+    ("sum(log(ones + exp(-y .* (X w))))", "w", "X: R^(m×n); y: R^m; w: R^n",
+     {"mixed": "-X^T (sigmoid(-(X w .* y)) .* y)"}),
+    ("sum(sinh(x) ./ cosh(x))", "x", "x: R^n", {"mixed": "ones - tanh(x).^2"}),
+    ("log(abs(det(X)))", "X", "X: R^(n×n)", {"mixed": "X^-T", "numerator": "X^-1"}),
+    ("abs(det(X))", "X", "X: R^(n×n)", {"mixed": "abs(det(X)) X^-T"}),
+    ("sum(abs(w))", "w", "w: R^n", {"mixed": "sign(w)", "numerator": "sign(w)^T"}),
+    ("x^T (A + B) x", "x", "x: R^n; A: R^(n×n); B: R^(n×n)",
+     {"mixed": "(A + A^T + B + B^T) x", "numerator": "x^T (A + A^T + B + B^T)"}),
+    ("tr(inv(X^T X))", "X", "X: R^(m×n)", {"mixed": "-2 X (X^T X)^-2", "numerator": "-2 (X^T X)^-2 X^T"}),
+    ("exp(-||x - mu||^2 / (2 sigma^2))", "x", "x: R^n; mu: R^n; sigma: R",
+     {"mixed": "-exp(-||x - mu||^2/(2 sigma^2)) (x - mu)/sigma^2",
+      "numerator": "-exp(-||x - mu||^2/(2 sigma^2)) (x - mu)^T/sigma^2"}),
+    ("tr(G E F (B + X) X)", "X", "X: R^(n×n)", {"mixed": "(G E F (B + X))^T + (X G E F)^T"}),
+    ("exp(-||x - mu||^2 / (2 sigma^2))", "sigma", "x: R^n; mu: R^n; sigma: R",
+     {"mixed": "exp(-||x - mu||^2/(2 sigma^2)) ||x - mu||^2/sigma^3"}),
+]
+
+
+@pytest.mark.parametrize("expr,wrt,where,forms", CASES, ids=[c[0] for c in CASES])
+def test_textbook_form(expr, wrt, where, forms):
+    for layout, text in forms.items():
+        assert api.diff(expr, wrt, where=where, layout=layout).text == text, layout
+
+
+@pytest.mark.parametrize("expr,where,text", [
+    ("det(X)^2 X^-T/abs(det(X))^2", "X: R^(n×n)", "X^-T"),
+    ("exp(x) ./ (exp(x) + ones)", "x: R^n", "sigmoid(x)"),
+    ("w ./ abs(w)", "w: R^n", "sign(w)"),
+    ("ones^T diag(v)", "v: R^n", "v^T"),
+    ("diag(v) ones", "v: R^n", "v"),
+    ("((X^T X)^-1)^2", "X: R^(m×n)", "(X^T X)^-2"),
+    ("(exp(x) - exp(-x)) ./ (exp(x) + exp(-x))", "x: R^n", "tanh(x)"),
+])
+def test_textbook_rewrite(expr, where, text):
+    assert render_result_text(tidy(api.typed(expr, where).body)) == text
+
+
+# ---- shared subexpressions: named once, in every format ---------------------------------------
+def test_a_repeated_subterm_is_named_in_text_latex_and_numpy():
+    r = api.diff("||W2 sigmoid(W1 x + b1) - y||^2", "W1", where="W1: R^(m×n); W2: R^(k×m)")
+    assert r.text == "s = sigmoid(W1 x + b1); 2 (W2^T (W2 s - y) .* s .* (ones - s)) x^T"
+    assert r"\quad \text{where } \mathbf{s} = \sigma(" in r.latex
+    assert r.numpy.split("def derivative(")[1].count("_sigmoid(") == 1      # computed once
+    again = api.typed(r.text, where="W1: R^(m×n); W2: R^(k×m)")             # the text parses back
+    assert [name for name, _ in again.bindings] == ["s"]
+
+
+def test_softmax_jacobian_and_logsumexp_hessian_read_as_textbooks():
+    assert api.diff("softmax(z)", "z", where="z: R^n").text == "s = softmax(z); diag(s) - s s^T"
+    assert api.diff("logsumexp(x)", "x", where="x: R^n", order=2).text == "s = softmax(x); diag(s) - s s^T"
+    assert api.diff("logsumexp(x)", "x", where="x: R^n").text == "softmax(x)"
+
+
+def test_short_repeats_stay_written_out():
+    assert api.diff("||x - a||_2", "x").text == "(x - a)/||x - a||_2"
+
+
+def test_a_residual_net_keeps_the_users_bindings():
+    parts = ["h0 = x"] + [f"h{i} = h{i - 1} + tanh(W{i} h{i - 1})" for i in range(1, 6)] + ["L = sum(h5)"]
+    where = "x: R^n; " + "; ".join(f"W{i}: R^(n×n)" for i in range(1, 6))
+    r = api.diff("; ".join(parts), "W5", where=where)
+    assert r.text == ("h1 = tanh(W1 x) + x; h2 = h1 + tanh(W2 h1); h3 = h2 + tanh(W3 h2); h4 = h3 + tanh(W4 h3); "
+                      "(ones - tanh(W5 h4).^2) h4^T")

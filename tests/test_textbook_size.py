@@ -1,0 +1,99 @@
+"""Issue 15's size measure: the printed text's tokens (mcalc/metric.py) against the textbook's,
+over real-world derivations (tests/fixtures/textbook.txt) and the project's own fixtures
+(tests/fixtures/derivatives.txt: the pinned mixed form, or the "# ideal:" form where one is
+recorded). Every textbook form is first checked to be the derivative (mcalc check), so the
+corpus cannot flatter the engine. Run with -s to see the table."""
+from __future__ import annotations
+
+import statistics
+from pathlib import Path
+
+import pytest
+
+import mcalc
+import mcalc.api as api
+from mcalc.metric import tokens
+
+from derivative_cases import CASES
+
+FIXTURES = Path(__file__).parent / "fixtures"
+KEYS = ("where", "wrt", "input", "assume", "textbook")
+
+
+def load_textbook() -> list[dict]:
+    blocks, block, title = [], {}, None
+    for raw in (FIXTURES / "textbook.txt").read_text(encoding="utf-8").splitlines() + [""]:
+        line = raw.strip()
+        if not line:
+            if block:
+                block["title"] = title
+                blocks.append(block)
+            block, title = {}, None
+            continue
+        if line.startswith("#"):
+            title = title or line.lstrip("# ")
+            continue
+        k, _, v = line.partition(":")
+        assert k in KEYS, raw
+        block[k] = v.strip()
+    return blocks
+
+
+def ideal_forms() -> dict[int, str]:
+    """The "# ideal:" comment after a case of derivatives.txt, by the case's first line."""
+    out, current = {}, None
+    lines = (FIXTURES / "derivatives.txt").read_text(encoding="utf-8").splitlines()
+    starts = {c.line: c for c in CASES}
+    for i, raw in enumerate(lines, 1):
+        if i in starts:
+            current = starts[i].line
+        if raw.startswith("# ideal:") and current is not None:
+            out[current] = raw.split(":", 1)[1].strip()
+    return out
+
+
+TEXTBOOK = load_textbook()
+
+
+@pytest.mark.parametrize("b", TEXTBOOK, ids=[b["title"][:50] for b in TEXTBOOK])
+def test_textbook_form_is_the_derivative(b):
+    r = mcalc.check(b["input"], b["wrt"], b["textbook"], where=b.get("where"))
+    assert r.ok, f"{b['title']}: the corpus's textbook form is wrong: {r.message}"
+
+
+def rows() -> list[tuple[str, int, int]]:
+    out = []
+    for b in TEXTBOOK:
+        text = api.diff(b["input"], b["wrt"], where=b.get("where")).text
+        out.append((f"textbook: {b['title']}", tokens(text), tokens(b["textbook"])))
+    ideals = ideal_forms()
+    for c in CASES:
+        ref = ideals.get(c.line) or c.expected.get("mixed")
+        if ref is None:
+            continue
+        try:
+            text = api.diff(c.input, c.wrt, where=c.where).text
+        except mcalc.errors.McalcError:
+            continue
+        out.append((f"fixture: {c.title}", tokens(text), tokens(ref)))
+    return out
+
+
+def test_printed_size_against_textbooks():
+    table = rows()
+    ratios = sorted(ours / ref for _, ours, ref in table)
+    median = statistics.median(ratios)
+    p90 = ratios[int(0.9 * (len(ratios) - 1))]
+    worst = max(table, key=lambda r: r[1] / r[2])
+    lines = [f"{'ratio':>6} {'mcalc':>5} {'book':>5}  case"]
+    lines += [f"{o / r:6.2f} {o:5d} {r:5d}  {name}" for name, o, r in sorted(table, key=lambda t: -t[1] / t[2])]
+    summary = (f"{len(table)} derivations ({len(TEXTBOOK)} from textbooks): median ratio {median:.2f}, "
+               f"90th percentile {p90:.2f}, worst {worst[1] / worst[2]:.2f} ({worst[0]})")
+    book = sorted(o / r for name, o, r in table if name.startswith("textbook:"))
+    summary += (f"; textbooks alone: median {statistics.median(book):.2f}, 90th percentile "
+                f"{book[int(0.9 * (len(book) - 1))]:.2f}, worst {book[-1]:.2f}")
+    print("\n" + "\n".join(lines) + "\n" + summary)
+    assert len(TEXTBOOK) >= 60
+    assert median <= 1.0, summary
+    assert p90 <= 1.3, summary
+    assert worst[1] / worst[2] <= 2.0, summary
