@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+from . import ops
 from .nodes import Add, Delta, Mul, Node, Num, Sym, Transpose, Unit, children, map_children, walk
 from .shapes import Typed
 from .simplify import size
@@ -125,7 +126,6 @@ def refold_bound(result: Node, values: dict[str, Node], canon) -> tuple[Node, li
 
 
 # names for a repeated subterm, by what it is: s = sigmoid(…), h = tanh(…), M for a matrix, u for a vector
-SHARED_NAMES = {"sigmoid": ("s",), "tanh": ("h",), "softmax": ("s", "p")}
 MATRIX_NAMES = ("M", "P", "Q", "R", "S")
 OTHER_NAMES = ("u", "v", "r", "z", "q")
 MAX_SHARED_NAMES = 6        # at most this many new names in one result
@@ -178,7 +178,8 @@ def name_repeats(out: Node, lets: list[tuple[str, Node]], taken: set[str]) -> tu
 
 def shared_name(n: Node, taken: set[str]) -> str:
     matrix = n.shape[0] != 1 and n.shape[1] != 1
-    pool = SHARED_NAMES.get(getattr(n, "fn", None), ())
+    fn = getattr(n, "fn", None)
+    pool = ops.lookup(fn).repeat_names if fn in ops.OPS else ()     # s = sigmoid(…), h = tanh(…)
     pool = pool + (MATRIX_NAMES if matrix else OTHER_NAMES)
     for base in pool:
         if base not in taken:

@@ -6,8 +6,10 @@ becomes the spelling it typesets (\\mathbf{x} → x, ^\\top → ^T, \\frac{a}{b}
 from, so that the grammar's errors put their carets under the user's LaTeX."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
+from . import ops
 from .errors import ParseError, Span
 from .program import GREEK
 
@@ -22,8 +24,9 @@ SYMBOLS = {
     ",": " ", ";": " ", ":": " ", "!": "", " ": " ", "quad": " ", "qquad": " ", "in": ":",
     "varepsilon": "ε", "epsilon": "ε", "vartheta": "θ", "varphi": "φ", "varsigma": "σ",
 } | {name: letter for name, letter in GREEK.items() if name not in ("pi",)} | {"pi": "π"}
-WORDS = ("log", "ln", "exp", "det", "tr", "Tr", "sin", "cos", "tan", "sinh", "cosh", "tanh", "max", "min",
-         "arcsin", "arccos", "arctan", "sgn")
+# \log, \sin, \det, \max, ...: the commands the records print as \name(...), read back as that name
+WORDS = tuple(sorted({op.name for op in ops.RECORDS if op.latex.startswith(f"\\{op.name}(")}
+                     | {"tr", "Tr", "sgn"}))
 WRAPPERS = ("mathbf", "boldsymbol", "bm", "mathrm", "operatorname", "mathit", "mathsf", "vec", "textbf",
             "mathnormal", "text")
 FRACTIONS = ("frac", "tfrac", "dfrac")

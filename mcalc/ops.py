@@ -53,6 +53,8 @@ class Op:
     meant_by: tuple[str, ...] = ()             # names people type for it that are not it (sigma)
     sympy: Callable | None = None              # (sympy) -> the scalar function, for to_sympy()
     prefix: bool = False                       # may omit brackets before a product: tr X, log det X
+    scalar: Callable | None = None             # f on one float (pure Python), for zerotest.py
+    repeat_names: tuple[str, ...] = ()         # what a repeated call is named: s = sigmoid(…)
 
     @property
     def elementwise(self) -> bool:
@@ -181,34 +183,35 @@ def at_origin_kink(np, a):
 
 
 EXP = elementwise("exp", lambda u: f("exp", u), "d exp(u) = exp(u) .* du",
-                  r"\exp({0})", "_np.exp({0})", lambda np, a: np.exp(a), at_zero=Fraction(1),
+                  r"\exp({0})", "_np.exp({0})", lambda np, a: np.exp(a), at_zero=Fraction(1), scalar=math.exp,
                   sympy=lambda sp: sp.exp)
 LOG = elementwise("log", lambda u: pw(u, -1), "d log(u) = du ./ u",
-                  r"\log({0})", "_np.log({0})", lambda np, a: np.log(a), at_one=Fraction(0), domain="positive",
+                  r"\log({0})", "_np.log({0})", lambda np, a: np.log(a), at_one=Fraction(0), domain="positive", scalar=math.log,
                   sympy=lambda sp: sp.log, prefix=True)
 alias(LOG, "ln", latex=r"\ln({0})", prefix=False)
 elementwise("sin", lambda u: f("cos", u), "d sin(u) = cos(u) .* du",
-            r"\sin({0})", "_np.sin({0})", lambda np, a: np.sin(a), at_zero=Fraction(0), parity="odd",
+            r"\sin({0})", "_np.sin({0})", lambda np, a: np.sin(a), at_zero=Fraction(0), parity="odd", scalar=math.sin,
             sympy=lambda sp: sp.sin)
 elementwise("cos", lambda u: neg(f("sin", u)), "d cos(u) = -sin(u) .* du",
-            r"\cos({0})", "_np.cos({0})", lambda np, a: np.cos(a), at_zero=Fraction(1), parity="even",
+            r"\cos({0})", "_np.cos({0})", lambda np, a: np.cos(a), at_zero=Fraction(1), parity="even", scalar=math.cos,
             sympy=lambda sp: sp.cos)
 elementwise("tan", lambda u: pw(f("cos", u), -2), "d tan(u) = du ./ cos(u).^2",
-            r"\tan({0})", "_np.tan({0})", lambda np, a: np.tan(a), at_zero=Fraction(0), parity="odd",
+            r"\tan({0})", "_np.tan({0})", lambda np, a: np.tan(a), at_zero=Fraction(0), parity="odd", scalar=math.tan,
             quotient=("sin", "cos"),
             sympy=lambda sp: sp.tan)
 elementwise("sinh", lambda u: f("cosh", u), "d sinh(u) = cosh(u) .* du",
-            r"\sinh({0})", "_np.sinh({0})", lambda np, a: np.sinh(a), at_zero=Fraction(0), parity="odd",
+            r"\sinh({0})", "_np.sinh({0})", lambda np, a: np.sinh(a), at_zero=Fraction(0), parity="odd", scalar=math.sinh,
             sympy=lambda sp: sp.sinh)
 elementwise("cosh", lambda u: f("sinh", u), "d cosh(u) = sinh(u) .* du",
-            r"\cosh({0})", "_np.cosh({0})", lambda np, a: np.cosh(a), at_zero=Fraction(1), parity="even",
+            r"\cosh({0})", "_np.cosh({0})", lambda np, a: np.cosh(a), at_zero=Fraction(1), parity="even", scalar=math.cosh,
             sympy=lambda sp: sp.cosh)
 elementwise("tanh", lambda u: minus(ones_like(u), pw(f("tanh", u), 2)), "d tanh(u) = (1 - tanh(u).^2) .* du",
-            r"\tanh({0})", "_np.tanh({0})", lambda np, a: np.tanh(a), at_zero=Fraction(0), parity="odd",
+            r"\tanh({0})", "_np.tanh({0})", lambda np, a: np.tanh(a), at_zero=Fraction(0), parity="odd", scalar=math.tanh,
+            repeat_names=("h",),
             quotient=("sinh", "cosh"),
             sympy=lambda sp: sp.tanh)
 elementwise("sqrt", lambda u: mm(num(Fraction(1, 2)), pw(f("sqrt", u), -1)), "d sqrt(u) = du ./ (2 sqrt(u))",
-            r"\sqrt{{{0}}}", "_np.sqrt({0})", lambda np, a: np.sqrt(a), at_zero=Fraction(0), at_one=Fraction(1),
+            r"\sqrt{{{0}}}", "_np.sqrt({0})", lambda np, a: np.sqrt(a), at_zero=Fraction(0), at_one=Fraction(1), scalar=math.sqrt,
             domain="positive",
             sympy=lambda sp: sp.sqrt)
 ABS = elementwise("abs", lambda u: f("sign", u), "d abs(u) = sign(u) .* du (away from 0)",
@@ -222,11 +225,13 @@ elementwise("sign", lambda u: Zero(shape=u.shape), "d sign(u) = 0 (away from 0)"
 elementwise("sigmoid", lambda u: had(f("sigmoid", u), minus(ones_like(u), f("sigmoid", u))),
             "d sigmoid(u) = sigmoid(u) .* (1 - sigmoid(u)) .* du",
             r"\sigma({0})", "_sigmoid({0})", lambda np, a: 0.5 * (1.0 + np.tanh(0.5 * a)), unicode="σ",
-            meant_by=("sigma", "logistic", "sigm"),
+            meant_by=("sigma", "logistic", "sigm"), scalar=lambda a: 0.5 * (1.0 + math.tanh(0.5 * a)),
+            repeat_names=("s",),
             at_zero=Fraction(1, 2), helpers="def _sigmoid(a):\n    return 0.5 * (1.0 + _np.tanh(0.5 * a))\n",
             sympy=lambda sp: scalar_function(sp, lambda t: 1 / (1 + sp.exp(-t))))
 elementwise("softplus", lambda u: f("sigmoid", u), "d softplus(u) = sigmoid(u) .* du",
             r"\operatorname{{softplus}}({0})", "_np.logaddexp(0.0, {0})", lambda np, a: np.logaddexp(0.0, a),
+            scalar=lambda a: max(a, 0.0) + math.log1p(math.exp(-abs(a))),
             at_zero=lambda: f("log", num(2)),
             sympy=lambda sp: scalar_function(sp, lambda t: sp.log(1 + sp.exp(t))))
 elementwise("relu", lambda u: f("step", u), "d relu(u) = step(u) .* du (away from 0)",
@@ -387,7 +392,7 @@ def logsumexp_np(np, a):
 function("softmax", d_softmax,
          "d softmax(z) = (diag(s) - s s^T) dz with s = softmax(z); a matrix row by row, dS = S .* (dZ - ((S .* dZ) 1) 1^T)",
          softmax_shape("softmax"), r"\operatorname{{softmax}}({0})", "_softmax({0})", softmax_np,
-         helpers=SOFTMAX_HELPERS, note=rowwise_note)
+         helpers=SOFTMAX_HELPERS, note=rowwise_note, repeat_names=("s", "p"))
 function("log_softmax", d_log_softmax,
          "d log_softmax(z) = (I - 1 s^T) dz with s = softmax(z); a matrix row by row",
          softmax_shape("log_softmax"), r"\log\operatorname{{softmax}}({0})", "_log_softmax({0})", log_softmax_np,

@@ -14,6 +14,7 @@ import math
 import random
 from fractions import Fraction
 
+from . import ops
 from .nodes import (Add, Commutation, Det, Diag, Div, Elementwise, EPow, HadDiv, Hadamard, HCat, Identity, Inverse,
                     Kron, LogDet, Mul, Neg, Node, Norm, Num, Ones, Power, Size, Sum, Sym, Trace, Transpose, Vec,
                     Zero, children, walk)
@@ -21,22 +22,14 @@ from .render.base import Renderer
 
 MAX_NODES = 400          # larger results are not tested (the test must stay cheap)
 REL_TOL = 1e-9           # |value| ≤ REL_TOL × (sum of the terms' magnitudes) is zero
-PIECEWISE = {"relu", "step", "abs", "sign", "max", "min"}
+PIECEWISE = {name for name, op in ops.OPS.items() if op.kink is not None}   # relu, abs, max, ...
 
 
 class Undecided(Exception):
     pass
 
 
-def sigmoid(a: float) -> float:
-    return 0.5 * (1.0 + math.tanh(0.5 * a))
-
-
-FUNCTIONS = {
-    "exp": math.exp, "log": math.log, "sin": math.sin, "cos": math.cos, "tan": math.tan, "sinh": math.sinh,
-    "cosh": math.cosh, "tanh": math.tanh, "sqrt": math.sqrt, "sigmoid": sigmoid,
-    "softplus": lambda a: max(a, 0.0) + math.log1p(math.exp(-abs(a))),
-}
+FUNCTIONS = {name: op.scalar for name, op in ops.OPS.items() if op.scalar is not None}   # each record's float form
 
 
 # ---- small dense matrices as lists of rows ----------------------------------------------------
@@ -284,7 +277,7 @@ def domains(n: Node) -> tuple[set[str], set[str]]:
     """(names drawn positive, names drawn as well-conditioned matrices with det > 0)."""
     positive, invertible = set(), set()
     for m in walk(n):
-        if isinstance(m, Elementwise) and m.fn in ("log", "sqrt") or \
+        if isinstance(m, Elementwise) and ops.lookup(m.fn).domain == "positive" or \
                 isinstance(m, (Power, EPow)) and (m.exp.denominator != 1 or m.exp < 0):
             positive |= names(m.arg)
         if isinstance(m, (HadDiv, Div)):
