@@ -49,7 +49,7 @@ linear(Neg, neg, "d(-X) = -dX")
 
 @rule(Apply)
 def d_apply(node, d):
-    """chain rule: d f(u) = ∇f(u)ᵀ du, d g(u) = J_g(u) du, d ∇f(u) = ∇²f(u) du"""
+    """chain rule: d f(u) = grad_f(u)^T du;  d g(u) = J_g(u) du;  d grad_f(u) = hess_f(u) du"""
     from ..nodes import replace
     u = node.arg
     if node.order == 0:
