@@ -81,7 +81,7 @@ def differential_steps(result) -> list[Step]:
                 used.append(doc)
             return super().__call__(node)
 
-    from .deriv.derive import is_symmetric
+    from .deriv.engine import is_symmetric
     from .simplify import add
     # a joint derivative (t, s) has the total differential, one term per variable
     names = list(result.joint) if result.joint else [var]

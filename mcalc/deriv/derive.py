@@ -18,7 +18,7 @@ from ..result import Result
 from ..shapes import fmt_shape
 from ..simplify import hcat, mul, num, numel, simplify, tidy, transpose, vec, zero
 from ..zerotest import drop_zero_terms
-from .engine import Differentiator, Linear, adjoint, free_names, jac
+from .engine import Differentiator, Linear, adjoint, free_names, is_symmetric, jac
 
 # --wrt x, x[i], X[i,j] (a joint (t,s) is read apart)
 WRT_RE = re.compile(r"^\s*([^\[\]\s,()]+)\s*(\[\s*([A-Za-z0-9_]+)\s*(,\s*([A-Za-z0-9_]+)\s*)?\])?\s*$")
@@ -344,11 +344,6 @@ def second_derivative(f, var, xshape, layout, flatten, notes, sym: bool = False)
     H = jacobian_of(vec(G), var, xshape, sym)
     n = numel(xshape)
     return H, ((n, n) if flatten else tuple(xshape) + tuple(xshape))
-
-
-def is_symmetric(info) -> bool:
-    """A symmetric matrix variable: its derivatives are taken along symmetric directions."""
-    return bool(info.symmetric) and info.shape[0] == info.shape[1] and info.shape[1] != 1
 
 
 def symmetric_note(var: str, what: str) -> str:

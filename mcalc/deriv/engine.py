@@ -49,6 +49,11 @@ class Differentiator:
         return out
 
 
+def is_symmetric(info) -> bool:
+    """A symmetric matrix variable: its derivatives are taken along symmetric directions."""
+    return bool(info.symmetric) and info.shape[0] == info.shape[1] and info.shape[1] != 1
+
+
 def symmetric_direction(dx: Delta) -> Node:
     """A symmetric variable moves along symmetric directions only: dX ↦ (dX + dXᵀ)/2, so that
     vec(df) = J (I + K)/2 vec(dX) and a gradient comes out as sym(G) = (G + Gᵀ)/2."""
