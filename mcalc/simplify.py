@@ -1531,6 +1531,21 @@ def sign_from_abs(n: HadDiv):
 
 
 @rule(Mul)
+def softmax_from_exp(n: Mul):
+    """exp(z)/sum(exp(z)) = softmax(z) for a vector z"""
+    scal, chain = scalar_args(n), chain_args(n)
+    if len(chain) != 1 or not is_fn(chain[0], "exp") or not is_column(chain[0]):
+        return None
+    total = Power(Sum(chain[0], shape=SCALAR), Fraction(-1), shape=SCALAR)
+    if total not in scal:
+        return None
+    rest = list(scal)
+    rest.remove(total)
+    return Mul(tuple(rest) + (call("softmax", chain[0].arg, shape=chain[0].shape),), shape=n.shape) \
+        if rest else call("softmax", chain[0].arg, shape=chain[0].shape)
+
+
+@rule(Mul)
 def diag_times_vector(n: Mul):
     """diag(u) v = u ∘ v;  vᵀ diag(u) = (u ∘ v)ᵀ for vectors u, v"""
     chain = chain_args(n)

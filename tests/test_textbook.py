@@ -19,6 +19,8 @@ CASES = [
     ("log(abs(det(X)))", "X", "X: R^(n×n)", {"mixed": "X^-T", "numerator": "X^-1"}),
     ("abs(det(X))", "X", "X: R^(n×n)", {"mixed": "abs(det(X)) X^-T"}),
     ("sum(abs(w))", "w", "w: R^n", {"mixed": "sign(w)", "numerator": "sign(w)^T"}),
+    ("-y^T log(exp(z) / sum(exp(z)))", "z", "z: R^n; y: R^n probability", {"mixed": "softmax(z) - y"}),
+    ("-sum(y .* log(exp(z) / sum(exp(z))))", "z", "z: R^n; y: R^n", {"mixed": "sum(y) softmax(z) - y"}),
     ("x^T (A + B) x", "x", "x: R^n; A: R^(n×n); B: R^(n×n)",
      {"mixed": "(A + A^T + B + B^T) x", "numerator": "x^T (A + A^T + B + B^T)"}),
     ("tr(inv(X^T X))", "X", "X: R^(m×n)", {"mixed": "-2 X (X^T X)^-2", "numerator": "-2 (X^T X)^-2 X^T"}),
