@@ -440,3 +440,20 @@ def same_value(a, b) -> bool:
             square = shape[0] == shape[1] and shape != (1, 1)
             env[n.name] = rng.uniform(0.1, 0.3, size=shape) + (np.eye(shape[0]) if square else 0)
     return np.allclose(evaluate(a, env, sizes), evaluate(b, env, sizes))
+
+
+# ---- the seven misreads of the issue: refused or read as meant ------------------------------------
+def test_the_seven_misreads_are_refused_or_read_as_meant():
+    from mcalc.nodes import Call, Elementwise
+    t = api.typed("S1: R^(n×n); S2: R^(n×n); ln(det(S2)/det(S1))")           # 1: a call, not ln · (...)
+    assert isinstance(t.body, (Elementwise, Call)) and not any(isinstance(m, Sym) and m.name == "ln" for m in walk(t.body))
+    with pytest.raises(McalcError, match="unknown function sigma; did you mean sigmoid"):   # 2
+        api.typed("sigma(W1 x + b1)")
+    t = api.typed("r^T softmax(z)")                                            # 3: a call
+    assert "softmax" not in t.symbols
+    assert "read 'Ax' as one symbol; write 'A x' for a product" in api.typed("x'Ax").notes        # 4
+    assert "read 'Xw' as one symbol; write 'X w' for a product" in \
+        api.typed("Xw", ["X: R^(n×m)", "w: R^m"]).notes                                             # 5
+    with pytest.raises(McalcError, match=r"did you mean R\^\(n×n\)"):          # 6
+        api.typed("A x", ["A: R^nxn"])
+    assert api.typed("1/N ||X w - y||^2").symbols["N"].kind == "size"          # 7: a positive constant

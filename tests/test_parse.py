@@ -62,8 +62,12 @@ def body(text: str) -> Node:
 
 def flat_sums(n: Node) -> Node:
     """The tree with nested sums flattened: a + (b + c) and (a + b) + c are one sum.
-    The text renderer writes both as `a + b + c`, which is the same formula."""
+    The text renderer writes both as `a + b + c`, which is the same formula; likewise
+    (M^-1)^2 and M^-2."""
     n = map_children(n, flat_sums)
+    if isinstance(n, Power) and isinstance(n.arg, Inverse) and not isinstance(n.arg.arg, Transpose) \
+            and n.shape != (1, 1):
+        return replace(n, arg=n.arg.arg, exp=-n.exp)       # (M^-1)^2 is written M^-2, one formula
     if isinstance(n, Add):
         args = []
         for a in n.args:
