@@ -596,6 +596,18 @@ def parse_program(text: str, where: list[str] | tuple[str, ...] = ()) -> Program
                                for d in program.decls))
 
 
+def where_decls(w: str) -> tuple[Decl, ...]:
+    """The declarations of a --where text; LaTeX (x \\in \\mathbb{R}^n) through its translation."""
+    if not latex_input.is_latex(w):
+        return tuple(parse_tree(w, "decls"))
+    tex = latex_input.translate(w)
+    try:
+        return tuple(replace(d, span=tex.span(d.span)) for d in parse_tree(tex.text, "decls"))
+    except McalcError as e:
+        e.span, e.source = tex.span(e.span), w
+        raise
+
+
 def rename(n: Node, names: dict[str, str]) -> Node:
     if isinstance(n, Sym) and n.name in names:
         return with_fields(n, name=names[n.name])
@@ -613,7 +625,7 @@ def parse_plain(text: str, where: list[str] | tuple[str, ...] = ()) -> Program:
     decls: list[Decl] = []
     for w in where:
         try:
-            decls.extend(replace(d, source=w) for d in parse_tree(w, "decls"))
+            decls.extend(replace(d, source=w) for d in where_decls(w))
         except McalcError as e:
             raise e.with_source(w)
     bindings: list[Binding] = []

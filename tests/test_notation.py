@@ -457,3 +457,12 @@ def test_the_seven_misreads_are_refused_or_read_as_meant():
     with pytest.raises(McalcError, match=r"did you mean R\^\(n×n\)"):          # 6
         api.typed("A x", ["A: R^nxn"])
     assert api.typed("1/N ||X w - y||^2").symbols["N"].kind == "size"          # 7: a positive constant
+
+
+def test_latex_where_declarations():
+    t = api.typed(r"\mathbf{x}^\top A \mathbf{x}", [r"x \in \mathbb{R}^n; A \in \mathbb{R}^{n \times n}"])
+    assert t.symbols["A"].shape == ("n", "n") and not t.symbols["A"].inferred
+    where = r"A \in \mathbb{Q}^{n \times n}"
+    r = invoke(["shape", "x^T A x", "--format", "text", "--where", where])
+    assert_clean_failure(r)
+    assert message(r).startswith("unexpected 'Q'") and caret(r) == (where, 6, 10)
