@@ -342,7 +342,7 @@ class Build(Transformer):
     def decl(self, meta, name, shape, *attrs):
         words = {str(a) for a in attrs}
         return Decl(canonical_name(str(name)), shape, "symmetric" in words, span_of(meta),
-                    probability="probability" in words)
+                    probability="probability" in words, diagonal="diagonal" in words)
 
     def shape(self, meta, reals, dims=()):
         return dims

@@ -39,6 +39,7 @@ class Decl:
     span: Span
     source: str = ""           # the text it was written in (the formula or a --where)
     probability: bool = False  # a probability vector: entries positive, summing to 1
+    diagonal: bool = False     # a diagonal matrix: its gradient lives on diagonal matrices
 
 
 @dataclass(frozen=True, slots=True)

@@ -60,6 +60,7 @@ class SymbolInfo:
     symmetric: bool = False
     kind: str = "symbol"       # symbol | bound | size
     probability: bool = False  # a probability vector (entries > 0, summing to 1)
+    diagonal: bool = False     # a diagonal matrix variable
 
 
 @dataclass
@@ -208,6 +209,9 @@ class Inference:
             if d.probability and (len(dims) != 2 or dims[1] != 1 or dims[0] == 1):
                 raise ShapeError(f"{d.name} is declared probability but is {fmt_shape(dims)}; a probability "
                                  f"vector is a column, R^n", d.span).with_source(d.source or program.source)
+            if d.diagonal and (len(dims) != 2 or dims[0] != dims[1] or dims[1] == 1):
+                raise ShapeError(f"{d.name} is declared diagonal but is {fmt_shape(dims)}, not a square matrix",
+                                 d.span).with_source(d.source or program.source)
             if d.symmetric and len(dims) == 2 and dims[0] != dims[1]:
                 raise ShapeError(f"{d.name} is declared symmetric but is {fmt_shape(dims)}, not square",
                                  d.span).with_source(d.source or program.source)
@@ -660,6 +664,7 @@ def build_typed(I: Inference, names: dict[int, str]) -> Typed:
 
     symmetric = {d.name for d in I.program.decls if d.symmetric}
     probability = {d.name for d in I.program.decls if d.probability}
+    diagonal = {d.name for d in I.program.decls if d.diagonal}
     dims = set(I.dim_names)
 
     def rebuild(n: Node) -> Node:
@@ -696,7 +701,7 @@ def build_typed(I: Inference, names: dict[int, str]) -> Typed:
             symbols[name] = SymbolInfo(name, SCALAR, False, kind="size")
         else:
             symbols[name] = SymbolInfo(name, shape, name not in I.declared, name in symmetric,
-                                       probability=name in probability)
+                                       probability=name in probability, diagonal=name in diagonal)
     for name, shape in I.bound.items():
         symbols[name] = SymbolInfo(name, resolve(shape), False, kind="bound")
     return Typed(I.program, body, bindings, symbols, tuple(sorted(dims)),

@@ -253,6 +253,8 @@ def derive_var(t, wrt: str, layout: str, order: int, flatten: bool):
     if sym:
         notes.append(symmetric_note(var, "hessian" if order == 2 else
                                     "gradient" if kind(f.shape) == "scalar" else "derivative"))
+    if getattr(info, "diagonal", False) and order == 1:
+        D = diagonal_part(D, xshape, kind(f.shape) == "scalar", var, notes)
     D = tidy(D)
     if transposed:
         D = tidy(transpose(D))
@@ -362,3 +364,14 @@ def symmetric_note(var: str, what: str) -> str:
 
 def terms_of(n: Node) -> list[Node]:
     return list(n.args) if isinstance(n, Add) else [n]
+
+
+def diagonal_part(D, xshape, scalar: bool, var: str, notes: list[str]):
+    """A diagonal variable: the gradient on diagonal matrices is I ∘ G of the unconstrained G."""
+    if not scalar:
+        notes.append(f"{var} is declared diagonal; this derivative of a non-scalar treats its entries as independent")
+        return D
+    from ..nodes import Identity
+    from ..simplify import hadamard
+    notes.append(f"{var} is diagonal: this is the gradient on diagonal matrices, I ∘ G of the unconstrained gradient G")
+    return hadamard(Identity(shape=tuple(xshape)), D)

@@ -156,8 +156,8 @@ class TextRenderer(Renderer):
 
     def _render_Power(self, n):
         e, arg = n.exp, n.arg
-        if isinstance(arg, Inverse) and not isinstance(arg.arg, Transpose) and n.shape != (1, 1):
-            e, arg = -e, arg.arg           # (M^-1)^2 reads M^-2
+        if isinstance(arg, Inverse) and not isinstance(arg.arg, Transpose) and n.shape != (1, 1) and e > 0:
+            e, arg = -e, arg.arg           # (M^-1)^2 reads M^-2 ((M^-1)^-2 stays: M^2 would not read back as it)
         exp = str(e.numerator) if e.denominator == 1 else f"({e.numerator}/{e.denominator})"
         base = self.parenthesize(arg, POSTFIX + 1)
         return f"{base}^{exp}"
