@@ -62,6 +62,12 @@ def diff(expr: str, wrt, where=None, layout: str = "mixed", order: int = 1,
     """The derivative of expr with respect to wrt. Several names give a list of results."""
     names = split_wrt(wrt)
     results = [diff_one(expr, name, where, layout, order, flatten, stack) for name in names]
+    singles = [n for n in names if not n.startswith("(")]
+    if order == 2 and len(singles) > 1:
+        tup = "(" + ",".join(singles) + ")"
+        for r in results:
+            r.notes.append(f"these are the pure second derivatives, one per variable; the mixed ones "
+                           f"(∂²f/∂{singles[0]}∂{singles[1]}ᵀ) are the off-diagonal blocks of --wrt \"{tup}\"")
     return results if len(results) > 1 else results[0]
 
 

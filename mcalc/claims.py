@@ -61,7 +61,7 @@ def typed_claim(claim: str, result: Result, shape=None, extra: dict | None = Non
     t = result.typed
     extra = dict(extra or {})
     try:
-        own = parse_program(claim)
+        own = parse_program(claim, known=t.program.functions)
     except McalcError as e:
         raise e.with_source(claim)
     decls = [Decl(name, info.shape, info.symmetric, Span(0, 0))
@@ -88,12 +88,12 @@ def typed_claim(claim: str, result: Result, shape=None, extra: dict | None = Non
     dims = tuple(sorted({p for d in t.dims for p in dim_names(d)}))
     expected = Program(tuple(decls) + (Decl("_claim", shape or result.shape, False, Span(0, 0)),),
                        bindings + (Binding("_claim", own.body, Span(0, len(claim))),),
-                       Sym("_claim", span=Span(0, len(claim))), claim, dims)
+                       Sym("_claim", span=Span(0, len(claim))), claim, dims, functions=t.program.functions)
     try:
         tc = infer(expected)
     except McalcError:
         try:
-            tc = infer(Program(tuple(decls), bindings, own.body, claim, dims))
+            tc = infer(Program(tuple(decls), bindings, own.body, claim, dims, functions=t.program.functions))
         except McalcError as e:
             raise e.with_source(claim)
     unknown = [n for n, info in tc.symbols.items()

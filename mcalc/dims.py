@@ -59,5 +59,42 @@ def is_product(d) -> bool:
 
 
 def dim_names(d: Dim) -> tuple[str, ...]:
-    """The names a dimension is made of: () for 3, ("n",), ("m", "n") for m·n."""
-    return tuple(p for p in factors(d) if isinstance(p, str))
+    """The names a dimension is made of: () for 3, ("n",), ("m", "n") for m·n, ("m", "n", "p")
+    for the length m·n+p of a stacked vector."""
+    return tuple(p for term in terms(d) for p in factors(term) if isinstance(p, str))
+
+
+def dim_sum(dims) -> Dim:
+    """Sum of resolved dims (the length of a stacked vector [x; y]): ints add, the other terms
+    (names or products) join with '+' in sorted order (m+n = n+m)."""
+    total, parts = 0, []
+    for d in dims:
+        for term in terms(d):
+            if isinstance(term, int):
+                total += term
+            else:
+                parts.append(str(term))
+    if not parts:
+        return total
+    if not total and len(parts) == 1:
+        return dim_product([parts[0]])
+    return "+".join(sorted(parts) + ([str(total)] if total else []))
+
+
+def terms(d: Dim) -> tuple:
+    """The summands of a dimension: (d,) unless it is a sum m+n (from a stacked vector)."""
+    if isinstance(d, int) or "+" not in str(d):
+        return (d,)
+    return tuple(int(t) if t.isdigit() else dim_product([t]) if "*" not in t else Product(t)
+                 for t in str(d).split("+"))
+
+
+def eval_dim(d: Dim, sizes) -> int:
+    """A dimension's value given the sizes of its names: a sum of products of names and ints."""
+    total = 0
+    for term in terms(d):
+        v = 1
+        for part in factors(term):
+            v *= part if isinstance(part, int) else sizes[part]
+        total += v
+    return total

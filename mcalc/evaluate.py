@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 
 from . import ops
-from .dims import factors
 from .nodes import Node
 from .render.base import Renderer
 
@@ -33,12 +32,8 @@ class Evaluator(Renderer):
         return hit
 
     def dim(self, d) -> int:
-        if isinstance(d, int):
-            return d
-        out = 1
-        for part in factors(d):
-            out *= part if isinstance(part, int) else self.dims[part]
-        return out
+        from .dims import eval_dim
+        return eval_dim(d, self.dims)
 
     def size(self, shape) -> tuple[int, ...]:
         return tuple(self.dim(d) for d in shape)
@@ -74,6 +69,12 @@ class Evaluator(Renderer):
         k = int(n.index) - 1 if n.index.isdigit() else int(self.env["_index_" + n.index])
         e[k, 0] = 1.0
         return e
+
+    def _render_Apply(self, n):
+        """env[fn] holds the function's callables: value, gradient / Jacobian and Hessian."""
+        u = np.asarray(self.render(n.arg), dtype=float)
+        out = self.env[n.fn][n.order](u.reshape(-1) if u.shape != (1, 1) else u.reshape(1))
+        return np.asarray(out, dtype=float).reshape(self.size(n.shape))
 
     def _render_HCat(self, n):
         return np.hstack([np.atleast_2d(self.render(a)) for a in n.args])

@@ -312,10 +312,36 @@ class Elementwise(Node):
 
 
 @node
+class Apply(Node):
+    """A function declared by its signature, fn: R^domain -> R^codomain (1 for R), applied to arg,
+    or one of its derivatives: order 0 is fn(u); order 1 is ∇fn(u) (domain×1) for a scalar
+    function and the Jacobian J_fn(u) (codomain×domain) otherwise; order 2 is ∇²fn(u)."""
+    fn: str
+    arg: Node
+    order: int = 0
+    domain: Dim = 1
+    codomain: Dim = 1
+
+    @property
+    def scalar_valued(self) -> bool:
+        return self.codomain == 1
+
+    @property
+    def callable_name(self) -> str:
+        """The text (and NumPy) name: f, grad_f, hess_f, J_g."""
+        if self.order == 0:
+            return self.fn
+        if self.order == 2:
+            return f"hess_{self.fn}"
+        return f"grad_{self.fn}" if self.scalar_valued else f"J_{self.fn}"
+
+
+@node
 class Call(Node):
     """A function of whole arrays, softmax(z), max(a, b), dot(x, y); fn names its record in ops.py."""
     fn: str
     args: tuple[Node, ...]
+
 
 # Binding strength for renderers: a child binding more weakly than its slot is bracketed.
 PRECEDENCE: dict[type, int] = {

@@ -15,10 +15,10 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 from . import latex_input, limits, ops, reading
 from .dims import dim_product
 from .errors import LimitError, McalcError, ParseError, Span
-from .nodes import (Add, Call, Commutation, HCat, Div, Elementwise, EPow, HadDiv, Hadamard, Identity,
+from .nodes import (Add, Apply, Call, Commutation, HCat, Div, Elementwise, EPow, HadDiv, Hadamard, Identity,
                     Inverse, Kron, Mul, Neg, Node, Norm, Num, Ones, Power, Sym, Transpose, Zero, map_children)
 from .nodes import replace as with_fields
-from .program import GREEK, GREEK_LETTER, Binding, Decl, Program, canonical_name, is_greek  # noqa: F401 (re-exported)
+from .program import GREEK, GREEK_LETTER, Binding, Decl, Program, Signature, canonical_name, is_greek  # noqa: F401 (re-exported)
 
 
 def grammar_path() -> Path:
@@ -102,9 +102,10 @@ FUNCTION_NAMES = ops.function_names()
 class Build(Transformer):
     """One method per grammar alias; each builds one node (shapes come later)."""
 
-    def __init__(self, source: str = ""):
+    def __init__(self, source: str = "", functions: dict | None = None):
         super().__init__()
         self.source = source
+        self.functions = functions or {}     # name → Signature of the declared abstract functions
         self.grouped: set[int] = set()      # ids of bracketed sums, which a + b + c must not flatten
         self.before_bracket: list[Sym] = []  # symbols written directly before '(': calls or products
 
@@ -156,10 +157,59 @@ class Build(Transformer):
         return Neg(a, span=span_of(meta))
 
     def matmul(self, meta, a, b):
+        if self.functions:
+            applied = self.applied(a, b)
+            if applied is not None:
+                return applied
         return Mul((a, b), span=span_of(meta))     # binary: x^T A x x is (x^T A x) x, a scalar times x
 
     def div(self, meta, a, b):
         return Div(a, b, span=span_of(meta))
+
+    # abstract functions: f(u), grad_f(u), hess_f(u), J_g(u) for a declared f: R^m -> R^k
+    DERIVATIVE_PREFIX = {"grad_": 1, "J_": 1, "hess_": 2}
+
+    def function_of(self, n: Node):
+        """(signature, order) when n names a declared function or one of its derivatives."""
+        if not isinstance(n, Sym) or n.span is None:
+            return None
+        if n.name in self.functions:
+            return self.functions[n.name], 0
+        for prefix, order in self.DERIVATIVE_PREFIX.items():
+            sig = self.functions.get(n.name[len(prefix):]) if n.name.startswith(prefix) else None
+            if sig is None:
+                continue
+            if prefix == "grad_" and sig.codomain != 1:
+                raise ParseError(f"{sig.name} is vector-valued: its derivative is the Jacobian J_{sig.name}", n.span)
+            if prefix == "J_" and sig.codomain == 1:
+                raise ParseError(f"{sig.name} is scalar-valued: its derivative is the gradient grad_{sig.name}", n.span)
+            return sig, order
+        return None
+
+    def applied(self, a, b):
+        """f (u) is the call f(u) when f is declared a function; in x^T f(u) the call is the last
+        factor, and f(u)^T is (f(u))^T: postfix operators that begin at f's bracket apply to the call."""
+        head, rest = a, None
+        if isinstance(a, Mul) and len(a.args) == 2 and id(a) not in self.grouped:
+            head, rest = a.args[1], a.args[0]
+        found = self.function_of(head)
+        if found is None:
+            return None
+        sig, order = found
+        at = head.span.end
+        while at < len(self.source) and self.source[at] in " \t":
+            at += 1
+        if at >= len(self.source) or self.source[at] != "(":
+            raise ParseError(f"{head.name} is a function; write {head.name}(...)", head.span)
+        posts, arg = [], b
+        while isinstance(arg, (Transpose, Power, EPow, Inverse)) and arg.span and arg.span.start == at:
+            posts.append(arg)
+            arg = arg.arg
+        span = Span(head.span.start, (posts[-1].span.end if posts else b.span.end + 1) if b.span else head.span.end)
+        out = Apply(sig.name, arg, order, sig.domain, sig.codomain, span=span)
+        for p in reversed(posts):
+            out = with_fields(p, arg=out)
+        return out if rest is None else Mul((rest, out), span=span_of_pair(rest, out))
 
     def hadamard(self, meta, a, op, b):
         return Hadamard(a, b, span=span_of(meta))
@@ -281,10 +331,18 @@ class Build(Transformer):
     def binding(self, meta, name, value):
         return Binding(canonical_name(str(name)), value, span_of(meta))
 
+    def signature(self, meta, name, domain, arrow, codomain):
+        for dims, side in ((domain, "from"), (codomain, "to")):
+            if dims and dims[1] != 1:
+                raise ParseError(f"a function maps R or R^n to R or R^m; {name} maps {side} a matrix space",
+                                 span_of(meta), f"write {name}: R^n -> R or {name}: R^n -> R^m")
+        return Signature(canonical_name(str(name)), domain[0] if domain else 1, codomain[0] if codomain else 1,
+                         span_of(meta))
+
     def decl(self, meta, name, shape, *attrs):
         words = {str(a) for a in attrs}
         return Decl(canonical_name(str(name)), shape, "symmetric" in words, span_of(meta),
-                    probability="probability" in words)
+                    probability="probability" in words, diagonal="diagonal" in words)
 
     def shape(self, meta, reals, dims=()):
         return dims
@@ -305,6 +363,10 @@ class Build(Transformer):
 
     def decls(self, meta, *decls):
         return decls
+
+
+def span_of_pair(a: Node, b: Node) -> Span | None:
+    return Span(a.span.start, b.span.end) if a.span and b.span else None
 
 
 def parse_number(tok) -> Fraction:
@@ -421,7 +483,7 @@ TOKEN_WORDS = {
     "LBRACE": "'{'", "LSQB": "'['", "RSQB": "']'", "RBRACE": "'}'", "PLUS": "'+'", "MINUS": "'-'", "STAR": "'*'", "SLASH": "'/'",
     "NORM_OPEN": "'||'", "NORM_CLOSE": "'||'", "_SEP": "';'", "COLON": "':'", "EQUAL": "'='",
     "CIRCUMFLEX": "'^'", "TEE": "'T'", "COMMA": "','", "REALS": "'R'", "INT": "an integer",
-    "DIMS": "dimensions", "$END": "the end", "HADAMARD": "'.*'", "KRON": "'⊗'", "AT": "'@'",
+    "DIMS": "dimensions", "$END": "the end", "HADAMARD": "'.*'", "KRON": "'⊗'", "ARROW": "'->'", "AT": "'@'",
     "BAR": "'||'", "ATTR": "an attribute (symmetric, probability)", "NORM_SUB": "a norm subscript", "TRANSPOSE": "a transpose",
     "COMMUTATION": "K_(m,n)", "_MINUS": "'-'", "ABS_OPEN": "'|'", "ABS_CLOSE": "'|'",
     "DOT_T": "'.T'", "SUPERSCRIPT": "a superscript", "PREFIX_FUNC": "a function",
@@ -477,12 +539,13 @@ def tree_depth(tree) -> int:
     return best
 
 
-def parse_tree(text: str, start: str):
-    return build(text, start)[0]
+def parse_tree(text: str, start: str, functions: dict | None = None):
+    return build(text, start, functions)[0]
 
 
-def build(text: str, start: str):
-    """The statements of text and the Build that made them (it records what reading.py checks)."""
+def build(text: str, start: str, functions: dict | None = None):
+    """The statements of text and the Build that made them (it records what reading.py checks);
+    functions: the declared abstract functions, whose names before '(' are calls."""
     check_size(text)
     try:
         tree = parser().parse(text, start=start)
@@ -491,7 +554,7 @@ def build(text: str, start: str):
     if tree_depth(tree) > limits.MAX_DEPTH:
         raise LimitError(f"formula nested more than {limits.MAX_DEPTH} deep (split it with bindings: y = ...; ...)",
                          Span(0, len(text)))
-    builder = Build(text)
+    builder = Build(text, functions)
     try:
         return builder.transform(tree), builder
     except VisitError as e:
@@ -569,14 +632,15 @@ def hint_for(tok, text: str) -> str | None:
     return None
 
 
-def parse_program(text: str, where: list[str] | tuple[str, ...] = ()) -> Program:
+def parse_program(text: str, where: list[str] | tuple[str, ...] = (), known: tuple = ()) -> Program:
     """The program of text; text containing a backslash is LaTeX, read through its
-    translation (latex_input), with every span mapped back into the LaTeX."""
+    translation (latex_input), with every span mapped back into the LaTeX. known: function
+    signatures declared elsewhere (a claim is read with its formula's functions)."""
     if not latex_input.is_latex(text):
-        return parse_plain(text, where)
+        return parse_plain(text, where, known)
     tex = latex_input.translate(text)
     try:
-        program = parse_plain(tex.text, where)
+        program = parse_plain(tex.text, where, known)
     except McalcError as e:
         if e.source is None or e.source == tex.text:
             e.span, e.source = tex.span(e.span), text
@@ -620,7 +684,7 @@ def respan(n: Node, f) -> Node:
     return with_fields(m, span=f(n.span)) if n.span is not None else m
 
 
-def parse_plain(text: str, where: list[str] | tuple[str, ...] = ()) -> Program:
+def parse_plain(text: str, where: list[str] | tuple[str, ...] = (), known: tuple = ()) -> Program:
     statements, builder = build(text, "start")
     decls: list[Decl] = []
     for w in where:
@@ -628,11 +692,30 @@ def parse_plain(text: str, where: list[str] | tuple[str, ...] = ()) -> Program:
             decls.extend(replace(d, source=w) for d in where_decls(w))
         except McalcError as e:
             raise e.with_source(w)
+    functions: dict[str, Signature] = {}
+    for d in list(known) + decls + list(statements):
+        if isinstance(d, Signature):
+            old = functions.get(d.name)
+            if old is not None and (old.domain, old.codomain) != (d.domain, d.codomain):
+                raise ParseError(f"{d.name} is declared twice, as two different functions", d.span).with_source(
+                    d.source or text)
+            functions[d.name] = d
+    clash = next((d for d in decls + list(statements) if isinstance(d, Decl) and d.name in functions), None)
+    if clash is not None:
+        raise ParseError(f"{clash.name} is declared both a function and a symbol", clash.span).with_source(
+            clash.source or text)
+    if functions:                    # f (u) is a call once f is known to be a function: build again
+        statements, builder = build(text, "start", functions)
+        check_function_uses(statements, functions)
+    decls = [d for d in decls if not isinstance(d, Signature)]
     bindings: list[Binding] = []
     body = None
     for i, st in enumerate(statements):
         last = i == len(statements) - 1
-        if isinstance(st, Decl):
+        if isinstance(st, Signature):
+            if last:
+                raise ParseError("the input ends with a declaration; give a formula after it", st.span)
+        elif isinstance(st, Decl):
             decls.append(replace(st, source=text))
             if last:
                 raise ParseError("the input ends with a declaration; give a formula after it", st.span)
@@ -647,13 +730,36 @@ def parse_plain(text: str, where: list[str] | tuple[str, ...] = ()) -> Program:
             body = st
     if len(bindings) + len(decls) > limits.MAX_SYMBOLS:
         raise LimitError(f"more than {limits.MAX_SYMBOLS} statements", Span(0, len(text)))
-    known = {d.name for d in decls} | {b.name for b in bindings}
+    known = {d.name for d in decls} | {b.name for b in bindings} | function_names(functions)
     if "pi" not in known:             # pi, π: the constant, unless declared
         body = reading.constants(body)
         bindings = [replace(b, value=reading.constants(b.value)) for b in bindings]
     notes = reading.calls(builder.before_bracket, text, known, FUNCTION_NAMES)
     notes += reading.run_together([b.value for b in bindings] + [body], known, is_greek)
-    return Program(tuple(decls), tuple(bindings), body, text, notes=tuple(notes))
+    return Program(tuple(decls), tuple(bindings), body, text, notes=tuple(notes),
+                   functions=tuple(functions.values()))
+
+
+def function_names(functions: dict) -> set[str]:
+    """f and the names of its derivatives: grad_f, hess_f (scalar-valued) or J_f."""
+    out = set()
+    for name, sig in functions.items():
+        out |= {name, f"hess_{name}", f"grad_{name}" if sig.codomain == 1 else f"J_{name}"}
+    return out
+
+
+def check_function_uses(statements, functions: dict) -> None:
+    """A declared function is only ever called: f alone, or f declared twice, is an error."""
+    from .nodes import walk
+    for st in statements:
+        roots = [st.value] if isinstance(st, Binding) else [st] if isinstance(st, Node) else []
+        if isinstance(st, Binding) and st.name in functions:
+            raise ParseError(f"{st.name} is declared a function and cannot be bound", st.span)
+        for root in roots:
+            for m in walk(root):
+                if isinstance(m, Sym) and (m.name in functions or any(
+                        m.name == p + f for p in Build.DERIVATIVE_PREFIX for f in functions)):
+                    raise ParseError(f"{m.name} is a function; write {m.name}(...)", m.span)
 
 
 def parse_decls(text: str) -> tuple[Decl, ...]:

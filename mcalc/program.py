@@ -39,6 +39,17 @@ class Decl:
     span: Span
     source: str = ""           # the text it was written in (the formula or a --where)
     probability: bool = False  # a probability vector: entries positive, summing to 1
+    diagonal: bool = False     # a diagonal matrix: its gradient lives on diagonal matrices
+
+
+@dataclass(frozen=True, slots=True)
+class Signature:
+    """f: R^m -> R^k, a function left abstract; domain and codomain are dimensions (1 for R)."""
+    name: str
+    domain: int | str
+    codomain: int | str
+    span: Span
+    source: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,3 +67,4 @@ class Program:
     source: str
     dims: tuple[str, ...] = ()      # more dimension names (a claim knows its formula's)
     notes: tuple[str, ...] = ()     # how ambiguous input was read (SPEC §1: never a silent misread)
+    functions: tuple[Signature, ...] = ()   # abstract functions declared by signature (f: R^m -> R)

@@ -7,10 +7,10 @@ from typing import Callable
 
 from . import limits, ops
 from .errors import LimitError, ShapeError
-from .nodes import (SCALAR, Call, HCat, Add, Commutation, Constant, Delta, Det, Diag, Dim, Div, Elementwise, EPow, HadDiv,
+from .nodes import (SCALAR, Apply, Call, HCat, Add, Commutation, Constant, Delta, Det, Diag, Dim, Div, Elementwise, EPow, HadDiv,
                     Hadamard, Identity, Inverse, Kron, LogDet, Mul, Neg, Node, Norm, Num, Ones,
                     Power, Shape, Size, Sum, Sym, Trace, Transpose, Unit, Vec, Zero, replace, walk)
-from .dims import dim_names, dim_product, factors, is_product
+from .dims import dim_names, dim_product, dim_sum, factors, is_product
 from .program import Decl, Program, is_greek
 from .reading import Bars, VarPower
 
@@ -60,6 +60,7 @@ class SymbolInfo:
     symmetric: bool = False
     kind: str = "symbol"       # symbol | bound | size
     probability: bool = False  # a probability vector (entries > 0, summing to 1)
+    diagonal: bool = False     # a diagonal matrix variable
 
 
 @dataclass
@@ -208,6 +209,9 @@ class Inference:
             if d.probability and (len(dims) != 2 or dims[1] != 1 or dims[0] == 1):
                 raise ShapeError(f"{d.name} is declared probability but is {fmt_shape(dims)}; a probability "
                                  f"vector is a column, R^n", d.span).with_source(d.source or program.source)
+            if d.diagonal and (len(dims) != 2 or dims[0] != dims[1] or dims[1] == 1):
+                raise ShapeError(f"{d.name} is declared diagonal but is {fmt_shape(dims)}, not a square matrix",
+                                 d.span).with_source(d.source or program.source)
             if d.symmetric and len(dims) == 2 and dims[0] != dims[1]:
                 raise ShapeError(f"{d.name} is declared symmetric but is {fmt_shape(dims)}, not square",
                                  d.span).with_source(d.source or program.source)
@@ -393,18 +397,32 @@ def s_same(I, n, a):
     return a
 
 
+@rule(Apply)
+def s_apply(I, n, arg):
+    """f: R^m -> R^k applied to u ∈ R^m: f(u) is k×1, ∇f(u) m×1, J_f(u) k×m, ∇²f(u) m×m."""
+    m, k = as_term(n.domain), as_term(n.codomain)
+    I.need(I.unify_shapes(arg, (m, 1)),
+           lambda: f"{n.fn} takes R^{fmt_dim(n.domain)}, not {I.show(n.arg)}" if n.domain != 1 else
+           f"{n.fn} takes a scalar, not {I.show(n.arg)}", n)
+    if n.order == 0:
+        return (k, 1)
+    if n.order == 2:
+        return (m, m)
+    return (m, 1) if n.codomain == 1 else (k, m)
+
+
 @rule(HCat)
 def s_hcat(I, n, *shapes):
-    cols = 0
+    cols = []
     for arg, s in zip(n.args, shapes):
         I.need(I.u.unify(shapes[0][0], s[0]), lambda: f"cannot put {I.show(n.args[0])} and {I.show(arg)} side by side", n)
         c = I.u.find(s[1])
         if isinstance(c, Var):
             I.u.unify(c, 1)
             c = 1
-        I.need(isinstance(c, int), lambda: f"[...] needs columns of known width; {I.show(arg)} has {fmt_dim(c)}", n)
-        cols += c
-    return (shapes[0][0], cols)
+        I.need(isinstance(c, (int, str)), lambda: f"[...] needs columns of known width; {I.show(arg)} has {fmt_dim(c)}", n)
+        cols.append(c)
+    return (shapes[0][0], dim_sum(cols))
 
 
 @rule(Mul)
@@ -646,6 +664,7 @@ def build_typed(I: Inference, names: dict[int, str]) -> Typed:
 
     symmetric = {d.name for d in I.program.decls if d.symmetric}
     probability = {d.name for d in I.program.decls if d.probability}
+    diagonal = {d.name for d in I.program.decls if d.diagonal}
     dims = set(I.dim_names)
 
     def rebuild(n: Node) -> Node:
@@ -682,7 +701,7 @@ def build_typed(I: Inference, names: dict[int, str]) -> Typed:
             symbols[name] = SymbolInfo(name, SCALAR, False, kind="size")
         else:
             symbols[name] = SymbolInfo(name, shape, name not in I.declared, name in symmetric,
-                                       probability=name in probability)
+                                       probability=name in probability, diagonal=name in diagonal)
     for name, shape in I.bound.items():
         symbols[name] = SymbolInfo(name, resolve(shape), False, kind="bound")
     return Typed(I.program, body, bindings, symbols, tuple(sorted(dims)),

@@ -17,12 +17,13 @@ from typing import Callable
 from . import limits, ops
 from .errors import LimitError
 from .dims import factors
-from .nodes import (SCALAR, Call, HCat, Add, Commutation, Delta, Det, Diag, Dim, Div, Elementwise, EPow, HadDiv,
+from .nodes import (SCALAR, Apply, Call, HCat, Add, Commutation, Delta, Det, Diag, Dim, Div, Elementwise, EPow, HadDiv,
                     Hadamard, Identity, Inverse, Kron, LogDet, Mul, Neg, Node, Norm, Num, Ones, Power,
                     Shape, Size, Sum, Sym, Trace, Transpose, Unit, Vec, Zero, PRECEDENCE, children, map_children,
                     precedence, walk)
 from .rewrite import normalize, rule
-from .shapes import dim_product
+from .dims import dim_product, dim_sum
+from .nodes import replace as node_replace
 
 ONE = Fraction(1)
 
@@ -1588,7 +1589,7 @@ def add_transposed_sum_spread(n: Add):
 def hcat(*args: Node) -> Node:
     if len(args) == 1:
         return args[0]
-    cols = sum(a.shape[1] for a in args)
+    cols = dim_sum([a.shape[1] for a in args])
     return HCat(tuple(args), shape=(args[0].shape[0], cols))
 
 
@@ -1617,6 +1618,7 @@ REWRITES: dict[type, Callable[..., Node]] = {
     Diag: lambda n, a: diag(a),
     Norm: lambda n, a: norm(a, n.kind),
     HCat: lambda n, *a: hcat(*a),
+    Apply: lambda n, a: node_replace(n, arg=a) if a is not n.arg else n,
     Elementwise: lambda n, a: elementwise(n.fn, a),
     Call: lambda n, *a: call(n.fn, *a, shape=n.shape),
     Identity: lambda n: identity(n.shape[0]),          # I_1 and a 1×1 ones are the number 1

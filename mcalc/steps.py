@@ -81,7 +81,13 @@ def differential_steps(result) -> list[Step]:
                 used.append(doc)
             return super().__call__(node)
 
-    df = simplify(Recording(var, result.var_shape)(f))
+    from .deriv.engine import is_symmetric
+    from .simplify import add
+    # a joint derivative (t, s) has the total differential, one term per variable
+    names = list(result.joint) if result.joint else [var]
+    infos = [result.typed.symbols[v] for v in names]
+    df = simplify(add(*[Recording(v, info.shape if result.joint else result.var_shape, is_symmetric(info))(f)
+                        for v, info in zip(names, infos)]))
     for doc in used:
         if doc.startswith("dX for the variable"):
             continue

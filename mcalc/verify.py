@@ -18,7 +18,7 @@ from . import limits, ops
 from .errors import McalcError
 from .evaluate import Evaluator, evaluate
 from .layout import arrange, kind, tensor_from_flat
-from .dims import dim_names, factors
+from .dims import dim_names, eval_dim, factors
 from .nodes import (Call, Elementwise, EPow, Inverse, LogDet, Node, Power, Sym, children, walk)
 from .shapes import Typed
 
@@ -150,12 +150,7 @@ def pick_sizes(dims, rng, lo=SIZE_LO, hi=SIZE_HI, trial: int | None = None) -> d
 
 
 def dim_value(d, sizes) -> int:
-    if isinstance(d, int):
-        return d
-    v = 1
-    for part in factors(d):
-        v *= part if isinstance(part, int) else sizes[part]
-    return v
+    return eval_dim(d, sizes)
 
 
 def draw_value(info, rng, sizes, how: frozenset) -> np.ndarray:
@@ -180,6 +175,8 @@ def draw_value(info, rng, sizes, how: frozenset) -> np.ndarray:
         a = rng.standard_normal(shape)
     if info.symmetric:
         a = (a + a.T) / 2
+    if getattr(info, "diagonal", False):
+        a = np.diag(np.diag(a))
     if getattr(info, "probability", False):          # positive entries summing to 1
         a = rng.uniform(0.2, 1.0, size=shape)
         a = a / a.sum()
@@ -300,6 +297,8 @@ class Sampler:
                 raise LimitError(f"cannot compare the claim on random data: {too}")
             env = {name: draw_value(info, self.rng, sizes, self.restricted.get(name, frozenset()))
                    for name, info in self.typed.free_symbols().items()}
+            for sig in getattr(self.typed.program, "functions", ()):     # abstract f: R^m -> R^k
+                env[sig.name] = random_function(dim_value(sig.domain, sizes), dim_value(sig.codomain, sizes), self.rng)
             for name, d in self.indices:
                 env["_index_" + name] = int(self.rng.integers(dim_value(d, sizes)))
             try:
@@ -353,6 +352,25 @@ def dim_value_product(shape, sizes) -> int:
 def sample(t: Typed, rng, sizes: dict[str, int], nodes: list[Node]) -> dict[str, np.ndarray]:
     """Random data at the given sizes on which every node is defined (see Sampler)."""
     return Sampler(t, [((), n) for n in nodes], seed=int(rng.integers(2**31)), fixed_sizes=sizes).draw(0).env
+
+
+def random_function(m: int, k: int, rng) -> tuple:
+    """A random smooth f: R^m -> R^k with its exact derivatives, (f, ∇f or J_f, ∇²f):
+    k = 1: f(u) = ½ uᵀ Q u + cᵀ sin(u) + bᵀ u, ∇f = Q u + c ∘ cos(u) + b, ∇²f = Q − diag(c ∘ sin(u)) (Q symmetric);
+    k > 1: g(u) = tanh(M u + c), J_g = diag(1 − tanh²(M u + c)) M (no Hessian: it is a tensor)."""
+    def flat(u):                    # a float (R) or a vector
+        return np.asarray(u, dtype=float).reshape(-1)
+    if k == 1:
+        Q = rng.standard_normal((m, m))
+        Q = (Q + Q.T) / 2
+        c, b = rng.standard_normal(m), rng.standard_normal(m)
+        return (lambda u: 0.5 * flat(u) @ Q @ flat(u) + c @ np.sin(flat(u)) + b @ flat(u),
+                lambda u: Q @ flat(u) + c * np.cos(flat(u)) + b,
+                lambda u: Q - np.diag(c * np.sin(flat(u))))
+    M, c = rng.standard_normal((k, m)) / np.sqrt(m), rng.standard_normal(k)
+    return (lambda u: np.tanh(M @ flat(u) + c),
+            lambda u: (1 - np.tanh(M @ flat(u) + c) ** 2)[:, None] * M,
+            None)
 
 
 KINK_MARGIN = 1e-3      # far beyond the finite-difference step (1e-6): no difference straddles a kink
@@ -564,6 +582,8 @@ def compare(result, f, var, env, sizes):
         return got, T.reshape(got.shape) if T.size == got.size else T
     T = symmetrized(numeric_tensor(fn_of(f), x0, result.var_shape, f.shape), info)
     want = arrange(T, f.shape, result.var_shape, result.layout, result.flatten)
+    if getattr(info, "diagonal", False) and f.shape == (1, 1) and want.ndim == 2 and want.shape[0] == want.shape[1]:
+        want = want * np.eye(want.shape[0])       # along diagonal directions only
     return got, want
 
 
@@ -576,19 +596,37 @@ def symmetrized(T: np.ndarray, info) -> np.ndarray:
     return (T + np.swapaxes(T, -1, -2)) / 2 if symmetric_matrix(info) and T.ndim >= 2 else T
 
 
-def compare_joint(result, f, env, sizes):
+def compare_joint(result, f, env, sizes, h=1e-6):
+    """∂F/∂zᵀ by central differences along every entry of the stacked z = (vec x, vec y, ...);
+    F is f (vec F for a matrix) or, for a Hessian, the stacked gradient the engine computes."""
+    targets = [f]
+    if result.order == 2:
+        from .deriv.derive import gradient_of
+        targets = [gradient_of(f, name, result.typed.symbols[name].shape) for name in result.joint]
+
+    def F(e):
+        return np.concatenate([np.asarray(evaluate(g, e, sizes)).reshape(-1, order="F") for g in targets])
+
     cols = []
     for name in result.joint:
-        def fn(x, name=name):
-            e = dict(env)
-            e[name] = x
-            return evaluate(f, e, sizes)
-        T = numeric_tensor(fn, env[name], (1, 1), f.shape)
-        cols.append(np.asarray(T).reshape(-1, 1))
-    J = np.hstack(cols)
+        x0 = np.asarray(env[name], dtype=float)
+        for idx in np.ndindex(*x0.shape[::-1]):
+            idx = idx[::-1]                              # column-major: vec order
+            limits.tick()
+            step = h * max(1.0, abs(x0[idx]))
+
+            def central(s, idx=idx, name=name, x0=x0):
+                ep, em = dict(env), dict(env)
+                xp, xm = x0.copy(), x0.copy()
+                xp[idx] += s
+                xm[idx] -= s
+                ep[name], em[name] = xp, xm
+                return (F(ep) - F(em)) / (2 * s)
+            cols.append((4 * central(step / 2) - central(step)) / 3)
+    J = np.stack(cols, axis=1)
     got = result_value(result, env, sizes)
     fk = kind(f.shape, True)
-    if result.layout == "denominator" or (fk == "scalar" and result.layout == "mixed"):
+    if result.order == 1 and (result.layout == "denominator" or (fk == "scalar" and result.layout == "mixed")):
         J = J.T
     return got, J
 

@@ -235,6 +235,8 @@ class FormulaGen:
             (3, lambda: self.norm(e)),
             (1, lambda: self.call("sum", self.expr(self.rng.choice(((self.dim(), 1), (self.dim(), self.dim()))), e))),
             (1, lambda: self.kron_scalar(e)),
+            (1, lambda: self.kron_matrix_scalar(e)),
+            (1, lambda: self.vec_scalar(e)),
             (1, lambda: self.dim_scale(e)),
         ])()
 
@@ -366,6 +368,28 @@ class FormulaGen:
             (1, lambda: self.call("tr", self.call("kron", self.square(e, n), self.square(e, m)))),
         ])()
 
+    def kron_matrix_scalar(self, e: int) -> Piece:
+        """Scalars through a Kronecker product of matrices (issue 16: sum((A B) ⊗ (C .* D)))."""
+        a, b, c, d = self.dim(), self.dim(), self.dim(), self.dim()
+        left, right = self.matrix(a, b, e), self.matrix(c, d, e)
+        k = self.call("kron", left, right) if self.chance(0.5) else \
+            Piece(f"{left.at(ELEM)} ⊗ {right.at(PROD)}", ELEM, left.syms | right.syms)
+        return self.pick([
+            (2, lambda: self.call("sum", k)),
+            (1, lambda: Piece(f"||{k.text}||_F^2", FACTOR, k.syms) if "|" not in k.text else self.call("sum", k)),
+            (1, lambda: self.call("tr", self.call("kron", self.square(e, a), self.square(e, c)))),
+            (1, lambda: self.call("sum", self.binop(k, ".*", self.call("kron", self.matrix(a, b, e), self.matrix(c, d, e))))),
+        ])()
+
+    def vec_scalar(self, e: int) -> Piece:
+        """Scalars through vec and the diagonal of a matrix (issue 16)."""
+        r, c = self.dim(), self.dim()
+        return self.pick([
+            (2, lambda: self.matmul(self.transpose(self.call("vec", self.matrix(r, c, e))), self.call("vec", self.matrix(r, c, e)))),
+            (1, lambda: self.call("sum", self.call("exp", self.call("vec", self.bounded((r, c), e))))),
+            (2, lambda: self.matmul(self.transpose(self.vector(r, e)), self.call("diag", self.square(e, r)))),
+        ])()
+
     def dim_scale(self, e: int) -> Piece:
         names = [d for d in self.dims if not d.isdigit()]
         if not names:
@@ -457,6 +481,13 @@ class FormulaGen:
             self.lets.append(f"{name} = {value.text}")
         kind, shape = self.function_shape()
         body = self.expr(shape, self.depth)
+        if kind == "matrix" and self.chance(0.15):       # a 4-index derivative through ⊗ (issue 16)
+            e = max(0, self.depth - 1)
+            body = self.call("kron", self.matrix(self.dim(), self.dim(), e), self.matrix(self.dim(), self.dim(), e))
+        elif kind == "matrix" and self.chance(0.1):      # diag inside an order-3 result
+            n = self.dim()
+            body = self.matmul(self.matmul(self.matrix(shape[0], n, 0), self.call("diag", self.vector(n, max(0, self.depth - 1)))),
+                               self.matrix(n, shape[1], 0))
         if not body.syms:   # a constant: add a symbol so that there is a variable
             body = self.binop(body, "+", self.symbol(shape, allow_bound=False))
         used = sorted(body.syms)
@@ -467,6 +498,9 @@ class FormulaGen:
             statements = lets + [body.text]
         wrt_sym = self.symbols[rng.choice(used)]
         wrt = rng.choice((wrt_sym.name,) + wrt_sym.spellings) if wrt_sym.spellings and self.chance(0.3) else wrt_sym.name
+        plain = [u for u in used if not self.symbols[u].symmetric]
+        if kind in ("scalar", "vector") and len(plain) >= 2 and self.chance(0.08):   # a joint tuple (issue 16)
+            wrt = "(" + ",".join(rng.sample(plain, 2 if len(plain) == 2 or self.chance(0.7) else 3)) + ")"
         # declarations of every symbol, inline or in `where`
         decls, inline, where = [], [], []
         for s in self.symbols.values():
@@ -728,7 +762,7 @@ def signature(category: str, message: str) -> str:
     return f"[{category}] {' '.join(words[:7])}{tag}" + (f" @ {where}" if where else "")
 
 
-def step_sensitive(r, trials: int, steps=(1e-7, 1e-8, 1e-5, 1e-4)) -> bool:
+def step_sensitive(r, trials: int, steps=(1e-7, 1e-8, 1e-5, 1e-4, 1e-3, 1e-2)) -> bool:
     """True when mcalc.verify's disagreement is finite-difference error, not a wrong result:
     with some other step it agrees. (An oscillating function of a large argument, such as
     cos(tr((X .* X)^3)), defeats the default step; a wrong result disagrees at every step.)"""

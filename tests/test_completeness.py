@@ -119,6 +119,8 @@ def test_elementwise_facts_hold(op):
         assert np.allclose(value(-x), -value(x))
     if op.parity == "even":
         assert np.allclose(value(-x), value(x))
+    if op.scalar is not None:                 # the zero test's float form agrees with NumPy's
+        assert np.allclose([op.scalar(float(v)) for v in x.reshape(-1)], value(x).reshape(-1))
     if op.quotient:
         top, bottom = (ops.lookup(n) for n in op.quotient)
         assert np.allclose(value(x), top.evaluate(np, x) / bottom.evaluate(np, x))

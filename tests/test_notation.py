@@ -466,3 +466,22 @@ def test_latex_where_declarations():
     r = invoke(["shape", "x^T A x", "--format", "text", "--where", where])
     assert_clean_failure(r)
     assert message(r).startswith("unexpected 'Q'") and caret(r) == (where, 6, 10)
+
+
+# ---- the diagonal attribute -------------------------------------------------------------------------
+@pytest.mark.parametrize("expr", ["tr(A D)", "x^T D x", "logdet(D)", "tr(D^2)", "||D x - y||^2"])
+def test_a_diagonal_variable_gets_the_gradient_on_diagonal_matrices(expr):
+    from mcalc.verify import verify
+    for layout in api.LAYOUTS:
+        r = api.diff(expr, "D", where="D: R^(n×n) diagonal; A: R^(n×n); x: R^n; y: R^n", layout=layout)
+        assert "I" in r.text and any(n.startswith("D is diagonal: this is the gradient on diagonal matrices")
+                                     for n in r.notes)
+        v = verify(r)
+        assert v.conclusive and v.ok, (layout, r.text, v.reason)
+    assert api.diff("tr(A D)", "D", where="D: R^(n×n) diagonal; A: R^(n×n)").text == "A^T .* I"
+
+
+def test_a_diagonal_declaration_must_be_square():
+    r = shape_cli("D: R^(n×m) diagonal; D")
+    assert_clean_failure(r)
+    assert message(r) == "D is declared diagonal but is n×m, not a square matrix"

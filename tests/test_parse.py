@@ -66,7 +66,7 @@ def flat_sums(n: Node) -> Node:
     (M^-1)^2 and M^-2."""
     n = map_children(n, flat_sums)
     if isinstance(n, Power) and isinstance(n.arg, Inverse) and not isinstance(n.arg.arg, Transpose) \
-            and n.shape != (1, 1):
+            and n.shape != (1, 1) and n.exp > 0:
         return replace(n, arg=n.arg.arg, exp=-n.exp)       # (M^-1)^2 is written M^-2, one formula
     if isinstance(n, Add):
         args = []

@@ -178,8 +178,8 @@ def reference_tensor(case, r, var: Variable, sizes, indices):
             T[a, b] = sp.diff(fe, x)
     T = T.reshape(tuple(fdims) + tuple(xshape))
     info = symbols.get(var.names[0])
-    if len(var.names) == 1 and not var.index_names and info.symmetric and fk == "scalar" and xk == "matrix":
-        T = (T + T.T) / 2
+    if len(var.names) == 1 and not var.index_names and info.symmetric and xk == "matrix":
+        T = (T + np.swapaxes(T, -1, -2)) / 2      # along symmetric directions (sym(G) for a gradient)
     _REFERENCE[key] = (T, fk, xk)
     return _REFERENCE[key]
 

@@ -30,14 +30,16 @@ TENSORS = [
     ("B diag(x) C", "x", "dF_ij/dx_k = B_ik C_kj", None),
     ("diag(x)", "x", "dF_ij/dx_k = δ_ij δ_ik", None),
     ("diag(x) A diag(x)", "x", None, None),
-    ("kron(A, B)", "A", None, None),
-    ("kron(A, B)", "B", None, None),
+    ("kron(A, B)", "A", "dF_ij/dA_kl = B_i2j2 δ_i1k δ_j1l where i = (i1 - 1) p + i2, j = (j1 - 1) q + j2", None),
+    ("kron(A, B)", "B", None, "(I_m ⊗ K_(q,n) ⊗ I_p) (vec(A) ⊗ (I_p ⊗ I_q))"),
+    ("kron(X, B) C", "X", None, None),
     ("A ⊗ X ⊗ B", "X", None, None),
     ("kron(X, X)", "X", None, None),
     ("kron(X, x)", "X", None, None),
     ("diag(A X)", "X", "df_i/dX_kl = A_ik δ_il", None),
     ("diag(X^T X) .* x", "X", None, None),
     ("x: R^3; diag(x)", "x", None, None),
+    ("x: R^n; [x, A x] B", "x", None, None),
 ]
 
 GRADIENTS_THROUGH_KRON = [
@@ -49,6 +51,8 @@ GRADIENTS_THROUGH_KRON = [
     ("x^T vec(A X B X)", "X", None),
     ("||kron(X, A) - B||_F^2", "X", None),
     ("sum(diag(A X) .* x)", "X", None),
+    ("x: R^n; y: R^n; sum(exp([x, A y]))", "x", None),          # through [A, B] (hcat)
+    ("x: R^n; ||[x, A x]||^2", "x", None),
 ]
 
 
@@ -186,6 +190,51 @@ def test_joint_derivative(expr, layout):
     assert verify(r).ok
     got, want = numpy_value(r)
     assert np.allclose(got, want)
+
+
+JOINT = [
+    # formula, tuple, order, mixed text
+    ("x = a t + b s; f = x^T x", "(t,s)", 2, "[[2 a^T a, 2 a^T b]^T, [2 a^T b, 2 b^T b]^T]^T"),
+    ("x^T A y + sum(exp(x))", "(x,y)", 1, "[(A y + exp(x))^T, x^T A]^T"),
+    ("x^T A y + sum(exp(x))", "(x,y)", 2, "[[diag(exp(x)), A]^T, [A^T, 0 ones_m ones_m^T]^T]^T"),
+    ("tr(X^T A X) + x^T X y", "(X,x)", 1, None),
+    ("tr(X^T A X) + x^T X y", "(X,x)", 2, None),
+    ("A x + B y", "(x,y)", 1, "[A, B]"),
+    ("X y", "(X,y)", 1, None),
+    ("x: R^3; y: R^2; x^T A y", "(x,y)", 2, None),
+    ("t: R; t x^T x", "(t,x)", 2, None),
+    ("t: R; t x", "(t,x)", 1, None),
+    ("log(1 + exp(-y^T (X w + b ones)))", "(w,b)", 2, None),
+]
+
+
+@pytest.mark.parametrize("expr, wrt, order, text", JOINT)
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_joint_tuples_of_vectors_and_matrices(expr, wrt, order, text, layout):
+    """The stacked z = (vec x, vec y): gradients, Jacobians and block Hessians whose
+    off-diagonal blocks are the mixed second derivatives ∂²f/∂x∂yᵀ."""
+    from mcalc.claims import check
+    r = api.diff(expr, wrt, layout=layout, order=order)
+    v = verify(r, trials=2)
+    assert v.ok, (r.text, v.max_rel_error)
+    got, want = numpy_value(r)
+    assert np.allclose(got, want, rtol=1e-9, atol=1e-9)
+    if text and layout == "mixed":
+        assert r.text == text
+    assert check(expr, wrt, r.text, layout=layout, order=order).ok     # the text reads back as a claim
+
+
+def test_joint_of_a_matrix_function_is_flattened():
+    r = api.diff("X Y", "(X,Y)", flatten=True)
+    assert verify(r, trials=2).ok
+    from mcalc.errors import DiffError
+    with pytest.raises(DiffError, match="--flatten"):
+        api.diff("X Y", "(X,Y)")
+
+
+def test_several_hessians_say_where_the_cross_block_is():
+    rs = api.diff("x^T A y + sum(exp(x))", "x,y", order=2)
+    assert all(any('--wrt "(x,y)"' in n for n in r.notes) for r in rs)
 
 
 def test_chain_through_binding_wrt_scalar():

@@ -18,7 +18,7 @@ from ..result import Result
 from ..shapes import fmt_shape
 from ..simplify import hcat, mul, num, numel, simplify, tidy, transpose, vec, zero
 from ..zerotest import drop_zero_terms
-from .engine import Differentiator, Linear, adjoint, free_names, jac
+from .engine import Differentiator, Linear, adjoint, free_names, is_symmetric, jac
 
 # --wrt x, x[i], X[i,j] (a joint (t,s) is read apart)
 WRT_RE = re.compile(r"^\s*([^\[\]\s,()]+)\s*(\[\s*([A-Za-z0-9_]+)\s*(,\s*([A-Za-z0-9_]+)\s*)?\])?\s*$")
@@ -77,7 +77,7 @@ def len_dims(fshape, xshape) -> int:
 def derive(t, wrt: str, layout: str, order: int, flatten: bool, stack: bool):
     w = wrt.strip()
     if w.startswith("("):
-        return derive_joint(t, w, layout, order)
+        return derive_joint(t, w, layout, order, flatten)
     m = WRT_RE.match(w)
     if m is None:
         raise UsageError(f"cannot read --wrt {wrt!r}", hint="write x, x[i], X[i,j] or (t,s)")
@@ -163,34 +163,78 @@ def derive_stack(t, name: str, order: int):
                   entry=indices, stack=True)
 
 
-def derive_joint(t, wrt: str, layout: str, order: int):
-    """d f/d(t, s): the derivative with respect to the stacked vector of scalars (seed 004)."""
+def vcat(*blocks: Node) -> Node:
+    """[a; b]: blocks stacked vertically, written [aᵀ, bᵀ]ᵀ."""
+    from ..simplify import hcat
+    return transpose(hcat(*[transpose(b) for b in blocks])) if len(blocks) > 1 else blocks[0]
+
+
+def derive_joint(t, wrt: str, layout: str, order: int, flatten: bool = False):
+    """d f/d(t, s), d f/d(x, y): the derivative with respect to the stacked vector z of the
+    variables (scalars, vectors, matrices by vec), seed 004's chain rule; order 2 gives the
+    Hessian in blocks, its off-diagonal blocks the mixed derivatives ∂²f/∂x∂yᵀ."""
+    from ..dims import dim_sum
     names = [n.strip() for n in wrt.strip("() ").split(",") if n.strip()]
     if len(names) < 2:
-        raise UsageError("a joint derivative needs at least two scalars: --wrt \"(t,s)\"")
-    if order != 1:
-        raise UsageError("joint derivatives are of order 1")
-    cols, f, values, memo = [], None, {}, {}
+        raise UsageError("a joint derivative needs at least two variables: --wrt \"(t,s)\" or \"(x,y)\"")
+    vars_, f, values, memo = [], None, {}, {}
     for name in names:
         var, info, body, vals = variable(t, name)
-        if info.shape != SCALAR:
-            raise UsageError(f"--wrt {wrt}: {var} is not a scalar ({'×'.join(map(str, info.shape))})")
+        if any(v == var for v, _ in vars_):
+            raise UsageError(f"--wrt {wrt}: {var} appears twice")
+        if var in dict(t.bindings):
+            raise UsageError(f"--wrt {wrt}: {var} is a bound name; a joint derivative takes variables",
+                             hint="differentiate with respect to the symbols it is made of")
         values.update(vals)
         f = simplify(body, memo)
-        if kind(f.shape, True) == "matrix":
-            raise DiffError("a joint derivative of a matrix-valued function is a tensor; differentiate "
-                            "with respect to each scalar")
-        D = along_scalar(f, var)
-        cols.append(transpose(D) if f.shape[0] == 1 and f.shape[1] != 1 else D)
-    J = hcat(*cols)                         # ∂f/∂(t,s)ᵀ: m×K (numerator)
-    K = len(names)
-    transposed = layouts.transposed(f.shape, (K, 1), layout, computed="numerator")
-    D = tidy(transpose(J)) if transposed else tidy(J)
+        vars_.append((var, info))
+    fk = kind(f.shape, True)
+    sizes = [numel(info.shape) for _, info in vars_]
+    N = dim_sum(sizes)
+    notes = [f"joint derivative with respect to z = ({', '.join(names)}), the stacked vector of "
+             + (f"{len(names)} scalars" if all(s == 1 for s in sizes) else
+                f"{' and '.join(('vec ' if kind(i.shape) == 'matrix' else '') + v for v, i in vars_)} "
+                f"({' + '.join(map(str, sizes))} = {N} entries)")]
+    if any(is_symmetric(info) for _, info in vars_):
+        raise UsageError(f"--wrt {wrt}: a symmetric matrix in a joint derivative is not supported",
+                         hint="differentiate with respect to it alone")
+
+    def grad(var, info):        # vec of the gradient, a column of numel(X) entries
+        return vec(gradient_of(f, var, info.shape))
+
+    def jac_of(g, var, info):   # ∂g/∂(vec X)ᵀ for a column g
+        if info.shape == SCALAR:
+            D = along_scalar(g, var)
+            return transpose(D) if D.shape[0] == 1 and D.shape[1] != 1 else D
+        return jacobian_of(g, var, info.shape)
+
+    if order == 2:
+        if fk != "scalar":
+            raise DiffError("second derivatives of vector- or matrix-valued functions are not supported; "
+                            "differentiate a scalar")
+        gs = [grad(v, i) for v, i in vars_]
+        D = vcat(*[hcat(*[tidy(jac_of(g, v, i)) for v, i in vars_]) for g in gs])
+        shape = (N, N)
+        notes.append("the Hessian ∂²f/∂z∂zᵀ in blocks: row block i, column block j is ∂²f/∂z_i∂z_jᵀ "
+                     "(the off-diagonal blocks are the mixed second derivatives)")
+    elif fk == "scalar":
+        D = vcat(*[tidy(grad(v, i)) for v, i in vars_])          # ∇_z f, N×1
+        if layout == "numerator":
+            D = transpose(D)
+        shape = (1, N) if layout == "numerator" else (N, 1)
+    else:
+        if fk == "matrix" and not flatten:
+            raise DiffError("a joint derivative of a matrix-valued function is a tensor; use --flatten "
+                            "for ∂vec F/∂zᵀ, or differentiate with respect to each variable")
+        f_col = vec(f) if fk == "matrix" else (transpose(f) if f.shape[0] == 1 and f.shape[1] != 1 else f)
+        J = hcat(*[tidy(jac_of(f_col, v, i)) for v, i in vars_])  # ∂f/∂zᵀ: m×N (numerator)
+        m = f_col.shape[0]
+        D = transpose(J) if layout == "denominator" else J
+        shape = (N, m) if layout == "denominator" else (m, N)
+    D = tidy(D)
     node, lets = refold(D, values, lambda v: simplify(v, memo), taken=set(t.symbols) | set(t.dims))
-    shape = result_shape(f.shape, (K, 1), layout)
-    notes = [f"joint derivative with respect to ({', '.join(names)}), stacked as a vector of {K} scalars"]
-    return Result(t.source, wrt, layout, 1, t, node, shape, lets, notes, function=f, var_shape=(K, 1),
-                  joint=tuple(names))
+    return Result(t.source, wrt, layout, order, t, node, shape, lets, notes, function=f, var_shape=(N, 1),
+                  joint=tuple(v for v, _ in vars_), flatten=flatten)
 
 
 def derive_var(t, wrt: str, layout: str, order: int, flatten: bool):
@@ -209,6 +253,8 @@ def derive_var(t, wrt: str, layout: str, order: int, flatten: bool):
     if sym:
         notes.append(symmetric_note(var, "hessian" if order == 2 else
                                     "gradient" if kind(f.shape) == "scalar" else "derivative"))
+    if getattr(info, "diagonal", False) and order == 1:
+        D = diagonal_part(D, xshape, kind(f.shape) == "scalar", var, notes)
     D = tidy(D)
     if transposed:
         D = tidy(transpose(D))
@@ -260,10 +306,10 @@ def index_strings(f: Node, var: str, xshape, fd, order: int = 1, symmetric: bool
     from .index import index_form, terms_text
     df = Differentiator(var, xshape, symmetric)(f)
     try:
-        terms, fi, xi = index_form(df, f.shape, xshape)
+        terms, fi, xi, splits = index_form(df, f.shape, xshape)
     except DiffError:
         return None
-    keep = set(fi) | set(xi)
+    keep = set(fi) | set(xi) | {p for s in splits.values() for p in s[:2]}
     name = "f" if len(fd) == 1 else "F"
     x = var
     text = terms_text(terms, keep, render_text, lambda s: f"({s})", lambda i: f"_{i}", lambda s: f"sum_{''.join(s)} ")
@@ -271,6 +317,11 @@ def index_strings(f: Node, var: str, xshape, fd, order: int = 1, symmetric: bool
     tex = terms_text(terms, keep, render_latex, lambda s: rf"\left({s}\right)", lambda i: f"_{{{i}}}",
                      lambda s: rf"\sum_{{{''.join(s)}}} ")
     tex = tex.replace("δ", r"\delta")
+    if splits:          # the rows and columns of A ⊗ B: i = (i1 − 1) p + i2
+        said = [(i, a, b, str(size)) for i, (a, b, size) in splits.items()]
+        text += " where " + ", ".join(f"{i} = ({a} - 1) {s} + {b}" for i, a, b, s in said)
+        uni += " where " + ", ".join(f"{i} = ({a} − 1)·{s} + {b}" for i, a, b, s in said)
+        tex += r",\quad " + r",\ ".join(rf"{i} = ({a} - 1)\,{s} + {b}" for i, a, b, s in said)
     I, K = "".join(fi), "".join(xi)
     if order == 2:
         lhs, ulhs = f"d2f/d{x}_{I} d{x}_{K}", f"∂²f/∂{x}_{I}∂{x}_{K}"
@@ -297,11 +348,6 @@ def second_derivative(f, var, xshape, layout, flatten, notes, sym: bool = False)
     return H, ((n, n) if flatten else tuple(xshape) + tuple(xshape))
 
 
-def is_symmetric(info) -> bool:
-    """A symmetric matrix variable: its derivatives are taken along symmetric directions."""
-    return bool(info.symmetric) and info.shape[0] == info.shape[1] and info.shape[1] != 1
-
-
 def symmetric_note(var: str, what: str) -> str:
     """The one convention for a symmetric variable (SPEC §1, §2; docs/symmetric.md)."""
     if what == "gradient":
@@ -318,3 +364,14 @@ def symmetric_note(var: str, what: str) -> str:
 
 def terms_of(n: Node) -> list[Node]:
     return list(n.args) if isinstance(n, Add) else [n]
+
+
+def diagonal_part(D, xshape, scalar: bool, var: str, notes: list[str]):
+    """A diagonal variable: the gradient on diagonal matrices is I ∘ G of the unconstrained G."""
+    if not scalar:
+        notes.append(f"{var} is declared diagonal; this derivative of a non-scalar treats its entries as independent")
+        return D
+    from ..nodes import Identity
+    from ..simplify import hadamard
+    notes.append(f"{var} is diagonal: this is the gradient on diagonal matrices, I ∘ G of the unconstrained gradient G")
+    return hadamard(Identity(shape=tuple(xshape)), D)

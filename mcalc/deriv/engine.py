@@ -13,11 +13,11 @@ from typing import Callable
 
 from .. import limits
 from ..errors import DiffError, LimitError
-from ..nodes import (Add, Commutation, Delta, Diag, HadDiv, Hadamard, Kron, Mul, Node, Ones,
+from ..nodes import (Add, HCat, Commutation, Delta, Diag, HadDiv, Hadamard, Kron, Mul, Node, Ones,
                      Sum, Sym, Trace, Transpose, Vec, children)
-from ..simplify import (add, hadamard_factors, diag, epow, hadamard, haddiv, identity, is_column, is_row, is_scalar, kron, mul,
+from ..simplify import (add, hcat, hadamard_factors, diag, epow, hadamard, haddiv, identity, is_column, is_row, is_scalar, kron, mul,
                         num, numel, ones, simplify, sum_, trace, transpose, vec, zero)
-from ..shapes import dim_product
+from ..dims import dim_product
 from .rules import DIFF_RULES
 
 
@@ -47,6 +47,11 @@ class Differentiator:
         if len(self.memo) > limits.MAX_RESULT_NODES:
             raise LimitError("the derivative grew too large")
         return out
+
+
+def is_symmetric(info) -> bool:
+    """A symmetric matrix variable: its derivatives are taken along symmetric directions."""
+    return bool(info.symmetric) and info.shape[0] == info.shape[1] and info.shape[1] != 1
 
 
 def symmetric_direction(dx: Delta) -> Node:
@@ -210,6 +215,17 @@ def a_haddiv(lin, n, g):
 @adjoint_rule(Sum)
 def a_sum(lin, n, g):
     return adjoint(lin, n.arg, mul(g, ones(n.arg.shape)))
+
+
+@adjoint_rule(HCat)
+def a_hcat(lin, n, g):
+    """tr(Gᵀ [A, B]) = tr((G S_A)ᵀ A) + tr((G S_B)ᵀ B), S_A = [I; 0] selecting A's columns"""
+    widths = [a.shape[1] for a in n.args]
+    parts = []
+    for i, a in enumerate(n.args):
+        blocks = [identity(w) if j == i else zero((widths[i], w)) for j, w in enumerate(widths)]
+        parts.append(adjoint(lin, a, mul(g, transpose(hcat(*blocks)))))
+    return adjoint_sum(lin, parts)
 
 
 @adjoint_rule(Diag)
@@ -397,6 +413,12 @@ def j_trace(lin, n, nx):
 @jacobian_rule(Sum)
 def j_sum(lin, n, nx):
     return mul(transpose(ones((numel(n.arg.shape), 1))), jac(lin, n.arg, nx))
+
+
+@jacobian_rule(HCat)
+def j_hcat(lin, n, nx):
+    """vec([A, B]) = [vec A; vec B]: the blocks' Jacobians stacked, [J_Aᵀ, J_Bᵀ]ᵀ"""
+    return transpose(hcat(*[transpose(jac(lin, a, nx)) for a in n.args]))
 
 
 @jacobian_rule(Vec)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..errors import DiffError
-from ..nodes import (Delta, Node, Sym, Transpose)
+from ..nodes import (Delta, Identity, Node, Sym, Transpose)
 from ..simplify import expand, is_scalar, mul, simplify, transpose
 
 
@@ -29,6 +29,21 @@ class Term:
 class Indexer:
     def __init__(self):
         self.fresh = (f"{c}" for c in "abcdefghmnopqrstuvw" + "".join(f"z{i}" for i in range(1, 99)))
+        self.splits: dict[str, tuple] = {}     # an index of A ⊗ B split in two: i → (i1, i2, size of i2)
+
+    def split(self, r, outer_size, inner_size):
+        """(A ⊗ B)_rc = A_(r1 c1) B_(r2 c2) with r = (r1 − 1)·inner + r2; a dimension 1 needs no index."""
+        if r is None:
+            return None, None
+        if outer_size == 1:
+            return None, r
+        if inner_size == 1:
+            return r, None
+        parts = self.splits.get(r)
+        if parts is None:
+            parts = (f"{r}1", f"{r}2", inner_size)
+            self.splits[r] = parts
+        return parts[0], parts[1]
 
     def new(self):
         return next(self.fresh)
@@ -74,6 +89,17 @@ class Indexer:
 
     def e_HadDiv(self, n, r, c):
         return [Term([Factor(n.right, (r, c), divide=True)] + t.factors, t.d) for t in self.entries(n.left, r, c)]
+
+    def e_Kron(self, n, r, c):
+        """(A ⊗ B)_(r1 r2)(c1 c2) = A_(r1 c1) B_(r2 c2)"""
+        (m, nn), (p, q) = n.left.shape, n.right.shape
+        r1, r2 = self.split(r, m, p)
+        c1, c2 = self.split(c, nn, q)
+        def factor(node, idx):              # I_rc is δ_rc
+            return Factor(None if isinstance(node, Identity) else node, idx)
+        if has_delta(n.left):
+            return [Term([factor(n.right, (r2, c2))] + t.factors, t.d) for t in self.entries(n.left, r1, c1)]
+        return [Term([factor(n.left, (r1, c1))] + t.factors, t.d) for t in self.entries(n.right, r2, c2)]
 
     def e_Trace(self, n, r, c):
         a = self.new()
@@ -164,9 +190,9 @@ def index_form(df: Node, fshape, xshape):
     k, l = ("k", None) if xv else ("k", "l")
     ix = Indexer()
     terms = ix.entries(lin, r, c)
-    outer = {x for x in (r, c) if x is not None}
+    outer = {x for x in (r, c) if x is not None} | {p for s in ix.splits.values() for p in s[:2]}
     done = [finish(t, outer, k, l) for t in terms]
-    return done, [x for x in (r, c) if x], [x for x in (k, l) if x]
+    return done, [x for x in (r, c) if x], [x for x in (k, l) if x], ix.splits
 
 
 # ---- rendering ---------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ from typing import Callable
 
 from .. import ops
 from ..errors import DiffError
-from ..nodes import (Call, HCat, Add, Commutation, Constant, Delta, Det, Diag, Div, Elementwise, EPow, HadDiv, Hadamard,
+from ..nodes import (Apply, Call, HCat, Add, Commutation, Constant, Delta, Det, Diag, Div, Elementwise, EPow, HadDiv, Hadamard,
                      Identity, Inverse, Kron, LogDet, Mul, Neg, Node, Norm, Num, Ones, Power, Size, Sum,
                      Sym, Trace, Transpose, Unit, Vec, Zero)
 from ..simplify import (hcat, add, det, diag, div, elementwise, epow, hadamard, haddiv, inverse, is_scalar, kron,
@@ -45,6 +45,21 @@ linear(Sum, sum_, "d sum(X) = sum(dX)")
 linear(Vec, vec, "d vec(X) = vec(dX)")
 linear(Diag, diag, "d diag(X) = diag(dX)")
 linear(Neg, neg, "d(-X) = -dX")
+
+
+@rule(Apply)
+def d_apply(node, d):
+    """chain rule: d f(u) = grad_f(u)^T du;  d g(u) = J_g(u) du;  d grad_f(u) = hess_f(u) du"""
+    from ..nodes import replace
+    u = node.arg
+    if node.order == 0:
+        grad = replace(node, order=1, shape=(node.domain, 1) if node.scalar_valued else (node.codomain, node.domain))
+        return mul(transpose(grad) if node.scalar_valued else grad, d(u))
+    if node.order == 1 and node.scalar_valued:
+        return mul(replace(node, order=2, shape=(node.domain, node.domain)), d(u))
+    what = "∇²" + node.fn if node.order == 2 else "J_" + node.fn
+    raise DiffError(f"cannot differentiate {what}({'…'}): the abstract function {node.fn} has derivatives "
+                    f"up to ∇²{node.fn} (scalar-valued) or J_{node.fn} (vector-valued) only", node.span)
 
 
 @rule(HCat)

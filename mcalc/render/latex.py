@@ -167,6 +167,17 @@ class LatexRenderer(Renderer):
     def _render_Delta(self, n):
         return r"\mathrm{d}" + self.sym(n.name, n)
 
+    def _render_Apply(self, n):
+        """f(u), \\nabla f(u), \\nabla^2 f(u), J_{g}(u) and a curve's x'(t), as papers write them."""
+        f, arg = symbol(n.fn, False), rf"\left({self.render(n.arg)}\right)"
+        if n.order == 0:
+            return f + arg
+        if n.order == 1 and n.domain == 1 and not n.scalar_valued:
+            return f"{f}'{arg}"
+        if n.order == 2:
+            return rf"\nabla^2 {f}{arg}"
+        return (rf"\nabla {f}" if n.scalar_valued else f"J_{{{f}}}") + arg
+
     def _render_HCat(self, n):
         return r"\begin{bmatrix} " + " & ".join(self.render(a) for a in n.args) + r" \end{bmatrix}"
 

@@ -7,7 +7,7 @@ import keyword
 from fractions import Fraction
 
 from .. import ops
-from ..dims import dim_names, factors, is_product
+from ..dims import dim_names, factors, is_product, terms
 from ..nodes import SCALAR, Call, Elementwise, Node, Sym, Transpose, children, walk
 from .base import Renderer
 
@@ -32,6 +32,12 @@ def _tensor(J, fsizes, xsizes, denominator):
     return T
 
 
+def _apply(fn, u, shape):
+    """A declared function's callable takes a float or a 1-D array and returns an array of shape."""
+    u = _np.asarray(u, dtype=float)
+    return _np.asarray(fn(u.item() if u.size == 1 else u.reshape(-1)), dtype=float).reshape(shape)
+
+
 def _logdet(a):
     sign, value = _np.linalg.slogdet(a)
     return value if sign > 0 else _np.nan
@@ -44,6 +50,8 @@ def py_name(name: str) -> str:
 def dim_code(d) -> str:
     if isinstance(d, int):
         return str(d)
+    if "+" in str(d):                   # the length of a stacked vector, m+n
+        return "(" + " + ".join(dim_code(t) for t in terms(d)) + ")"
     return " * ".join(str(p) if isinstance(p, int) else f"_d_{p}" for p in factors(d))
 
 
@@ -137,6 +145,11 @@ class NumpyRenderer(Renderer):
             op = "*" if chain[s].shape[1] == 1 else "@"
             return f"({build(i, s)} {op} {build(s + 1, j)})"
         return build(0, k - 1)
+
+    def _render_Apply(self, n):
+        """The user's callable (f, grad_f, hess_f, J_g) on a 1-D argument, its value made 2-D."""
+        rows, cols = (dim_code(d) for d in n.shape)
+        return f"_apply({py_name(n.callable_name)}, {self.render(n.arg)}, ({rows}, {cols}))"
 
     def _render_HCat(self, n):
         return "_np.hstack([" + ", ".join(f"_np.atleast_2d({self.render(a)})" for a in n.args) + "])"
@@ -333,13 +346,21 @@ def body_lines(bindings, result: Node, final: str) -> list[str]:
     return lines
 
 
+def callables(nodes: list[Node]) -> list[str]:
+    """The names of the abstract functions' callables the code calls (f, grad_f, hess_f, J_g)."""
+    from ..nodes import Apply
+    return sorted({m.callable_name for root in nodes for m in walk(root) if isinstance(m, Apply)})
+
+
 def render_numpy(result) -> str:
     t = result.typed
     symbols = t.free_symbols()
     raw_bindings = list(t.bindings)
     dims = needed_dims([v for _, v in raw_bindings] + [t.body, result.node] + [v for _, v in result.bindings], symbols)
     _, params = dim_sources(symbols, dims)
-    args = ", ".join([py_name(s) for s in symbols] + (["*"] + [py_name(d) for d in params] if params else []))
+    fns = callables([v for _, v in raw_bindings] + [t.body, result.node] + [v for _, v in result.bindings])
+    args = ", ".join([py_name(s) for s in symbols] + (["*"] if params or fns else []) +
+                     [py_name(d) for d in params] + [f"{py_name(c)}=None" for c in fns])
     pro = prologue(symbols, dims)
     fshape = t.body.shape
     if fshape == SCALAR:

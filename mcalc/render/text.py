@@ -45,6 +45,9 @@ class TextRenderer(Renderer):
     def _render_Sym(self, n):
         return n.name
 
+    def _render_Apply(self, n):
+        return f"{n.callable_name}({self.render(n.arg)})"
+
     def _render_Size(self, n):
         return n.name
 
@@ -153,8 +156,8 @@ class TextRenderer(Renderer):
 
     def _render_Power(self, n):
         e, arg = n.exp, n.arg
-        if isinstance(arg, Inverse) and not isinstance(arg.arg, Transpose) and n.shape != (1, 1):
-            e, arg = -e, arg.arg           # (M^-1)^2 reads M^-2
+        if isinstance(arg, Inverse) and not isinstance(arg.arg, Transpose) and n.shape != (1, 1) and e > 0:
+            e, arg = -e, arg.arg           # (M^-1)^2 reads M^-2 ((M^-1)^-2 stays: M^2 would not read back as it)
         exp = str(e.numerator) if e.denominator == 1 else f"({e.numerator}/{e.denominator})"
         base = self.parenthesize(arg, POSTFIX + 1)
         return f"{base}^{exp}"
@@ -174,7 +177,9 @@ class TextRenderer(Renderer):
         return f"{self.parenthesize(n.arg, POSTFIX)}^-1"
 
     def _render_Hadamard(self, n):
-        return f"{self.parenthesize(n.left, P[Hadamard])} .* {self.parenthesize(n.right, P[Hadamard] + 1)}"
+        # (A ⊗ B) .* C: ⊗ and .* bind alike, but a reader should not have to know it
+        left = self.parenthesize(n.left, P[Hadamard], strict=isinstance(n.left, Kron))
+        return f"{left} .* {self.parenthesize(n.right, P[Hadamard] + 1)}"
 
     def _render_HadDiv(self, n):
         return f"{self.parenthesize(n.left, P[Hadamard])} ./ {self.parenthesize(n.right, P[Hadamard] + 1)}"
@@ -186,7 +191,22 @@ class TextRenderer(Renderer):
         return f"{self.parenthesize(n.left, P[Kron])} ⊗ {self.parenthesize(n.right, P[Kron] + 1)}"
 
     def _render_HCat(self, n):
-        return "[" + ", ".join(self.render(a) for a in n.args) + "]"
+        """[A, B]: the width of each block must be known, so constants in it are sized (I_n,
+        ones_m, as inside ⊗) and a zero block says its size (0 ones_m ones_n^T)."""
+        self.in_kron += 1
+        try:
+            return "[" + ", ".join(self.block(a) for a in n.args) + "]"
+        finally:
+            self.in_kron -= 1
+
+    def block(self, a) -> str:
+        from ..nodes import Zero
+        if not isinstance(a, Zero) or a.shape == (1, 1):
+            return self.render(a)
+        rows, cols = a.shape
+        one = self.ones_symbol
+        return "0" + (f" {self.sized(one, rows)}" if rows != 1 else "") + \
+            (f" {self.sized(one, cols)}{self.transposed}" if cols != 1 else "")
 
     def call(self, name, args):
         return f"{name}({', '.join(self.render(a) for a in args)})"

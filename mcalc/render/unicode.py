@@ -63,7 +63,8 @@ class UnicodeRenderer(TextRenderer):
         return f"{self.parenthesize(n.arg, 60)}⁻¹"
 
     def _render_Hadamard(self, n):
-        return f"{self.parenthesize(n.left, 30)} ⊙ {self.parenthesize(n.right, 31)}"
+        from ..nodes import Kron
+        return f"{self.parenthesize(n.left, 30, strict=isinstance(n.left, Kron))} ⊙ {self.parenthesize(n.right, 31)}"
 
     def _render_HadDiv(self, n):
         return f"{self.parenthesize(n.left, 30)} ⊘ {self.parenthesize(n.right, 31)}"
@@ -77,6 +78,17 @@ class UnicodeRenderer(TextRenderer):
 
     def _render_Elementwise(self, n):
         return self.call(ops.lookup(n.fn).unicode or n.fn, (n.arg,))
+
+    def _render_Apply(self, n):
+        """∇f(u), ∇²f(u), J_g(u); a curve's derivative x'(t)."""
+        arg = self.render(n.arg)
+        if n.order == 0:
+            return f"{n.fn}({arg})"
+        if n.order == 1 and n.domain == 1 and not n.scalar_valued:
+            return f"{n.fn}'({arg})"
+        if n.order == 2:
+            return f"∇²{n.fn}({arg})"
+        return f"∇{n.fn}({arg})" if n.scalar_valued else f"J_{n.fn}({arg})"
 
     def _render_HCat(self, n):
         return "[" + ", ".join(self.render(a) for a in n.args) + "]"
