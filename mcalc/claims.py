@@ -412,6 +412,14 @@ class EqualResult:
     def __repr__(self) -> str:
         return f"<mcalc equal {self.verdict}: {self.lhs} vs {self.rhs}>"
 
+    def _repr_latex_(self) -> str:
+        """The notebook form: the two sides with = or ≠, and what the verdict rests on."""
+        from .api import latex
+        relation = "=" if self.ok else r"\neq"
+        how = "same canonical form" if self.exact else self.sampled
+        return (f"$${latex(self.lhs)} {relation} {latex(self.rhs)}"
+                + (rf"\quad \text{{({how})}}" if how else "") + "$$")
+
     def to_json(self) -> dict:
         from .render.json import shape_list
         return {"ok": self.ok, "lhs": self.lhs, "rhs": self.rhs, "lhs_shape": shape_list(self.lhs_shape),

@@ -160,3 +160,10 @@ def test_sympy_is_an_extra_that_the_tests_install():
     assert not any(d.startswith("sympy") for d in project["dependencies"])
     assert any(d.startswith("sympy") for d in project["optional-dependencies"]["sympy"])
     assert any(d.startswith("sympy") for d in project["optional-dependencies"]["test"])
+
+
+def test_equal_repr_latex_shows_both_sides_and_the_verdict():
+    yes = mcalc.equal("tr(A B)", "tr(B A)")
+    assert yes._repr_latex_().startswith(r"$$\operatorname{tr}") and " = " in yes._repr_latex_()
+    no = mcalc.equal("(A B)^T", "A^T B^T")
+    assert r"\neq" in no._repr_latex_()
