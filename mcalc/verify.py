@@ -373,22 +373,6 @@ def random_function(m: int, k: int, rng) -> tuple:
             None)
 
 
-KINK_MARGIN = 1e-3      # far beyond the finite-difference step (1e-6): no difference straddles a kink
-
-
-def near_kink(nodes: list[Node], env, sizes) -> bool:
-    """Is some argument of a non-smooth function (abs, relu, sign, max, ...) within KINK_MARGIN
-    of where it is not differentiable? Such a draw is redrawn: the derivative is the a.e. one."""
-    for root in nodes:
-        for n in walk(root):
-            if isinstance(n, (Elementwise, Call)) and ops.lookup(n.fn).kink is not None:
-                with np.errstate(all="ignore"):
-                    args = [evaluate(a, env, sizes) for a in children(n)]
-                if np.min(np.abs(ops.lookup(n.fn).kink(np, *args)), initial=np.inf) < KINK_MARGIN:
-                    return True
-    return False
-
-
 def f_axes(value: np.ndarray, fshape) -> np.ndarray:
     """The function's value with its own axes: () scalar, (m,) vector (column or row), (m, n)."""
     if fshape == (1, 1):
