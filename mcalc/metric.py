@@ -9,6 +9,10 @@ TOKEN = re.compile(r"\^-?T|\^-?\(?-?\d+(?:/\d+)?\)?|\.\*|\./|\.\^-?\d*|\|\||[A-Z
                    r"|[-+*/(),;=^'⊗⊙∘]|\S")
 
 
+NEGATIVE_EXPONENT = re.compile(r"\^\(?-\d")       # x^-1, x.^-2, x^(-1/2): the power and its sign
+
+
 def tokens(text: str) -> int:
-    """How many tokens text has: `2/N X^T (X w - y)` is 11."""
-    return len(TOKEN.findall(text))
+    """How many tokens text has: `2/N X^T (X w - y)` is 11. A negative exponent counts as two
+    (the power and its sign), so `sigma^-1` is as long as `1/sigma`; `^T` and `^-T` are marks."""
+    return len(TOKEN.findall(text)) + len(NEGATIVE_EXPONENT.findall(text))

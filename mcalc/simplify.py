@@ -1864,14 +1864,27 @@ def tokens(n: Node) -> int:
 
 @rule(Mul, pass_="present")
 def gather_transposes(n: Mul):
-    """Bᵀ Aᵀ = (A B)ᵀ where that is shorter: (B + X)ᵀ Fᵀ Eᵀ Gᵀ = (G E F (B + X))ᵀ"""
+    """Bᵀ Aᵀ = (A B)ᵀ where that is shorter, for the stretch of the product that gains most:
+    (B + X)ᵀ Fᵀ Eᵀ Gᵀ = (G E F (B + X))ᵀ; (B + X)ᵀ Fᵀ Eᵀ Gᵀ C = (G E F (B + X))ᵀ C; a factor
+    not transposed goes inside transposed: Dᵀ Cᵀ Bᵀ Aᵀ E Fᵀ Gᵀ Hᵀ = (H G F Eᵀ A B C D)ᵀ"""
     scal, chain = scalar_args(n), chain_args(n)
-    if len(chain) < 2 or not all(isinstance(c, Transpose) for c in chain):
+    if len(chain) < 2 or not any(isinstance(c, Transpose) for c in chain):
         return None
-    inner = Mul(tuple(c.arg for c in reversed(chain)), shape=(n.shape[1], n.shape[0]))
-    gathered = Transpose(inner, shape=n.shape)
-    out = Mul(tuple(scal) + (gathered,), shape=n.shape) if scal else gathered
-    return out if tokens(out) < tokens(n) else None
+    best, size = None, tokens(n)
+    for i in range(len(chain) - 1):
+        for j in range(i + 2, len(chain) + 1):
+            run = chain[i:j]
+            if sum(isinstance(c, Transpose) for c in run) * 2 <= len(run):
+                continue                # a stretch mostly not transposed only gains transposes
+            inner_args = tuple(c.arg if isinstance(c, Transpose) else transpose(c) for c in reversed(run))
+            inner = Mul(inner_args, shape=(run[-1].shape[1], run[0].shape[0]))
+            gathered = Transpose(inner, shape=(run[0].shape[0], run[-1].shape[1]))
+            rest = tuple(chain[:i]) + (gathered,) + tuple(chain[j:])
+            out = Mul(tuple(scal) + rest, shape=n.shape) if scal or len(rest) > 1 else gathered
+            t = tokens(out)
+            if t < size:
+                best, size = out, t
+    return best
 
 
 def expand(n: Node, memo: dict | None = None) -> Node:

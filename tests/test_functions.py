@@ -40,7 +40,7 @@ def text(expr: str, wrt: str, where: str | None = None, **kw) -> str:
     ("||x||_1", "x", "x: R^n", "sign(x)"),
     ("mean(X)", "X", "X: R^(m×n)", "1/(m n) ones ones^T"),
     ("prod(x)", "x", "x: R^n", "prod(x) x.^-1"),
-    ("sum(arctan(x))", "x", "x: R^n", "(x.^2 + ones).^-1"),
+    ("sum(arctan(x))", "x", "x: R^n", "ones ./ (x.^2 + ones)"),
     ("sum(erf(x))", "x", "x: R^n", "2 exp(-x.^2)/sqrt(pi)"),
 ])
 def test_textbook_forms(expr, wrt, where, expected):

@@ -32,6 +32,16 @@ CASES = [
     ("tr(G E F (B + X) X)", "X", "X: R^(n×n)", {"mixed": "(G E F (B + X))^T + (X G E F)^T"}),
     ("exp(-||x - mu||^2 / (2 sigma^2))", "sigma", "x: R^n; mu: R^n; sigma: R",
      {"mixed": "exp(-||x - mu||^2/(2 sigma^2)) ||x - mu||^2/sigma^3"}),
+    # transposes gathered over the stretch of a product that gains (b^T G^T E^T F^T)
+    ("a^T (B + X) F E G b", "X", "X: R^(n×n)", {"mixed": "a (F E G b)^T", "numerator": "F E G b a^T"}),
+    # a reciprocal reads as a division where that is no longer: 1/sigma, ones ./ x, w ./ (b - A x);
+    # in -A^T (b - A x).^-1 the brackets of -A^T (ones ./ (b - A x)) would make it longer
+    ("n log(sigma) + 1/(2 sigma^2) ||x - mu||^2", "sigma", "x: R^k; mu: R^k; sigma: R; n: R",
+     {"mixed": "n/sigma - ||x - mu||^2/sigma^3"}),
+    ("sum(log(x))", "x", "x: R^n", {"mixed": "ones ./ x", "numerator": "x^T.^-1"}),
+    ("w^T log(b - A x)", "x", "A: R^(m×n); b: R^m; w: R^m",
+     {"mixed": "-A^T (w ./ (b - A x))", "numerator": "-(w^T ./ (b - A x)^T) A"}),
+    ("sum(log(b - A x))", "x", "A: R^(m×n); b: R^m", {"mixed": "-A^T (b - A x).^-1"}),
 ]
 
 
@@ -43,6 +53,13 @@ def test_textbook_form(expr, wrt, where, forms):
 
 @pytest.mark.parametrize("expr,where,text", [
     ("det(X)^2 X^-T/abs(det(X))^2", "X: R^(n×n)", "X^-T"),
+    ("(B + X)^T F^T E^T G^T", "B: R^(n×n); X: R^(n×n); E: R^(n×n); F: R^(n×n); G: R^(n×n)", "(G E F (B + X))^T"),
+    ("(B + X)^T F^T E^T G^T C", "B: R^(n×n); X: R^(n×n); E: R^(n×n); F: R^(n×n); G: R^(n×n); C: R^(n×n)",
+     "(G E F (B + X))^T C"),
+    ("sigma^-3 ||x||^2", "x: R^n; sigma: R", "||x||^2/sigma^3"),
+    ("2 sigma^-3", "sigma: R", "2/sigma^3"),
+    ("(b - A x).^-1", "A: R^(m×n); b: R^m", "ones ./ (b - A x)"),
+    ("w .* (b - A x).^-1", "A: R^(m×n); b: R^m; w: R^m", "w ./ (b - A x)"),
     ("exp(x) ./ (exp(x) + ones)", "x: R^n", "sigmoid(x)"),
     ("w ./ abs(w)", "w: R^n", "sign(w)"),
     ("ones^T diag(v)", "v: R^n", "v^T"),

@@ -97,3 +97,12 @@ def test_printed_size_against_textbooks():
     assert median <= 1.0, summary
     assert p90 <= 1.3, summary
     assert worst[1] / worst[2] <= 2.0, summary
+
+
+@pytest.mark.parametrize("text,count", [
+    ("x^T A x", 4), ("2/N X^T (X w - y)", 11), ("X^-T", 2),
+    ("sigma^-1", 3), ("1/sigma", 3),              # a negative exponent is the power and its sign
+    ("(b - A x).^-1", 8), ("ones ./ (b - A x)", 8), ("x^(-1/2)", 3), ("sigma^-3", 3), ("1/sigma^3", 4),
+])
+def test_the_token_metric(text, count):
+    assert tokens(text) == count

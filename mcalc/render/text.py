@@ -114,13 +114,15 @@ class TextRenderer(Renderer):
         if self.quotients and rest:          # beside other factors, x sigma^-2 reads x/sigma^2
             powers = [a for a in rest if isinstance(a, Power) and a.is_scalar and a.exp < -1
                       and a.exp.denominator == 1 and isinstance(a.arg, (Sym, Size))]
-            if powers and len(powers) < len(rest):
+            if powers and (len(powers) < len(rest) or coef != 1):     # 2 sigma^-3 reads 2/sigma^3
                 rest = [a for a in rest if a not in powers]
                 den = den + [Power(a.arg, -a.exp, shape=a.shape) for a in powers]
         parts = []
-        if self.quotients and den and rest and not all(isinstance(d, (Sym, Size)) for d in den):
+        if self.quotients and den and rest and (not all(isinstance(d, (Sym, Size)) for d in den) or
+                                                all(a.is_scalar for a in rest)):
             # a compound denominator reads as a quotient: (x - a)/||x - a||, exp(x)/sum(exp(x)),
-            # and a fraction joins it: -||x - mu||^2/(2 sigma^2)
+            # and a fraction joins it: -||x - mu||^2/(2 sigma^2); so does a scalar's: n/sigma
+            # (beside a matrix a plain one leads: 2/N X^T (X w - y))
             if coef.denominator != 1:
                 den = [Num(Fraction(coef.denominator), shape=(1, 1))] + den
                 coef = Fraction(coef.numerator)
@@ -131,7 +133,7 @@ class TextRenderer(Renderer):
                 "(" + " ".join(self.parenthesize(x, P[Mul] + 1) for x in den) + ")"
             return f"{top}/{d}"
         if den:
-            d = self.parenthesize(den[0], POSTFIX) if len(den) == 1 else \
+            d = self.parenthesize(den[0], P[Mul] + 1) if len(den) == 1 else \
                 "(" + " ".join(self.parenthesize(x, P[Mul] + 1) for x in den) + ")"
             num = coef.numerator
             head = f"{abs(num)}/{d}" if coef.denominator == 1 else f"{abs(num)}/({coef.denominator} {d})"
@@ -235,6 +237,29 @@ class TextRenderer(Renderer):
 class ResultRenderer(TextRenderer):
     quotients = True
 
+    def division(self, n: Node) -> tuple[int, str] | None:
+        """A reciprocal written as a division, where that is no longer (metric.tokens): a scalar
+        sigma^-1 as 1/sigma, an elementwise u.^-1 of a column as ones ./ u (ones is a column); with
+        its precedence."""
+        from ..nodes import EPow
+        if isinstance(n, Power) and n.is_scalar and n.exp == -1 and not isinstance(n.arg, (Num, Inverse)):
+            return P[Mul], f"1/{self.parenthesize(n.arg, P[Mul] + 1)}"
+        if isinstance(n, EPow) and n.exp == -1 and not isinstance(n.arg, Num) and n.shape[1] == 1 != n.shape[0]:
+            return P[Hadamard], f"{self.ones_symbol} ./ {self.parenthesize(n.arg, P[Hadamard] + 1)}"
+        return None
+
+    def parenthesize(self, child: Node, level: int, strict: bool = False):
+        """As Renderer's, with a reciprocal as a division where that needs no brackets
+        (`1/sigma - …`, `ones ./ (b - A x)`; in `A^T (b - A x).^-1` the power is shorter)."""
+        d = self.division(child)
+        if d is not None and (d[0] > level or d[0] == level and not strict):
+            return d[1]
+        return super().parenthesize(child, level, strict)
+
+    def top(self, n: Node) -> str:
+        d = self.division(n)
+        return d[1] if d is not None else self.render(n)
+
     def _render_Hadamard(self, n):
         from ..nodes import EPow
         if isinstance(n.right, EPow) and n.right.exp < 0:      # a .* x.^-1 reads as a ./ x
@@ -255,4 +280,4 @@ def render_text(node: Node) -> str:
 
 def render_result_text(node: Node) -> str:
     """A derivative in the input language, written as a person would: x/||x||."""
-    return _RESULT.render(node)
+    return _RESULT.top(node)
