@@ -73,8 +73,8 @@ def parser() -> Lark:
 
 def grammar_text() -> str:
     """The grammar with its FUNC terminal listing every function name of the records
-    (longest first, so that log_softmax is not read as log), and PREFIX_FUNC those that
-    may omit their brackets (tr X, log det X). Lark's cache is keyed on
+    (longest first, so that log_softmax is not read as a shorter name it begins with), and
+    PREFIX_FUNC those that may omit their brackets (tr X, logdet X). Lark's cache is keyed on
     this text, so a new record rebuilds the tables once."""
     def alternatives(names) -> str:
         return "|".join(re.escape(n) for n in sorted(names, key=lambda n: (-len(n), n)))
@@ -271,7 +271,7 @@ class Build(Transformer):
         return self.symbol(meta, tok), tok_span(tok)
 
     def prefix_call(self, meta, fn, arg):
-        """tr X Y, det X, log det X: a function without brackets applies to the following product."""
+        """tr X Y, det X, logdet X: a function without brackets applies to the following product."""
         return self.call(meta, fn, arg)
 
     def dialect_call(self, meta, fn, arg):

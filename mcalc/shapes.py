@@ -197,7 +197,7 @@ class Inference:
         self.dim_names: set[str] = set()
         self.notes: list[str] = []
         self.broadcasts: dict[int, dict[int, str]] = {}   # id(sum) → {id(term): 'scalar' | 'row'}
-        self.readings: dict[int, str] = {}                # id(|a|) → 'det' | 'abs'
+        self.readings: dict[int, ops.Op] = {}             # id(|a|) → the record it reads as
         for d in program.decls:
             dims = tuple(d.dims) if d.dims else SCALAR
             # R^(m*n) names m and n too, so that no guessed size is called m or n
@@ -555,18 +555,19 @@ def s_diag(I, n, a):
 
 @rule(Bars)
 def s_bars(I, n, a):
-    """|A| is det of a square matrix, |s| abs of a scalar; a vector has no |x|."""
-    u = I.u
+    """|a| reads as the record whose `bars` names a's kind: of a square matrix its determinant,
+    of a scalar its absolute value; a vector has no |x|."""
+    u, square, scalar = I.u, ops.BARS["square"], ops.BARS["scalar"]
     if u.is_one(a[1]) and not I.known_scalar(a):
         I.need(u.unify(a[0], 1) and not isinstance(n.arg, (Ones,)),
                lambda: f"|x| of a vector is not defined: {I.show(n.arg)}", n,
-               "write ||x|| for its norm, abs(x) for the absolute values of its entries")
+               f"write ||x|| for its norm, {scalar.name}(x) for the absolute values of its entries")
     if I.known_scalar(a):
-        I.readings[id(n)] = "abs"
+        I.readings[id(n)] = scalar
         return SCALAR
-    I.need(u.unify(a[0], a[1]), lambda: f"|A| needs a square matrix (det) or a scalar (abs); {I.show(n.arg)} is "
-                                        f"neither", n, "write ||A|| for a norm")
-    I.readings[id(n)] = "det"
+    I.need(u.unify(a[0], a[1]), lambda: f"|A| needs a square matrix ({square.name}) or a scalar ({scalar.name}); "
+                                        f"{I.show(n.arg)} is neither", n, "write ||A|| for a norm")
+    I.readings[id(n)] = square
     return SCALAR
 
 
@@ -679,8 +680,9 @@ def build_typed(I: Inference, names: dict[int, str]) -> Typed:
         if isinstance(m, Bars):
             return resolve_bars(m, I.readings[id(n)])
         if isinstance(m, VarPower):
-            I.notes.append(f"read {I.written(n)} as exp({I.text(n.exp)} log({I.text(n.arg)})), for a positive base")
-            return var_power(m, shape)
+            out = var_power(m, shape)
+            I.notes.append(f"read {I.written(n)} as {I.text(out)}, for a positive base")
+            return out
         if isinstance(m, Sym):
             if m.name not in I.bound and m.name not in I.declared and m.name in I.dim_names:
                 return Size(m.name, shape=SCALAR, span=m.span)
@@ -718,14 +720,14 @@ def widened(term: Node, how: str, shape: Shape) -> Node:
     return Mul((term, ones) if how == "scalar" else (ones, term), shape=shape, span=term.span)
 
 
-def resolve_bars(m: Bars, how: str) -> Node:
-    if how == "det":
-        return Det(m.arg, shape=SCALAR, span=m.span)
-    return Elementwise(ops.ABS.name, m.arg, shape=SCALAR, span=m.span)
+def resolve_bars(m: Bars, op: ops.Op) -> Node:
+    if op.node is not None:
+        return op.node(m.arg, shape=SCALAR, span=m.span)
+    return Elementwise(op.name, m.arg, shape=SCALAR, span=m.span)
 
 
 def var_power(m: VarPower, shape: Shape) -> Node:
-    """a^b = exp(b log a): the chain rule then gives b a^(b-1) da + a^b log(a) db."""
+    """a^b = e^(b · the logarithm of a): the chain rule then gives b a^(b-1) da + a^b (the logarithm of a) db."""
     log = Elementwise(ops.LOG.name, m.arg, shape=m.arg.shape, span=m.arg.span)
     if m.exp.shape == SCALAR or log.shape == SCALAR:
         inner = Mul((m.exp, log) if m.exp.shape == SCALAR else (log, m.exp), shape=shape, span=m.span)

@@ -160,12 +160,12 @@ def d_logdet(node, d):
 
 @rule(Norm)
 def d_norm(node, d):
-    """d ||u|| = tr(u^T du)/||u||;  d ||u||_1 = tr(sign(u)^T du)"""
+    """d ||u|| = tr(u^T du)/||u||;  d ||u||_1 = d sum(|u|)"""
     u = node.arg
     vector = u.shape[0] == 1 or u.shape[1] == 1
     if node.kind == "1":
         if not vector:
-            raise DiffError("the entrywise 1-norm of a matrix is not supported; write sum(abs(X))", node.span)
+            raise DiffError(f"the entrywise 1-norm of a matrix is not supported; write sum({ops.ABS.name}(X))", node.span)
         return trace(mul(transpose(simplify(ops.ABS.derivative(u))), d(u)))
     if node.kind == "2" and not vector:
         raise DiffError("cannot differentiate the spectral norm ||X||_2 of a matrix "
