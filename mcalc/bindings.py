@@ -35,11 +35,12 @@ def inline_bindings(bindings, body: Node, keep: frozenset = frozenset()) -> tupl
     return sub(body), values
 
 
-def refold(result: Node, values: dict[str, Node], canon, taken=()) -> tuple[Node, list[tuple[str, Node]]]:
-    """Name the input's bound subexpressions where they occur in the result, then name what
-    the result still repeats (`name_repeats`); taken: names the new ones must avoid."""
+def refold(result: Node, values: dict[str, Node], canon, taken=(), repeats: bool = True) -> tuple[Node, list[tuple[str, Node]]]:
+    """Name the input's bound subexpressions where they occur in the result, then (with
+    repeats) name what the result still repeats (`name_repeats`); taken: names the new ones
+    must avoid."""
     out, lets = refold_bound(result, values, canon)
-    return name_repeats(out, lets, set(taken) | set(values))
+    return name_repeats(out, lets, set(taken) | set(values)) if repeats else (out, lets)
 
 
 def refold_bound(result: Node, values: dict[str, Node], canon) -> tuple[Node, list[tuple[str, Node]]]:

@@ -38,13 +38,29 @@ class NormBars:
     KINDS = {"BAR": ("NORM_OPEN", "NORM_CLOSE"), "ABS_BAR": ("ABS_OPEN", "ABS_CLOSE")}
 
     def process(self, stream):
-        open_bars, prev = [], None
+        open_bars, prev, split = [], None, None
         for tok in stream:
             kind = tok.type
+            if kind == "BAR" and tok.value == "||" and open_bars[-1:] == ["ABS_BAR"] and prev in self.ENDS:
+                # |A||B|: this || closes one |·| and opens the next; a second such || inside the
+                # |·| it opened (|a||b||c|, |a ||x|| |) could as well be a norm: ambiguous
+                if split is not None and split[1] == len(open_bars):
+                    raise ParseError("ambiguous bars: || may close |…| and open another, or open a norm",
+                                     tok_span(split[0]), "write det(A) det(B), abs(a) abs(b) or norm(x) "
+                                                         "for the one you mean")
+                split = (tok, len(open_bars))
+                p, c = tok.start_pos, tok.column
+                yield Token("ABS_CLOSE", "|", p, tok.line, c, tok.line, c + 1, p + 1)
+                tok = Token("ABS_OPEN", "|", p + 1, tok.line, c + 1, tok.line, c + 2, p + 2)
+                prev = tok.type
+                yield tok
+                continue
             if kind in self.KINDS:
                 close = bool(open_bars) and open_bars[-1] == kind and prev in self.ENDS
                 tok = Token.new_borrow_pos(self.KINDS[kind][close], tok.value, tok)
                 if close:
+                    if split is not None and split[1] == len(open_bars):
+                        split = None
                     open_bars.pop()
                 else:
                     open_bars.append(kind)
@@ -653,7 +669,7 @@ def parse_program(text: str, where: list[str] | tuple[str, ...] = (), known: tup
         n = respan(n, tex.span)
         return rename(n, {k: v for k, v in run_on.items() if k not in declared}) if run_on else n
 
-    return replace(program, source=text, body=fix(program.body),
+    return replace(program, source=text, body=fix(program.body), bold=tex.bold,
                    bindings=tuple(replace(b, value=fix(b.value), span=tex.span(b.span))
                                   for b in program.bindings),
                    decls=tuple(replace(d, span=tex.span(d.span), source=text) if d.source == tex.text else d

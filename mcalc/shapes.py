@@ -288,7 +288,7 @@ class Inference:
                 shape = tuple(as_term(x) for x in d.dims) if d.dims else SCALAR
             elif name in self.dim_names:
                 shape = SCALAR
-            elif is_greek(name):
+            elif is_greek(name) and name.partition("_")[0] not in self.program.bold:
                 shape = SCALAR
             elif name[0].isupper():
                 shape = (self.u.fresh(), self.u.fresh())

@@ -215,6 +215,36 @@ def test_bars_of_a_vector_are_an_error_with_a_hint():
     assert "square" in message(r)
 
 
+@pytest.mark.parametrize("bars, full", [
+    ("A: R^(n×n); B: R^(n×n); |A||B|", "A: R^(n×n); B: R^(n×n); det(A) det(B)"),
+    ("a: R; b: R; |a||b|", "a: R; b: R; abs(a) abs(b)"),
+    ("a: R; b: R; c: R; d: R; |a||b| + |c||d|", "a: R; b: R; c: R; d: R; abs(a) abs(b) + abs(c) abs(d)"),
+    ("A: R^(n×n); b: R; |A||b|", "A: R^(n×n); b: R; det(A) abs(b)"),
+    ("x: R^n; |x^T x - ||x||^2|", "x: R^n; abs(x^T x - ||x||^2)"),
+    ("a: R; ||x|| |a|", "a: R; ||x|| abs(a)"),
+])
+def test_bars_that_touch_are_two_bars(bars, full):
+    """|A||B| lexes as |A| |B|: a || right after an operand inside |…| closes it and opens the next."""
+    assert same(bars, full)
+
+
+def test_bars_that_touch_are_differentiated_and_checked():
+    from mcalc.verify import verify
+    for layout in api.LAYOUTS:
+        r = api.diff("|A||B|", "A", where="A: R^(n×n); B: R^(n×n)", layout=layout)
+        v = verify(r)
+        assert v.conclusive and v.ok, (layout, v.reason)
+
+
+@pytest.mark.parametrize("expr, col", [("|a||b||c|", 2), ("|a ||x|| |", 3), ("A: R^(n×n); |A||B||C|", 14)])
+def test_truly_ambiguous_bars_are_an_error_with_a_caret(expr, col):
+    r = shape_cli(expr)
+    assert_clean_failure(r)
+    assert message(r) == "ambiguous bars: || may close |…| and open another, or open a norm"
+    assert caret(r)[1:] == (col, 2)
+    assert "det(A) det(B)" in hint(r) and "norm(x)" in hint(r)
+
+
 @pytest.mark.parametrize("short, full", [
     ("tr X", "tr(X)"), ("tr A X B", "tr(A X B)"), ("tr X + tr Y", "tr(X) + tr(Y)"),
     ("2 tr A B", "2 tr(A B)"), ("log det X", "log(det(X))"), ("logdet X", "logdet(X)"),
@@ -233,6 +263,28 @@ def test_functions_without_brackets_apply_to_the_following_product(short, full):
 ])
 def test_frobenius_product(frob, full):
     assert same(frob, full)
+
+
+@pytest.mark.parametrize("frob, full", [
+    ("A : B + C : D", "tr(A^T B) + tr(C^T D)"), ("A : B - C : D", "tr(A^T B) - tr(C^T D)"),
+    ("x^T y + A : B", "x^T y + tr(A^T B)"), ("-A : B + C : D", "tr((-A)^T B) + tr(C^T D)"),
+    ("A .* B : C", "tr((A .* B)^T C)"), ("G : X + lambda tr(X)", "tr(G^T X) + lambda tr(X)"),
+    ("A : B + C", "tr(A^T B) + C"), ("L = A : B + C : D; L", "L = tr(A^T B) + tr(C^T D); L"),
+])
+def test_frobenius_binds_tighter_than_a_sum_and_looser_than_a_product(frob, full):
+    """':' sits between + and the products: A : B + C : D is a sum of two Frobenius products."""
+    assert same(frob, full)
+
+
+def test_a_sum_of_frobenius_products_is_differentiated_and_checked():
+    from mcalc.verify import verify
+    where = "A: R^(n×m); B: R^(n×m); C: R^(p×q); D: R^(p×q)"
+    for wrt, want in (("A", "B"), ("D", "C")):
+        for layout in api.LAYOUTS:
+            r = api.diff("A : B + C : D", wrt, where=where, layout=layout)
+            assert r.text in (want, want + "^T")
+            v = verify(r)
+            assert v.conclusive and v.ok, (layout, v.reason)
 
 
 def test_frobenius_is_differentiated_and_checked():
@@ -328,7 +380,7 @@ def test_variable_exponent_errors(expr, words):
     (r"\log\det X", "logdet X"), (r"\log \det(X)", "logdet(X)"), (r"\|x\|_2^2", "||x||_2^2"),
     (r"\left( A + B \right)^{-1}", "(A + B)^-1"), (r"a^\top \cdot b", "a^T * b"), (r"x \odot y", "x .* y"),
     (r"A \otimes B", "A ⊗ B"), (r"X^{-1}", "X^-1"), (r"\sigma(W x + b)", "sigmoid(W x + b)"),
-    (r"\Sigma^{-1} \mu", "Σ^-1 μ"), (r"\boldsymbol{\mu}^\top \mathbf{x}", "mu^T x"), (r"x^{\top} y", "x^T y"),
+    (r"\Sigma^{-1} \mu", "Σ^-1 μ"), (r"\boldsymbol{\mu}^\top \mathbf{x}", "mu: R^n; mu^T x"), (r"x^{\top} y", "x^T y"),
     (r"x^\intercal y", "x^T y"), (r"W_{1} x", "W_1 x"), (r"\|X\|_F^2", "||X||_F^2"),
     (r"\|X \mathbf{w} - \mathbf{y}\|^2 + \lambda \, \|\mathbf{w}\|^2", "||X w - y||^2 + λ ||w||^2"),
     (r"\sqrt{\mathbf{x}^\top \mathbf{x}}", "sqrt(x^T x)"), (r"\exp\left(-\frac{1}{2} x^\top x\right)", "exp(-(1)/(2) x^T x)"),
@@ -461,6 +513,28 @@ def test_the_seven_misreads_are_refused_or_read_as_meant():
     with pytest.raises(McalcError, match=r"did you mean R\^\(n×n\)"):          # 6
         api.typed("A x", ["A: R^nxn"])
     assert api.typed("1/N ||X w - y||^2").symbols["N"].kind == "size"          # 7: a positive constant
+
+
+@pytest.mark.parametrize("tex, shape", [
+    (r"\boldsymbol{\mu}^\top A \boldsymbol{\mu}", ("n", 1)), (r"\bm{\mu}^\top \mathbf{x}", ("n", 1)),
+    (r"\vec{\mu}^\top \mathbf{x}", ("n", 1)), (r"\boldsymbol{\varepsilon}^\top \boldsymbol{\varepsilon}", ("n", 1)),
+    (r"\mu \mathbf{x}", (1, 1)), (r"\boldsymbol{\Sigma}^{-1} \mathbf{x}", ("n", "n")),
+])
+def test_a_bold_greek_letter_is_an_array_as_mathbf_is(tex, shape):
+    r"""\boldsymbol{\mu} (\bm, \vec) is a vector μ, as \mathbf{x} is x; a plain \mu stays a scalar."""
+    t = api.typed(tex)
+    name = {"mu", "epsilon", "Sigma"} & set(t.symbols)
+    assert t.symbols[name.pop()].shape == shape
+
+
+def test_a_bold_greek_vector_is_differentiated_and_checked():
+    from mcalc.verify import verify
+    tex = r"(\mathbf{x} - \boldsymbol{\mu})^\top \Sigma^{-1} (\mathbf{x} - \boldsymbol{\mu})"
+    for layout in api.LAYOUTS:
+        r = api.diff(tex, "mu", where="Sigma: R^(n×n) symmetric", layout=layout)
+        assert r.shape in (("n", 1), (1, "n"))
+        v = verify(r)
+        assert v.conclusive and v.ok, (layout, v.reason)
 
 
 def test_latex_where_declarations():

@@ -78,3 +78,33 @@ def test_a_residual_net_keeps_the_users_bindings():
     r = api.diff("; ".join(parts), "W5", where=where)
     assert r.text == ("h1 = tanh(W1 x) + x; h2 = h1 + tanh(W2 h1); h3 = h2 + tanh(W3 h2); h4 = h3 + tanh(W4 h3); "
                       "(ones - tanh(W5 h4).^2) h4^T")
+
+
+def residual_net(layers: int) -> tuple[str, str]:
+    parts = ["h1 = tanh(W1 x + b1)"] + [f"h{i} = h{i - 1} + tanh(W{i} h{i - 1} + b{i})" for i in range(2, layers + 1)]
+    where = "x: R^n; y: R^n; " + "; ".join(f"W{i}: R^(n×n)" for i in range(1, layers + 1))
+    return "; ".join(parts + [f"L = ||h{layers} - y||^2"]), where
+
+
+def test_a_deep_residual_net_is_backpropagated_through_its_names():
+    """14 layers inline to 2^14 copies of x: the gradient goes through the layers' names in
+    reverse mode instead (g_h = ∂L/∂h, one line per layer), in well under a second or two."""
+    import time
+
+    from mcalc.verify import verify
+    expr, where = residual_net(14)
+    start = time.perf_counter()
+    r = api.diff(expr, "W1", where=where)
+    took = time.perf_counter() - start
+    assert took < 5.0, took
+    assert r.text.startswith("h1 = tanh(W1 x + b1); h2 = tanh(W2 h1 + b2) + h1; ")
+    assert ("; g_h14 = 2 (h14 - y); g_h13 = W14^T (g_h14 .* (ones - tanh(W14 h13 + b14).^2)) + g_h14; "
+            in r.text)
+    assert r.text.endswith("; g_h1 = W2^T (g_h2 .* (ones - tanh(W2 h1 + b2).^2)) + g_h2; (g_h1 .* (ones - h1.^2)) x^T")
+    assert len(r.text) < 1300
+    for layout in ("mixed", "numerator", "denominator"):
+        v = verify(api.diff(expr, "W1", where=where, layout=layout), trials=2)
+        assert v.ok, (layout, v)
+    assert verify(api.diff(expr, "x", where=where), trials=2).ok
+    again = api.typed(r.text, where=where)          # the text parses back
+    assert [name for name, _ in again.bindings][-1] == "g_h1"
