@@ -45,8 +45,9 @@ class NormBars:
                 # |A||B|: this || closes one |·| and opens the next; a second such || inside the
                 # |·| it opened (|a||b||c|, |a ||x|| |) could as well be a norm: ambiguous
                 if split is not None and split[1] == len(open_bars):
+                    det, mod = ops.BARS["square"].name, ops.BARS["scalar"].name      # the readings of |·|
                     raise ParseError("ambiguous bars: || may close |…| and open another, or open a norm",
-                                     tok_span(split[0]), "write det(A) det(B), abs(a) abs(b) or norm(x) "
+                                     tok_span(split[0]), f"write {det}(A) {det}(B), {mod}(a) {mod}(b) or norm(x) "
                                                          "for the one you mean")
                 split = (tok, len(open_bars))
                 p, c = tok.start_pos, tok.column

@@ -251,7 +251,7 @@ def tree_size(n: Node, memo: dict) -> int:
 def kept_bindings(t, var: str, values: dict[str, Node]) -> dict[str, Node]:
     """The bound names a gradient keeps as names, with their values (in terms of each other):
     those whose inlined value is a tree of more than MAX_INLINED_TREE nodes that mostly repeats
-    itself (h2 = h1 + tanh(W2 h1) holds h1 twice, so 14 residual layers inline to 2^14 copies
+    itself (h2 = h1 + f(W2 h1) holds h1 twice, so 14 residual layers inline to 2^14 copies
     of x); when one is, all are kept."""
     sizes: dict[Node, int] = {}
     heavy = {name for name, v in values.items()
@@ -272,8 +272,8 @@ def gradient_through(body: Node, var: str, xshape, sym: bool, bound: dict[str, N
     """Reverse mode through the kept bindings, as backpropagation is written: the cotangent of
     each bound name, g_h = ∂f/∂h, is gathered from every use of h (the formula's, and the later
     bindings' with their own cotangents), then pushed into the names h's value uses, last
-    binding first. A compound cotangent gets a name (g_h4 = g_h5 + W5^T (g_h5 .* (ones -
-    tanh(W5 h4 + b5).^2))), so the result is as long as the network, not 2^layers. Returns
+    binding first. A compound cotangent gets a name (g_h4 = g_h5 + W5^T (g_h5 .*
+    f'(W5 h4 + b5))), so the result is as long as the network, not 2^layers. Returns
     the gradient in var and the cotangents' bindings, in the order they are computed."""
     cot: dict[str, list[Node]] = {}
     names = set(bound) | {var}
