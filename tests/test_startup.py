@@ -9,6 +9,8 @@ import sys
 
 import pytest
 
+import mcalc.parse  # noqa: F401  (generates the parser module into the cache, if it is not there yet)
+
 PROBE = """
 import io, json, sys
 args = json.loads(sys.argv[1])
@@ -45,6 +47,9 @@ def test_the_one_liner_imports_neither_numpy_nor_sympy_nor_rich(args, out):
         assert r["out"] == out
     assert "mcalc.deriv.engine" in r["modules"], "the probe did not run the command"
     assert not heavy(r["modules"]), heavy(r["modules"])[:10]
+    # the parser is lark's generated standalone module (made when mcalc.parse was first imported,
+    # in this process, if the cache did not have it): lark's grammar machinery stays unloaded
+    assert not heavy(r["modules"], ("lark",)), heavy(r["modules"], ("lark",))[:10]
 
 
 def test_the_probe_sees_numpy_when_a_command_needs_it():
