@@ -59,7 +59,7 @@ class SymbolInfo:
     inferred: bool
     symmetric: bool = False
     kind: str = "symbol"       # symbol | bound | size
-    probability: bool = False  # a probability vector (entries > 0, summing to 1)
+    probability: bool = False  # a probability vector (entries > 0, summing to 1); a matrix: each row is one
     diagonal: bool = False     # a diagonal matrix variable
 
 
@@ -207,9 +207,10 @@ class Inference:
                 old = self.declared[d.name]
                 raise ShapeError(f"{d.name} is declared twice: {fmt_shape(old.dims or SCALAR)} and {fmt_shape(dims)}",
                                  d.span).with_source(d.source or program.source)
-            if d.probability and (len(dims) != 2 or dims[1] != 1 or dims[0] == 1):
+            if d.probability and (len(dims) != 2 or dims[0] == 1):
                 raise ShapeError(f"{d.name} is declared probability but is {fmt_shape(dims)}; a probability "
-                                 f"vector is a column, R^n", d.span).with_source(d.source or program.source)
+                                 f"vector is a column, R^n (a matrix R^(N×K) probability has rows that sum to 1)",
+                                 d.span).with_source(d.source or program.source)
             if d.diagonal and (len(dims) != 2 or dims[0] != dims[1] or dims[1] == 1):
                 raise ShapeError(f"{d.name} is declared diagonal but is {fmt_shape(dims)}, not a square matrix",
                                  d.span).with_source(d.source or program.source)
