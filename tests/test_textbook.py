@@ -21,6 +21,8 @@ CASES = [
     ("sum(abs(w))", "w", "w: R^n", {"mixed": "sign(w)", "numerator": "sign(w)^T"}),
     ("-y^T log(exp(z) / sum(exp(z)))", "z", "z: R^n; y: R^n probability", {"mixed": "softmax(z) - y"}),
     ("-sum(y .* log(exp(z) / sum(exp(z))))", "z", "z: R^n; y: R^n", {"mixed": "sum(y) softmax(z) - y"}),
+    ("-sum(T .* log(softmax(Phi W)))", "W", "Phi: R^(N×D); W: R^(D×K); T: R^(N×K) probability",
+     {"mixed": "Phi^T (softmax(Phi W) - T)", "numerator": "(softmax(Phi W) - T)^T Phi"}),
     ("x^T (A + B) x", "x", "x: R^n; A: R^(n×n); B: R^(n×n)",
      {"mixed": "(A + A^T + B + B^T) x", "numerator": "x^T (A + A^T + B + B^T)"}),
     ("tr(inv(X^T X))", "X", "X: R^(m×n)", {"mixed": "-2 X (X^T X)^-2", "numerator": "-2 (X^T X)^-2 X^T"}),
@@ -108,3 +110,24 @@ def test_a_deep_residual_net_is_backpropagated_through_its_names():
     assert verify(api.diff(expr, "x", where=where), trials=2).ok
     again = api.typed(r.text, where=where)          # the text parses back
     assert [name for name, _ in again.bindings][-1] == "g_h1"
+
+
+def test_gp_gradients_name_alpha_once():
+    """Rasmussen & Williams (5.9): ∂/∂θ log p(y|X,θ) = 1/2 tr((α αᵀ - K^-1) ∂K/∂θ), α = K^-1 y:
+    K^-1 y is named once, its transpose yᵀ K^-1 counting as a use (K symmetric)."""
+    gp = "-1/2 y^T inv(K) y - 1/2 logdet(K)"
+    r = api.diff(gp, "K", where="y: R^n; K: R^(n×n) symmetric")
+    assert r.text == "alpha = K^-1 y; 1/2 (alpha alpha^T - K^-1)"
+    assert r.latex.endswith(r"\quad \text{where } \boldsymbol{\alpha} = K^{-1} \mathbf{y}")
+    assert r.numpy.split("def derivative(")[1].count("_np.linalg.inv(") == 1
+    assert api.diff(gp, "K", where="y: R^n; K: R^(n×n) symmetric", layout="numerator").text == \
+        "alpha = K^-1 y; 1/2 (alpha alpha^T - K^-1)"
+    theta = "K = A + t B; " + gp
+    where = "y: R^n; A: R^(n×n) symmetric; B: R^(n×n) symmetric; t: R"
+    assert api.diff(theta, "t", where=where).text == "K = t B + A; alpha = K^-1 y; 1/2 (alpha^T B alpha - tr(K^-1 B))"
+    # not symmetric: y^T K^-1 is not the transpose of K^-1 y, so nothing is named
+    assert api.diff(gp, "K", where="y: R^n; K: R^(n×n)").text == "1/2 (K^-T y y^T K^-T - K^-T)"
+    from mcalc.verify import verify
+    for layout in ("mixed", "numerator", "denominator"):
+        assert verify(api.diff(theta, "t", where=where, layout=layout), trials=2).ok
+        assert verify(api.diff(gp, "K", where="y: R^n; K: R^(n×n) symmetric", layout=layout), trials=2).ok

@@ -98,7 +98,8 @@ def variable(t, wrt: str):
     if info.kind == "size":
         raise UsageError(f"{var} is a dimension, not a variable")
     if info.probability:
-        raise UsageError(f"{var} is declared probability (its entries sum to 1), so it cannot vary freely",
+        what = "its entries sum" if info.shape[1] == 1 else "each of its rows sums"
+        raise UsageError(f"{var} is declared probability ({what} to 1), so it cannot vary freely",
                          hint="differentiate with respect to unconstrained parameters, e.g. the logits z of softmax(z)")
     keep = frozenset([var]) if var in dict(t.bindings) else frozenset()
     body, values = inline(t, keep)
