@@ -349,7 +349,7 @@ def s_given(I, n):
 
 
 def is_number(n: Node) -> bool:
-    """A number written as such (1, 1/2, 2 pi, -log(2)): it carries no shape of its own."""
+    """A number written as such (1, 1/2, 2 pi, a function of a number): it carries no shape of its own."""
     return all(isinstance(m, NUMBER_NODES) for m in walk(n)) and not isinstance(n, Zero)
 
 
@@ -357,7 +357,7 @@ def is_number(n: Node) -> bool:
 def s_add(I, n, *shapes):
     """Terms unify; a number term carries no shape (NumPy's broadcasting, as papers write
     it): it does not make the other terms scalars, it takes their shape once inference
-    is done (numbers_take_the_shape), so 1 + exp(-y .* (X w)) keeps X a matrix."""
+    is done (numbers_take_the_shape), so 1 + f(-y .* (X w)) keeps X a matrix."""
     arrays = [(arg, s) for arg, s in zip(n.args, shapes) if not is_number(arg)]
     if not arrays:
         return SCALAR
@@ -379,7 +379,7 @@ def s_add(I, n, *shapes):
 
 
 def number_with(I: Inference, n, numbers, other, shape, op) -> tuple:
-    """A number combined with an array (1 - y, 1 + exp(-y .* (X w)), 1 ./ x): a scalar sum
+    """A number combined with an array (1 - y, 1 + f(-y .* (X w)), 1 ./ x): a scalar sum
     where that is consistent and keeps every undeclared capital a matrix (the old reading
     of n - 2 and y(1 - y)); where it would make one a vector (X a row), the number is
     broadcast instead, once inference is done (numbers_take_the_shape)."""
