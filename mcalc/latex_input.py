@@ -204,7 +204,8 @@ class Reader:
         if name in SYMBOLS:
             self.emit(SYMBOLS[name], i, j, word=True)
             return j
-        self.fail(f"unknown LaTeX command \\{name}", i, j)
+        shown = name if name.isprintable() else name.encode("unicode_escape").decode()   # \f, not a page break
+        self.fail(f"unknown LaTeX command \\{shown}", i, j)
 
 
 def is_latex(text: str) -> bool:
