@@ -777,7 +777,8 @@ def step_sensitive(r, trials: int, steps=(1e-7, 1e-8, 1e-5, 1e-4, 1e-3, 1e-2)) -
     with some other step it agrees. (An oscillating function of a large argument, such as
     cos(tr((X .* X)^3)), defeats the default step; a wrong result disagrees at every step.)"""
     from mcalc import verify as V
-    fns = [f for f in (getattr(V, "numeric_tensor", None), getattr(V, "symmetric_gradient", None))
+    fns = [f for f in (getattr(V, "numeric_tensor", None), getattr(V, "symmetric_gradient", None),
+                       getattr(V, "compare_joint", None))
            if f is not None and f.__defaults__ and isinstance(f.__defaults__[-1], float)]
     if not fns:
         return False
