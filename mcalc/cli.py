@@ -442,10 +442,28 @@ def pipe_safe(stream):
                             errors=stream.errors, line_buffering=stream.line_buffering)
 
 
+def app_for(argv: list[str]) -> typer.Typer:
+    """The app with only the command that argv names: typer turns every registered command's
+    signature into click options at each start (about 1 ms a command), and a command line runs
+    one. The whole app for anything else: no command, an option first (--help, --version), a
+    misspelt command (its did-you-mean lists them all), shell completion."""
+    name = argv[0] if argv else ""
+    if "_MCALC_COMPLETE" in os.environ:
+        return app
+    infos = [i for i in app.registered_commands
+             if (i.name or typer.main.get_command_name(i.callback.__name__)) == name]
+    if len(infos) != 1:
+        return app
+    import copy
+    one = copy.copy(app)
+    one.registered_commands = infos
+    return one
+
+
 def run_argv(argv: list[str]) -> int:
     """Run one command line; its exit code."""
     try:
-        app(args=formula_args(argv), prog_name="mcalc")
+        app_for(argv)(args=formula_args(argv), prog_name="mcalc")
     except SystemExit as e:
         if isinstance(e.code, int) or e.code is None:
             return e.code or 0

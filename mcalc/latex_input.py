@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from . import ops
 from .errors import ParseError, Span
-from .program import GREEK
+from .program import GREEK, GREEK_LETTER
 
 # a command → the mcalc text it stands for ("" drops it: sizing and spacing)
 SYMBOLS = {
@@ -29,6 +29,7 @@ WORDS = tuple(sorted({op.name for op in ops.RECORDS if op.latex.startswith(f"\\{
                      | {"tr", "Tr", "sgn"}))
 WRAPPERS = ("mathbf", "boldsymbol", "bm", "mathrm", "operatorname", "mathit", "mathsf", "vec", "textbf",
             "mathnormal", "text")
+BOLD = ("mathbf", "boldsymbol", "bm", "vec", "textbf")   # a bold letter is an array, even a Greek one
 FRACTIONS = ("frac", "tfrac", "dfrac")
 SIGMOID = ("sigma",)       # \sigma( is the logistic function, as mcalc prints it
 
@@ -39,6 +40,7 @@ class Translation:
     starts: list[int]         # for each character of text, where its LaTeX began
     ends: list[int]           # ... and ended
     source: str
+    bold: frozenset[str] = frozenset()   # Greek names set in bold (\boldsymbol{\mu}): vectors, not scalars
 
     def span(self, span: Span | None) -> Span | None:
         """A span of the translation → the span of the LaTeX it came from."""
@@ -56,6 +58,7 @@ class Reader:
         self.out: list[str] = []
         self.starts: list[int] = []
         self.ends: list[int] = []
+        self.bold: set[str] = set()
 
     def emit(self, s: str, a: int, b: int, word: bool = False):
         if word and s[:1].isalnum() and self.out and (self.out[-1].isalnum() or self.out[-1] == "'"):
@@ -119,6 +122,10 @@ class Reader:
             if inner == "1" and name in ("mathbf", "boldsymbol", "bm"):
                 self.emit("ones", i, b + 1, word=True)
             elif "\\" in inner or "{" in inner:
+                greek = re.fullmatch(r"\\([A-Za-z]+)", inner)
+                letter = SYMBOLS.get(greek.group(1), "") if name in BOLD and greek else ""
+                if letter in GREEK_LETTER and letter != "π":
+                    self.bold.add(GREEK_LETTER[letter])
                 self.read(a, b)
             else:
                 self.emit(inner.replace(" ", ""), i, b + 1, word=True)
@@ -171,4 +178,4 @@ def translate(text: str) -> Translation:
     command mcalc does not read, with a caret under it."""
     r = Reader(text)
     r.read(0, len(text))
-    return Translation("".join(r.out), r.starts, r.ends, text)
+    return Translation("".join(r.out), r.starts, r.ends, text, frozenset(r.bold))

@@ -134,7 +134,7 @@ def replace(n: Node, **changes) -> Node:
 class Sym(Node):
     name: str
     symmetric: bool = False
-    probability: bool = False      # declared a probability vector: sum(y) = 1
+    probability: bool = False      # declared probability: sum(y) = 1; a matrix's rows: T ones = ones
 
 
 @node

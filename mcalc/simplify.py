@@ -454,6 +454,23 @@ def mul_identity(n: Mul):
     return with_chain(n, kept)
 
 
+def probability_rows(f: Node) -> bool:
+    return isinstance(f, Sym) and f.probability and f.shape[1] != 1
+
+
+@rule(Mul)
+def mul_probability_rows(n: Mul):
+    """T ones = ones (and onesᵀ Tᵀ = onesᵀ) for T (N×K) whose rows are probability vectors"""
+    chain = chain_args(n)
+    for i in range(len(chain) - 1):
+        a, b = chain[i], chain[i + 1]
+        if probability_rows(a) and isinstance(b, Ones):
+            return with_chain(n, chain[:i] + [ones((a.shape[0], b.shape[1]))] + chain[i + 2:])
+        if isinstance(a, Ones) and isinstance(b, Transpose) and probability_rows(b.arg):
+            return with_chain(n, chain[:i] + [ones((a.shape[0], b.shape[1]))] + chain[i + 2:])
+    return None
+
+
 @rule(Mul)
 def mul_matrix_powers(n: Mul):
     """X^a X^b = X^(a+b) (X square; invertible when a or b < 0);  X X^-1 = I"""
@@ -1226,8 +1243,10 @@ def sum_constant(n: Sum):
 
 @rule(Sum)
 def sum_probability(n: Sum):
-    """sum(y) = 1 for a probability vector y"""
-    return num(1) if isinstance(n.arg, Sym) and n.arg.probability else None
+    """sum(y) = 1 for a probability vector y; sum(T) = N for T (N×K) whose rows are probability vectors"""
+    if not (isinstance(n.arg, Sym) and n.arg.probability):
+        return None
+    return num(1) if is_column(n.arg) else size_value(n.arg.shape[0])
 
 
 @rule(Sum)

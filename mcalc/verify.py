@@ -177,9 +177,9 @@ def draw_value(info, rng, sizes, how: frozenset) -> np.ndarray:
         a = (a + a.T) / 2
     if getattr(info, "diagonal", False):
         a = np.diag(np.diag(a))
-    if getattr(info, "probability", False):          # positive entries summing to 1
+    if getattr(info, "probability", False):          # positive entries summing to 1 (a matrix: each row)
         a = rng.uniform(0.2, 1.0, size=shape)
-        a = a / a.sum()
+        a = a / (a.sum(axis=1, keepdims=True) if a.ndim == 2 and a.shape[1] != 1 else a.sum())
     return a
 
 

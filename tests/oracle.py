@@ -269,9 +269,9 @@ def draw_value(info, sizes, dom: Domains, rng):
         a = rng.standard_normal(shape)
     if info.symmetric:
         a = (a + a.T) / 2
-    if getattr(info, "probability", False):         # positive entries summing to 1
+    if getattr(info, "probability", False):         # positive entries summing to 1 (a matrix: each row)
         a = rng.uniform(0.2, 1.0, shape)
-        a = a / a.sum()
+        a = a / (a.sum(axis=1, keepdims=True) if len(shape) == 2 and shape[1] != 1 else a.sum())
     if shape[1] == 1:
         return a[:, 0]
     return a
