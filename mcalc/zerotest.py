@@ -106,6 +106,17 @@ def real_power(x: float, e: Fraction) -> float:
     return x ** int(e) if e.denominator == 1 else x ** float(e)
 
 
+def unsaturated(f, x: float) -> float:
+    """f(x), unless f is flat at x in floating point (tanh(231) = tanh(231.0002) = 1.0, exp(-800)
+    = 0.0): such a draw has lost what the data says, and 1 - tanh(u)^2 would read as zero
+    there. A function of a smooth record is never constant near a point, so flatness is
+    rounding."""
+    y = f(x)
+    if f(x + 1e-6 * max(1.0, abs(x))) == y:
+        raise Undecided("saturated")
+    return y
+
+
 def scalar(v: float):
     return [[v]]
 
@@ -269,7 +280,7 @@ class Evaluator(Renderer):
         f = FUNCTIONS.get(n.fn)
         if f is None:
             raise Undecided(n.fn)
-        return elementwise(f, self.render(n.arg))
+        return elementwise(lambda x: unsaturated(f, x), self.render(n.arg))
 
 
 # ---- domains and draws ----------------------------------------------------------------------------

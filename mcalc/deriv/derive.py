@@ -212,7 +212,7 @@ def derive_joint(t, wrt: str, layout: str, order: int, flatten: bool = False):
     if order == 2:
         if fk != "scalar":
             raise DiffError("second derivatives of vector- or matrix-valued functions are not supported; "
-                            "differentiate a scalar")
+                            "differentiate a scalar", operation="Hessian of a non-scalar")
         gs = [grad(v, i) for v, i in vars_]
         D = vcat(*[hcat(*[tidy(jac_of(g, v, i)) for v, i in vars_]) for g in gs])
         shape = (N, N)
@@ -226,7 +226,8 @@ def derive_joint(t, wrt: str, layout: str, order: int, flatten: bool = False):
     else:
         if fk == "matrix" and not flatten:
             raise DiffError("a joint derivative of a matrix-valued function is a tensor; use --flatten "
-                            "for ∂vec F/∂zᵀ, or differentiate with respect to each variable")
+                            "for ∂vec F/∂zᵀ, or differentiate with respect to each variable",
+                            operation="joint derivative of a matrix")
         f_col = vec(f) if fk == "matrix" else (transpose(f) if f.shape[0] == 1 and f.shape[1] != 1 else f)
         J = hcat(*[tidy(jac_of(f_col, v, i)) for v, i in vars_])  # ∂f/∂zᵀ: m×N (numerator)
         m = f_col.shape[0]
@@ -422,7 +423,7 @@ def second_derivative(f, var, xshape, layout, flatten, notes, sym: bool = False)
     fk, xk = kind(f.shape, True), kind(xshape)
     if fk != "scalar":
         raise DiffError("second derivatives of vector- or matrix-valued functions are not supported; "
-                        "differentiate a scalar")
+                        "differentiate a scalar", operation="Hessian of a non-scalar")
     G = gradient_of(f, var, xshape, sym)
     if xk == "scalar":
         return along_scalar(G, var), (1, 1)
