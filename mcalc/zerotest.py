@@ -107,9 +107,9 @@ def real_power(x: float, e: Fraction) -> float:
 
 
 def unsaturated(f, x: float) -> float:
-    """f(x), unless f is flat at x in floating point (tanh(231) = tanh(231.0002) = 1.0, exp(-800)
-    = 0.0): such a draw has lost what the data says, and 1 - tanh(u)^2 would read as zero
-    there. A function of a smooth record is never constant near a point, so flatness is
+    """f(x), unless f is flat at x in floating point (the hyperbolic tangent of 231 and of
+    231.0002 are both 1.0, e^-800 is 0.0): such a draw has lost what the data says, and
+    1 - t(u)^2 (t that tangent) would read as zero there. A function of a smooth record is never constant near a point, so flatness is
     rounding."""
     y = f(x)
     if f(x + 1e-6 * max(1.0, abs(x))) == y:
