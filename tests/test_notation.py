@@ -188,6 +188,75 @@ def test_a_scalar_added_to_a_square_matrix_stays_an_error():
     assert caret(r)[1] == len("A: R^(n×n); c: R; ")
 
 
+def test_undeclared_logistic_loss_reads_y_a_vector_and_x_a_matrix():
+    """Nothing declared: the number 1 carries no shape, so it does not make y a scalar and X a
+    row; X stays a matrix by the case convention and 1 is broadcast to ones, with a note."""
+    t = api.typed("sum(log(1 + exp(-y .* (X w))))")
+    assert t.symbols["y"].shape == ("n", 1) and t.symbols["w"].shape == ("m", 1)
+    assert t.symbols["X"].shape == ("n", "m")
+    assert t.body == api.typed("X: R^(n×m); w: R^m; y: R^n; sum(log(ones + exp(-y .* (X w))))").body
+    assert "read 1 as ones: broadcast to every entry of exp(-y .* X w)" in t.notes
+    r = invoke(["diff", "sum(log(1 + exp(-y .* (X w))))", "--wrt", "w", "--format", "text"])
+    assert r.exit_code == 0 and "note: read 1 as ones" in r.stderr
+
+
+@pytest.mark.parametrize("expr, wrt", [
+    ("sum(log(1 + exp(-y .* (X w))))", "w"), ("sum(log(1 + exp(-y .* (X w))))", "X"),
+    ("sum(1 ./ (1 + exp(-X w)))", "w"), ("-y^T log(sigmoid(X w)) - (1 - y)^T log(1 - sigmoid(X w))", "w"),
+    ("x: R^n; sum(1 ./ x)", "x"), ("x: R^n; c: R; sum(c ./ x)", "c"), ("x: R^n; c: R; c .* x", "x"),
+    ("X: R^(n×m); sum(1 ./ X)", "X"), ("x: R^n; c: R; sum(x^T - c)", "c"), ("x: R^n; ||x^T - 1||^2", "x"),
+])
+def test_numbers_broadcast_and_are_checked_numerically(expr, wrt):
+    from mcalc.verify import verify
+    for layout in api.LAYOUTS:
+        r = api.diff(expr, wrt, layout=layout)
+        v = verify(r)
+        assert v.conclusive and v.ok, (layout, r.text, v.reason)
+
+
+@pytest.mark.parametrize("expr, shapes", [
+    ("y(1 - y)", {"y": (1, 1)}), ("1/(1 + exp(-t))", {"t": (1, 1)}), ("log(1 + x)", {"x": (1, 1)}),
+    ("(n - 2) x", {"n": (1, 1), "x": ("m", 1)}), ("1 - x^T x", {"x": ("n", 1)}),
+    ("sigmoid(x)(1 - sigmoid(x))", {"x": (1, 1)}), ("1 + A x", {"A": ("m", "n"), "x": ("n", 1)}),
+    ("x: R^n; 1 + x", {"x": ("n", 1)}), ("(1 + x)^2", {"x": (1, 1)}),
+])
+def test_a_number_is_a_scalar_term_where_that_keeps_every_capital_a_matrix(expr, shapes):
+    """The readings that did not involve a capital stay as they were (1 - y is a scalar sum)."""
+    t = api.typed(expr)
+    assert {k: t.symbols[k].shape for k in shapes} == shapes
+
+
+@pytest.mark.parametrize("expr, explicit, note", [
+    ("x: R^n; 1 ./ x", "x: R^n; ones ./ x", "read 1 as ones: broadcast to every entry of x"),
+    ("x: R^n; c: R; c ./ x", "x: R^n; c: R; (c ones) ./ x", "read c as c ones: broadcast to every entry of x"),
+    ("X: R^(n×m); 1 ./ X", "X: R^(n×m); (ones ones^T) ./ X", "read 1 as ones ones^T: broadcast to every entry of X"),
+    ("x: R^n; c: R; x^T - c", "x: R^n; c: R; x^T - c ones^T", "read c as c ones^T: broadcast to every entry of x^T"),
+    ("x: R^n; x^T + 1", "x: R^n; x^T + ones^T", "read 1 as ones^T: broadcast to every entry of x^T"),
+])
+def test_numbers_and_scalars_in_entrywise_operations_broadcast_with_a_note(expr, explicit, note):
+    t = api.typed(expr)
+    assert t.body == api.typed(explicit).body
+    assert note in t.notes
+
+
+@pytest.mark.parametrize("expr, explicit", [
+    ("x: R^n; 2 .* x", "x: R^n; 2 x"), ("x: R^n; x ./ 2", "x: R^n; x / 2"), ("x: R^n; c: R; c .* x", "x: R^n; c: R; c x"),
+    ("x: R^n; c: R; x ./ c", "x: R^n; c: R; x / c"), ("X: R^(n×m); X .* 3", "X: R^(n×m); X 3"),
+])
+def test_a_scalar_times_an_array_entrywise_is_a_scaling(expr, explicit):
+    assert api.typed(expr).body == api.typed(explicit).body
+
+
+def test_a_number_added_to_an_undeclared_capital_is_an_error():
+    r = shape_cli("1 + X")
+    assert_clean_failure(r)
+    assert message(r) == "cannot add 1 (1×1) and X (n×m)"
+    assert "c I" in hint(r) and "c ones ones^T" in hint(r)
+    r = shape_cli("A: R^(n×n); A - 2")
+    assert_clean_failure(r)
+    assert message(r) == "cannot subtract 2 (1×1) from A (n×n)" and "c ones ones^T" in hint(r)
+
+
 def test_a_row_and_a_column_do_not_broadcast():
     r = shape_cli("x: R^n; y: R^m; x + y^T")
     assert_clean_failure(r)
@@ -387,6 +456,10 @@ def test_variable_exponent_errors(expr, words):
     (r"\mathbf{x}^{\circ 2}", "x.^2"), (r"\mathbf{x} \oslash \mathbf{y}", "x ./ y"), (r"\mathbf{1}^\top x", "ones^T x"),
     (r"\lvert s \rvert", "abs(s)"), (r"\langle A, B \rangle", "⟨A, B⟩"), (r"\tfrac{1}{2}\,\|x\|^2", "(1)/(2) ||x||^2"),
     (r"X_{\mathrm{train}} w", "X_train w"), (r"\pi x", "pi x"),
+    # every record's LaTeX form reads back as the record (latex_input.record_heads), and its latex_in
+    (r"\operatorname{GELU}(x)", "gelu(x)"), (r"\sgn(x)", "sign(x)"), (r"\tr(A X)", "tr(A X)"),
+    (r"\log\operatorname{softmax}(z)", "log_softmax(z)"), (r"\left\lvert s \right\rvert", "abs(s)"),
+    (r"\sigma\left(x\right)", "sigmoid(x)"), (r"\arctan(x) + \max(x, y)", "arctan(x) + max(x, y)"),
 ])
 def test_latex_reads_as_its_mcalc_spelling(tex, ours):
     assert same(tex, ours)

@@ -120,7 +120,7 @@ class TextRenderer(Renderer):
         parts = []
         if self.quotients and den and rest and (not all(isinstance(d, (Sym, Size)) for d in den) or
                                                 all(a.is_scalar for a in rest)):
-            # a compound denominator reads as a quotient: (x - a)/||x - a||, exp(x)/sum(exp(x)),
+            # a compound denominator reads as a quotient: (x - a)/||x - a||, e/sum(e),
             # and a fraction joins it: -||x - mu||^2/(2 sigma^2); so does a scalar's: n/sigma
             # (beside a matrix a plain one leads: 2/N X^T (X w - y))
             if coef.denominator != 1:
