@@ -166,6 +166,10 @@ def name_repeats(out: Node, lets: list[tuple[str, Node]], taken: set[str]) -> tu
                 names.add(m.name)
             for d in m.shape or ():
                 names.update(p for p in str(d).split("*"))
+    def length(out, lets) -> int:
+        return sum(tokens(render_result_text(v)) + 3 for _, v in lets) + tokens(render_result_text(out))
+
+    rejected: set = set()
     for _ in range(MAX_SHARED_NAMES):
         roots = [out] + [v for _, v in lets]
         counts = Counter(m for root in roots for m in walk(root)
@@ -180,18 +184,25 @@ def name_repeats(out: Node, lets: list[tuple[str, Node]], taken: set[str]) -> tu
                 best, saving = m, (k - 1) * t
         for m, k in repeated_chains(roots).items():
             t = tokens(render_result_text(m))
-            if (worth_naming(t, k) or solves(m)) and max((k - 1) * t, 1) > saving:
+            if m not in rejected and (worth_naming(t, k) or solves(m)) and max((k - 1) * t, 1) > saving:
                 best, saving, chain = m, max((k - 1) * t, 1), True
         if best is None:
             break
         name = shared_name(best, names)
-        names.add(name)
         sym = Sym(name, shape=best.shape)
         swap = (lambda n: replace_chain(n, best, sym)) if chain else (lambda n: replace_subterm(n, best, sym))
-        out = swap(out)
+        new_out = swap(out)
         at = next((i for i, (_, v) in enumerate(lets) if swap(v) != v), len(lets))
-        lets = [(k, swap(v)) for k, v in lets]
-        lets.insert(at, (name, best))
+        new_lets = [(k, swap(v)) for k, v in lets]
+        new_lets.insert(at, (name, best))
+        # a stretch of a product is named only where the whole text gets shorter (a solve K^-1 y
+        # also where it grows by no more than its binding): the estimate above cannot see
+        # how the rest of the product reads around the name
+        if chain and length(new_out, new_lets) > length(out, lets) + (4 if solves(best) else -1):
+            rejected.add(best)
+            continue
+        names.add(name)
+        out, lets = new_out, new_lets
     return out, lets
 
 

@@ -1887,6 +1887,22 @@ def gather_transposes(n: Mul):
     return best
 
 
+@rule(Add, pass_="present")
+def gather_sum_transposes(n: Add):
+    """Aᵀ + Bᵀ = (A + B)ᵀ where that is shorter, each term's transposes gathered:
+    Bᵀ Xᵀ + Xᵀ Bᵀ = (X B + B X)ᵀ"""
+    inner = []
+    for t in n.args:
+        if isinstance(t, Transpose):
+            inner.append(t.arg)
+        elif isinstance(t, Mul) and not scalar_args(t) and all(isinstance(c, Transpose) for c in t.args):
+            inner.append(Mul(tuple(c.arg for c in reversed(t.args)), shape=(t.shape[1], t.shape[0])))
+        else:
+            return None
+    out = Transpose(Add(tuple(inner), shape=(n.shape[1], n.shape[0])), shape=n.shape)
+    return out if tokens(out) < tokens(n) else None
+
+
 def expand(n: Node, memo: dict | None = None) -> Node:
     """Distribute products over sums, everywhere: for differences, where cancellation matters
     more than compactness."""

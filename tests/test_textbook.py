@@ -29,7 +29,7 @@ CASES = [
     ("exp(-||x - mu||^2 / (2 sigma^2))", "x", "x: R^n; mu: R^n; sigma: R",
      {"mixed": "-exp(-||x - mu||^2/(2 sigma^2)) (x - mu)/sigma^2",
       "numerator": "-exp(-||x - mu||^2/(2 sigma^2)) (x - mu)^T/sigma^2"}),
-    ("tr(G E F (B + X) X)", "X", "X: R^(n×n)", {"mixed": "(G E F (B + X))^T + (X G E F)^T"}),
+    ("tr(G E F (B + X) X)", "X", "X: R^(n×n)", {"mixed": "(G E F (B + X) + X G E F)^T"}),
     ("exp(-||x - mu||^2 / (2 sigma^2))", "sigma", "x: R^n; mu: R^n; sigma: R",
      {"mixed": "exp(-||x - mu||^2/(2 sigma^2)) ||x - mu||^2/sigma^3"}),
     # transposes gathered over the stretch of a product that gains (b^T G^T E^T F^T)

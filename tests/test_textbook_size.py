@@ -20,9 +20,9 @@ FIXTURES = Path(__file__).parent / "fixtures"
 KEYS = ("where", "wrt", "input", "assume", "textbook")
 
 
-def load_textbook() -> list[dict]:
+def load_textbook(name: str = "textbook.txt", keys=KEYS) -> list[dict]:
     blocks, block, title = [], {}, None
-    for raw in (FIXTURES / "textbook.txt").read_text(encoding="utf-8").splitlines() + [""]:
+    for raw in (FIXTURES / name).read_text(encoding="utf-8").splitlines() + [""]:
         line = raw.strip()
         if not line:
             if block:
@@ -34,7 +34,7 @@ def load_textbook() -> list[dict]:
             title = title or line.lstrip("# ")
             continue
         k, _, v = line.partition(":")
-        assert k in KEYS, raw
+        assert k in keys, raw
         block[k] = v.strip()
     return blocks
 
@@ -53,12 +53,24 @@ def ideal_forms() -> dict[int, str]:
 
 
 TEXTBOOK = load_textbook()
+PEERS = load_textbook("peers.txt", ("where", "wrt", "input", "peer"))     # SymPy's asserted forms
 
 
 @pytest.mark.parametrize("b", TEXTBOOK, ids=[b["title"][:50] for b in TEXTBOOK])
 def test_textbook_form_is_the_derivative(b):
     r = mcalc.check(b["input"], b["wrt"], b["textbook"], where=b.get("where"))
     assert r.ok, f"{b['title']}: the corpus's textbook form is wrong: {r.message}"
+
+
+@pytest.mark.parametrize("b", PEERS, ids=[b["title"][:50] for b in PEERS])
+def test_peer_form_is_the_derivative(b):
+    r = mcalc.check(b["input"], b["wrt"], b["peer"], where=b.get("where"))
+    assert r.ok, f"{b['title']}: the transcribed peer form is wrong: {r.message}"
+
+
+def peer_rows() -> list[tuple[str, int, int]]:
+    return [(f"peer: {b['title']}", tokens(api.diff(b["input"], b["wrt"], where=b.get("where")).text),
+             tokens(b["peer"])) for b in PEERS]
 
 
 def rows() -> list[tuple[str, int, int]]:
@@ -92,7 +104,15 @@ def test_printed_size_against_textbooks():
     book = sorted(o / r for name, o, r in table if name.startswith("textbook:"))
     summary += (f"; textbooks alone: median {statistics.median(book):.2f}, 90th percentile "
                 f"{book[int(0.9 * (len(book) - 1))]:.2f}, worst {book[-1]:.2f}")
+    peers = peer_rows()
+    lines += [f"{o / r:6.2f} {o:5d} {r:5d}  {name}" for name, o, r in sorted(peers, key=lambda t: -t[1] / t[2])]
+    pr = sorted(o / r for _, o, r in peers)
+    longer = sum(x > 1 for x in pr)
+    summary += (f"\n{len(peers)} forms asserted by a peer project's tests (SymPy): {longer} longer than the peer's "
+                f"(SPEC §2 asks (A + A^T) x for A x + A^T x), median {statistics.median(pr):.2f}, "
+                f"worst {pr[-1]:.2f}")
     print("\n" + "\n".join(lines) + "\n" + summary)
+    assert len(PEERS) >= 60 and pr[-1] <= 1.3 and longer <= 12, summary
     assert len(TEXTBOOK) >= 60
     assert median <= 1.0, summary
     assert p90 <= 1.3, summary
