@@ -273,7 +273,7 @@ def hessian(expr: Expr,
     \b
     Examples:
       mcalc hessian "x^T A x" --wrt x
-      mcalc hessian "sum(softplus(X w)) - y^T X w" --wrt w --format latex
+      mcalc hessian "logsumexp(X w) - y^T X w" --wrt w --format latex
     """
     from . import commands
     opts = options(wrt, where, layout, format, latex_env, latex_style, order=2, flatten=flatten, steps=steps,
@@ -307,7 +307,7 @@ def latex(expr: Expr,
     \b
     Examples:
       mcalc latex "1/N ||X w - y||^2"
-      mcalc latex "h = tanh(W1 x + b1); L = ||W2 h + b2 - y||^2" --standalone
+      mcalc latex "h = softmax(W1 x + b1); L = ||W2 h + b2 - y||^2" --standalone
     """
     from . import commands
     opts = options(where=where, format=Format.latex, latex_env=latex_env, standalone=standalone)
@@ -393,7 +393,7 @@ FLAGS = {"--flatten", "--stack", "--steps", "--verify", "--standalone", "--lhs",
 
 
 def formula_args(argv: list[str]) -> list[str]:
-    """A formula that starts with '-' ("-sum(y .* log(p))") is the argument, not a bundle of
+    """A formula that starts with '-' ("-sum(y .* log_softmax(z))") is the argument, not a bundle of
     short options: move it behind '--'."""
     if "--" in argv:
         return argv
