@@ -12,18 +12,19 @@ tests/fixtures/simplify.txt holds one block per rule: an input and the output it
 from __future__ import annotations
 
 from fractions import Fraction
+from math import gcd
 from typing import Callable
 
 from . import limits, ops
-from .errors import LimitError
 from .dims import factors
+from .dims import dim_product, dim_sum
+from .errors import LimitError
 from .nodes import (SCALAR, Apply, Call, HCat, Add, Commutation, Delta, Det, Diag, Dim, Div, Elementwise, EPow, HadDiv,
                     Hadamard, Identity, Inverse, Kron, LogDet, Mul, Neg, Node, Norm, Num, Ones, Power,
                     Shape, Size, Sum, Sym, Trace, Transpose, Unit, Vec, Zero, PRECEDENCE, children, map_children,
                     precedence, walk)
-from .rewrite import normalize, rule
-from .dims import dim_product, dim_sum
 from .nodes import replace as node_replace
+from .rewrite import normalize, rule
 
 ONE = Fraction(1)
 
@@ -1827,7 +1828,6 @@ def factor_common_scalars(s: Add) -> Node | None:
 
 
 def gcd_frac(a: Fraction, b: Fraction) -> Fraction:
-    from math import gcd
     a, b = Fraction(a), Fraction(b)
     num_ = gcd(a.numerator, b.numerator)
     den = a.denominator * b.denominator // gcd(a.denominator, b.denominator)

@@ -15,11 +15,13 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import limits, ops
-from .errors import McalcError
+from .deriv.derive import gradient_of
+from .dims import dim_names, eval_dim, factors
+from .errors import LimitError, McalcError
 from .evaluate import Evaluator, evaluate
 from .layout import arrange, kind, tensor_from_flat
-from .dims import dim_names, eval_dim, factors
 from .nodes import (Call, Elementwise, EPow, Inverse, LogDet, Node, Power, Sym, children, walk)
+from .render.text import render_text
 from .shapes import Typed
 
 COND_MAX = 1e8          # a matrix worse conditioned than this counts as singular
@@ -43,7 +45,6 @@ class NoValidData(McalcError):
 
 
 def short_text(node: Node) -> str:
-    from .render.text import render_text
     s = render_text(node)
     return s if len(s) <= 40 else s[:39] + "…"
 
@@ -293,7 +294,6 @@ class Sampler:
         for attempt in range(ATTEMPTS):
             too = too_large(self.typed, None, sizes)
             if too:
-                from .errors import LimitError
                 raise LimitError(f"cannot compare the claim on random data: {too}")
             env = {name: draw_value(info, self.rng, sizes, self.restricted.get(name, frozenset()))
                    for name, info in self.typed.free_symbols().items()}
@@ -306,7 +306,6 @@ class Sampler:
                     env[name] = evaluate_checked(value, env, sizes)
                 values = [value_checked(p, env, sizes) for p in self.programs]
             except MemoryError:
-                from .errors import LimitError
                 raise LimitError("cannot compare on random data: its values do not fit in memory") from None
             except Undefined as u:
                 last = u
@@ -556,7 +555,6 @@ def compare(result, f, var, env, sizes):
     if info.symmetric and result.order == 1 and f.shape == (1, 1):
         return got, symmetric_gradient(fn_of(f), x0)
     if result.order == 2:
-        from .deriv.derive import gradient_of
         G = gradient_of(f, var, result.var_shape, symmetric_matrix(info))
         T = symmetrized(numeric_tensor(fn_of(G), x0, result.var_shape, G.shape), info)
         if T.ndim == 4 and result.flatten:
@@ -587,7 +585,6 @@ def compare_joint(result, f, env, sizes, h=1e-6):
     F is f (vec F for a matrix) or, for a Hessian, the stacked gradient the engine computes."""
     targets = [f]
     if result.order == 2:
-        from .deriv.derive import gradient_of
         targets = [gradient_of(f, name, result.typed.symbols[name].shape) for name in result.joint]
 
     def F(e):

@@ -7,9 +7,9 @@ from typing import Callable
 
 from .. import ops
 from ..errors import DiffError
-from ..nodes import (Apply, Call, HCat, Add, Commutation, Constant, Delta, Det, Diag, Div, Elementwise, EPow, HadDiv, Hadamard,
-                     Identity, Inverse, Kron, LogDet, Mul, Neg, Node, Norm, Num, Ones, Power, Size, Sum,
-                     Sym, Trace, Transpose, Unit, Vec, Zero)
+from ..nodes import (Add, Apply, Call, Commutation, Constant, Delta, Det, Diag, Div, EPow, Elementwise, HCat, HadDiv,
+                     Hadamard, Identity, Inverse, Kron, LogDet, Mul, Neg, Node, Norm, Num, Ones, Power, Size, Sum, Sym,
+                     Trace, Transpose, Unit, Vec, Zero, replace)
 from ..simplify import (hcat, add, det, diag, div, elementwise, epow, hadamard, haddiv, inverse, is_scalar, kron,
                         mul, neg, num, ones, power, simplify, sum_, trace, transpose, vec, zero)
 
@@ -50,7 +50,6 @@ linear(Neg, neg, "d(-X) = -dX")
 @rule(Apply)
 def d_apply(node, d):
     """chain rule: d f(u) = grad_f(u)^T du;  d g(u) = J_g(u) du;  d grad_f(u) = hess_f(u) du"""
-    from ..nodes import replace
     u = node.arg
     if node.order == 0:
         grad = replace(node, order=1, shape=(node.domain, 1) if node.scalar_valued else (node.codomain, node.domain))

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from .. import ops
+from ..nodes import Kron, Transpose
 from ..program import GREEK
 from .text import TextRenderer
 
@@ -57,13 +58,11 @@ class UnicodeRenderer(TextRenderer):
         return f"{self.parenthesize(n.arg, 60)}ᵀ"
 
     def _render_Inverse(self, n):
-        from ..nodes import Transpose
         if isinstance(n.arg, Transpose):
             return f"{self.parenthesize(n.arg.arg, 60)}⁻ᵀ"
         return f"{self.parenthesize(n.arg, 60)}⁻¹"
 
     def _render_Hadamard(self, n):
-        from ..nodes import Kron
         return f"{self.parenthesize(n.left, 30, strict=isinstance(n.left, Kron))} ⊙ {self.parenthesize(n.right, 31)}"
 
     def _render_HadDiv(self, n):
