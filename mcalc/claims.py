@@ -115,7 +115,7 @@ def rename(node: Node, names: dict[str, str]) -> Node:
 
 def local_bindings(own: Program, taken: set[str]) -> tuple[tuple, dict[str, str]]:
     """The claim's bindings are its own: one that reuses a name of the formula (mcalc's own text
-    `h = tanh(W x); …` for a formula that binds h) is renamed h′ in the claim. Returns the
+    `h = f(W x); …` for a formula that binds h) is renamed h′ in the claim. Returns the
     bindings and the renaming."""
     names: dict[str, str] = {}
     out = []
@@ -209,7 +209,7 @@ def compare_numerically(a_pair, b_pair, typed_prog, reference=(), trials=4, seed
 
 def mirror(draw, sampler, programs):
     """The draw with every unrestricted symbol negated (where the programs are defined there):
-    a claim right only for one sign of the data (abs(x) for x) fails at one of the two points."""
+    a claim right only for one sign of the data (|x| for x) fails at one of the two points."""
     from .verify import Undefined, evaluate_checked, value_checked
     env = dict(draw.env)
     free = [n for n in sampler.typed.free_symbols() if n not in sampler.restricted]
@@ -301,7 +301,7 @@ def difference_text(a, b) -> str:
 def decide(t, correct: Result, claim: str, claim_shape, claim_node, layout, order, flatten, notes,
            written=None) -> CheckResult:
     """`claim_node` is the simplified claim, `written` the claim as written (bindings inlined):
-    the numbers are taken from what was written, so that a simplification (sqrt(x) ./ sqrt(x)
+    the numbers are taken from what was written, so that a simplification (x.^(1/2) ./ x.^(1/2)
     to ones) cannot hide where the claim is undefined."""
     from .simplify import tidy, transpose
     want_node, _ = inline_result(correct)

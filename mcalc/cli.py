@@ -273,7 +273,7 @@ def hessian(expr: Expr,
     \b
     Examples:
       mcalc hessian "x^T A x" --wrt x
-      mcalc hessian "sum(softplus(X w)) - y^T X w" --wrt w --format latex
+      mcalc hessian "logsumexp(X w) - y^T X w" --wrt w --format latex
     """
     from . import commands
     opts = options(wrt, where, layout, format, latex_env, latex_style, order=2, flatten=flatten, steps=steps,
@@ -307,7 +307,7 @@ def latex(expr: Expr,
     \b
     Examples:
       mcalc latex "1/N ||X w - y||^2"
-      mcalc latex "h = tanh(W1 x + b1); L = ||W2 h + b2 - y||^2" --standalone
+      mcalc latex "h = softmax(W1 x + b1); L = ||W2 h + b2 - y||^2" --standalone
     """
     from . import commands
     opts = options(where=where, format=Format.latex, latex_env=latex_env, standalone=standalone)
@@ -393,7 +393,7 @@ FLAGS = {"--flatten", "--stack", "--steps", "--verify", "--standalone", "--lhs",
 
 
 def formula_args(argv: list[str]) -> list[str]:
-    """A formula that starts with '-' ("-sum(y .* log(p))") is the argument, not a bundle of
+    """A formula that starts with '-' ("-sum(y .* log_softmax(z))") is the argument, not a bundle of
     short options: move it behind '--'."""
     if "--" in argv:
         return argv
@@ -442,10 +442,28 @@ def pipe_safe(stream):
                             errors=stream.errors, line_buffering=stream.line_buffering)
 
 
+def app_for(argv: list[str]) -> typer.Typer:
+    """The app with only the command that argv names: typer turns every registered command's
+    signature into click options at each start (about 1 ms a command), and a command line runs
+    one. The whole app for anything else: no command, an option first (--help, --version), a
+    misspelt command (its did-you-mean lists them all), shell completion."""
+    name = argv[0] if argv else ""
+    if "_MCALC_COMPLETE" in os.environ:
+        return app
+    infos = [i for i in app.registered_commands
+             if (i.name or typer.main.get_command_name(i.callback.__name__)) == name]
+    if len(infos) != 1:
+        return app
+    import copy
+    one = copy.copy(app)
+    one.registered_commands = infos
+    return one
+
+
 def run_argv(argv: list[str]) -> int:
     """Run one command line; its exit code."""
     try:
-        app(args=formula_args(argv), prog_name="mcalc")
+        app_for(argv)(args=formula_args(argv), prog_name="mcalc")
     except SystemExit as e:
         if isinstance(e.code, int) or e.code is None:
             return e.code or 0

@@ -67,7 +67,13 @@ class ShapeError(McalcError):
 
 
 class DiffError(McalcError):
-    pass
+    """An operation the engine cannot differentiate; `operation` names it in a word or two
+    (the soak's tally of refusals reads it)."""
+
+    def __init__(self, message: str, span: Span | None = None, hint: str | None = None,
+                 source: str | None = None, operation: str | None = None):
+        super().__init__(message, span, hint, source)
+        self.operation = operation or message
 
 
 class LimitError(McalcError):

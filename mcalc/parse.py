@@ -1,18 +1,14 @@
-"""Text → Program. The only module that imports lark."""
+"""Text → Program. The parser and lark's types come from lalr.py (lark's generated
+standalone parser for grammar_text())."""
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import replace
 from fractions import Fraction
 from functools import lru_cache
 from pathlib import Path
 
-import lark
-from lark import Lark, Token, Transformer, Tree, v_args
-from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
-
-from . import latex_input, limits, ops, reading
+from . import lalr, latex_input, limits, ops, reading
 from .dims import dim_product
 from .errors import LimitError, McalcError, ParseError, Span
 from .nodes import (Add, Apply, Call, Commutation, HCat, Div, Elementwise, EPow, HadDiv, Hadamard, Identity,
@@ -45,8 +41,9 @@ class NormBars:
                 # |A||B|: this || closes one |·| and opens the next; a second such || inside the
                 # |·| it opened (|a||b||c|, |a ||x|| |) could as well be a norm: ambiguous
                 if split is not None and split[1] == len(open_bars):
+                    det, mod = ops.BARS["square"].name, ops.BARS["scalar"].name      # the readings of |·|
                     raise ParseError("ambiguous bars: || may close |…| and open another, or open a norm",
-                                     tok_span(split[0]), "write det(A) det(B), abs(a) abs(b) or norm(x) "
+                                     tok_span(split[0]), f"write {det}(A) {det}(B), {mod}(a) {mod}(b) or norm(x) "
                                                          "for the one you mean")
                 split = (tok, len(open_bars))
                 p, c = tok.start_pos, tok.column
@@ -68,35 +65,28 @@ class NormBars:
             yield tok
 
 
-@lru_cache(maxsize=1)
-def parser() -> Lark:
-    kw = dict(parser="lalr", propagate_positions=True, postlex=NormBars(),
-              start=["start", "decls"], maybe_placeholders=False)
-    text = grammar_text()
-    cache = Path.home() / ".cache" / "mcalc"
-    try:
-        cache.mkdir(parents=True, exist_ok=True)
-        # named by the grammar, so two versions of mcalc never overwrite each other's tables
-        key = hashlib.sha256((text + lark.__version__).encode()).hexdigest()[:16]
-        cache_file: str | bool = str(cache / f"grammar-{key}.lark.cache")
-    except OSError:
-        cache_file = False
-    try:
-        return Lark(text, cache=cache_file, **kw)
-    except OSError:
-        return Lark(text, **kw)
-
-
 def grammar_text() -> str:
     """The grammar with its FUNC terminal listing every function name of the records
-    (longest first, so that log_softmax is not read as log), and PREFIX_FUNC those that
-    may omit their brackets (tr X, log det X). Lark's cache is keyed on
-    this text, so a new record rebuilds the tables once."""
+    (longest first, so that log_softmax is not read as a shorter name it begins with), and
+    PREFIX_FUNC those that may omit their brackets (tr X, logdet X). The generated parser is
+    keyed on this text, so a new record rebuilds the tables once."""
     def alternatives(names) -> str:
         return "|".join(re.escape(n) for n in sorted(names, key=lambda n: (-len(n), n)))
     text = grammar_path().read_text(encoding="utf-8")
     return text.replace("FUNCTION_NAMES", alternatives(ops.function_names())).replace(
         "PREFIX_NAMES", alternatives(ops.prefix_names()))
+
+
+# lark's runtime for this grammar (a module generated once per grammar text, see lalr.py)
+LALR = lalr.runtime(grammar_text(), NormBars.always_accept)
+Token, Tree, Transformer, v_args = LALR.Token, LALR.Tree, LALR.Transformer, LALR.v_args
+UnexpectedInput, UnexpectedToken, UnexpectedCharacters, UnexpectedEOF, VisitError = (
+    LALR.UnexpectedInput, LALR.UnexpectedToken, LALR.UnexpectedCharacters, LALR.UnexpectedEOF, LALR.VisitError)
+
+
+@lru_cache(maxsize=1)
+def parser():
+    return LALR.Lark_StandAlone(postlex=NormBars())
 
 
 def span_of(meta) -> Span | None:
@@ -287,7 +277,7 @@ class Build(Transformer):
         return self.symbol(meta, tok), tok_span(tok)
 
     def prefix_call(self, meta, fn, arg):
-        """tr X Y, det X, log det X: a function without brackets applies to the following product."""
+        """tr X Y, det X, logdet X: a function without brackets applies to the following product."""
         return self.call(meta, fn, arg)
 
     def dialect_call(self, meta, fn, arg):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from . import ops
+
 SHEET = [
     # (section, name, formula, variable, declarations)
     ("vector", "linear form", "a^T x", "x", "a: R^n; x: R^n"),
@@ -12,12 +14,12 @@ SHEET = [
     ("vector", "squared L2 norm", "x^T x", "x", "x: R^n"),
     ("vector", "affine map (Jacobian)", "A x + b", "x", "x: R^n; A: R^(m×n); b: R^m"),
     ("vector", "row-vector map", "x^T A", "x", "x: R^n; A: R^(n×m)"),
-    ("vector", "elementwise function", "tanh(x)", "x", "x: R^n"),
+    ("vector", "elementwise function", f"{ops.TANH.name}(x)", "x", "x: R^n"),
     ("matrix", "linear form", "tr(A X)", "X", "A: R^(n×m); X: R^(m×n)"),
     ("matrix", "bilinear form", "a^T X b", "X", "a: R^m; X: R^(m×n); b: R^n"),
     ("matrix", "quadratic form", "tr(X^T A X)", "X", "X: R^(m×n); A: R^(m×m)"),
     ("matrix", "determinant", "det(X)", "X", "X: R^(n×n)"),
-    ("matrix", "log-determinant", "logdet(X)", "X", "X: R^(n×n)"),
+    ("matrix", "logarithm of the determinant", "logdet(X)", "X", "X: R^(n×n)"),
     ("matrix", "inverse (trace)", "tr(A X^-1)", "X", "X: R^(n×n); A: R^(n×n)"),
     ("matrix", "Frobenius norm squared", "||X||_F^2", "X", "X: R^(m×n)"),
     ("chain rule", "least squares", "y = X w; L = 1/N ||y - t||^2", "w", "X: R^(N×D); w: R^D"),
@@ -47,6 +49,5 @@ def differential_rules() -> list[tuple[str, str]]:
         if doc and doc not in seen and not doc.startswith("dX for"):
             seen.add(doc)
             out.append((cls.__name__, doc.rpartition(": ")[2]))
-    from . import ops
     out += [(op.name, op.identity) for op in ops.RECORDS if op.node is None]   # f' of each function
     return out

@@ -198,7 +198,7 @@ class Inference:
         self.notes: list[str] = []
         self.broadcasts: dict[int, dict[int, str]] = {}   # id(sum) → {id(term): 'scalar' | 'row'}
         self.numbers: list[tuple] = []                    # sums with a number term, widened at the end
-        self.readings: dict[int, str] = {}                # id(|a|) → 'det' | 'abs'
+        self.readings: dict[int, ops.Op] = {}             # id(|a|) → the record it reads as
         for d in program.decls:
             dims = tuple(d.dims) if d.dims else SCALAR
             # R^(m*n) names m and n too, so that no guessed size is called m or n
@@ -349,7 +349,7 @@ def s_given(I, n):
 
 
 def is_number(n: Node) -> bool:
-    """A number written as such (1, 1/2, 2 pi, -log(2)): it carries no shape of its own."""
+    """A number written as such (1, 1/2, 2 pi, a function of a number): it carries no shape of its own."""
     return all(isinstance(m, NUMBER_NODES) for m in walk(n)) and not isinstance(n, Zero)
 
 
@@ -357,7 +357,7 @@ def is_number(n: Node) -> bool:
 def s_add(I, n, *shapes):
     """Terms unify; a number term carries no shape (NumPy's broadcasting, as papers write
     it): it does not make the other terms scalars, it takes their shape once inference
-    is done (numbers_take_the_shape), so 1 + exp(-y .* (X w)) keeps X a matrix."""
+    is done (numbers_take_the_shape), so 1 + f(-y .* (X w)) keeps X a matrix."""
     arrays = [(arg, s) for arg, s in zip(n.args, shapes) if not is_number(arg)]
     if not arrays:
         return SCALAR
@@ -379,7 +379,7 @@ def s_add(I, n, *shapes):
 
 
 def number_with(I: Inference, n, numbers, other, shape, op) -> tuple:
-    """A number combined with an array (1 - y, 1 + exp(-y .* (X w)), 1 ./ x): a scalar sum
+    """A number combined with an array (1 - y, 1 + f(-y .* (X w)), 1 ./ x): a scalar sum
     where that is consistent and keeps every undeclared capital a matrix (the old reading
     of n - 2 and y(1 - y)); where it would make one a vector (X a row), the number is
     broadcast instead, once inference is done (numbers_take_the_shape)."""
@@ -633,18 +633,19 @@ def s_diag(I, n, a):
 
 @rule(Bars)
 def s_bars(I, n, a):
-    """|A| is det of a square matrix, |s| abs of a scalar; a vector has no |x|."""
-    u = I.u
+    """|a| reads as the record whose `bars` names a's kind: of a square matrix its determinant,
+    of a scalar its absolute value; a vector has no |x|."""
+    u, square, scalar = I.u, ops.BARS["square"], ops.BARS["scalar"]
     if u.is_one(a[1]) and not I.known_scalar(a):
         I.need(u.unify(a[0], 1) and not isinstance(n.arg, (Ones,)),
                lambda: f"|x| of a vector is not defined: {I.show(n.arg)}", n,
-               "write ||x|| for its norm, abs(x) for the absolute values of its entries")
+               f"write ||x|| for its norm, {scalar.name}(x) for the absolute values of its entries")
     if I.known_scalar(a):
-        I.readings[id(n)] = "abs"
+        I.readings[id(n)] = scalar
         return SCALAR
-    I.need(u.unify(a[0], a[1]), lambda: f"|A| needs a square matrix (det) or a scalar (abs); {I.show(n.arg)} is "
-                                        f"neither", n, "write ||A|| for a norm")
-    I.readings[id(n)] = "det"
+    I.need(u.unify(a[0], a[1]), lambda: f"|A| needs a square matrix ({square.name}) or a scalar ({scalar.name}); "
+                                        f"{I.show(n.arg)} is neither", n, "write ||A|| for a norm")
+    I.readings[id(n)] = square
     return SCALAR
 
 
@@ -822,7 +823,7 @@ def widened(term: Node, how: str, shape: Shape) -> Node:
     return factors[0] if len(factors) == 1 else Mul(factors, shape=shape, span=term.span)
 
 
-def resolve_bars(m: Bars, how: str) -> Node:
-    if how == "det":
-        return Det(m.arg, shape=SCALAR, span=m.span)
-    return Elementwise(ops.ABS.name, m.arg, shape=SCALAR, span=m.span)
+def resolve_bars(m: Bars, op: ops.Op) -> Node:
+    if op.node is not None:
+        return op.node(m.arg, shape=SCALAR, span=m.span)
+    return Elementwise(op.name, m.arg, shape=SCALAR, span=m.span)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from . import ops
 from .deriv.engine import Differentiator, free_names
 from .deriv.rules import identity_of
 from .layout import kind
@@ -116,7 +117,6 @@ IDENTITY_LATEX = [
     (r"\bd\(", r"\\mathrm{d}("), (r"\bd([A-Za-z])\b", r"\\mathrm{d}\1"), (r"\bd (?=[a-z|\\])", r"\\mathrm{d}\\,"),
     (r"\.\^\(([^)]*)\)", r"^{\\circ(\1)}"), (r"\.\^(\w+)", r"^{\\circ \1}"),
     (r"\^T\b", r"^{\\top}"), (r"\^-1", r"^{-1}"), (r"\^\(([^)]*)\)", r"^{\1}"), (r"\^(\w+)", r"^{\1}"),
-    (r"\blogdet\(", r"\\log\\det("), (r"(?<!\\)\bdet\(", r"\\det("), (r"\b(tr|sum|vec|diag|sign)\(", r"\\operatorname{\1}("),
     (r"\bsum_i\b", r"\\sum_i"), (r"\.\*", r"\\odot"), (r"\./", r"\\oslash"), (r"\(x\)", r"\\otimes"),
     (r";", r",\\quad"),
 ]
@@ -124,11 +124,17 @@ IDENTITY_UNICODE = [(".^", "^∘"), ("^T", "ᵀ"), ("^-1", "⁻¹"), ("^2", "²"
                     ("||", "‖"), ("sum_i", "Σᵢ")]
 
 
+# name( → the record's LaTeX head (\\det(, \\operatorname{tr}(): each record written `HEAD({0})`
+CALL_LATEX = {op.name: op.latex[:-len("({0})")].replace("{{", "{").replace("}}", "}")
+              for op in ops.RECORDS if op.latex.endswith("({0})") and op.latex.count("{0}") == 1}
+CALL_PATTERN = re.compile(r"(?<![\\\w])(" + "|".join(sorted(map(re.escape, CALL_LATEX), key=len, reverse=True)) + r")\(")
+
+
 def identity_latex(doc: str) -> str:
     out = doc
     for pat, rep in IDENTITY_LATEX:
         out = re.sub(pat, rep, out)
-    return out
+    return CALL_PATTERN.sub(lambda m: CALL_LATEX[m.group(1)] + "(", out)
 
 
 def identity_unicode(doc: str) -> str:

@@ -2,7 +2,7 @@
 random data itself (shared with `check` and `equal`).
 
 Random data is drawn over the widest domain on which the formulas are defined: every symbol
-with both signs first; only where a value is not defined on a draw (log or sqrt of a
+with both signs first; only where a value is not defined on a draw (a logarithm or a root of a
 non-positive number, the inverse of a singular matrix, logdet of a matrix with det ≤ 0) are
 the symbols that feed that argument drawn from a restricted domain (positive entries; square
 matrices near I, invertible with det > 0 and not symmetric). Sizes differ from each other on
@@ -81,7 +81,7 @@ class Checked(Evaluator):
         return a
 
     def _render_Elementwise(self, n):
-        """The domain is the operation record's (ops.py): log needs a positive argument."""
+        """The domain is the operation record's (ops.py): the logarithm needs a positive argument."""
         op = ops.OPS.get(n.fn)
         domain = op.domain if op is not None else None
         if domain == "positive":
@@ -205,7 +205,7 @@ KINK_MARGIN = 1e-3      # far beyond the finite-difference step (1e-6): no diffe
 
 
 def near_kink(nodes: list[Node], env, sizes) -> bool:
-    """Is some argument of a non-smooth function (abs, relu, sign, max, ...) within KINK_MARGIN
+    """Is some argument of a non-smooth function (a record with a `kink`: |u|, max, ...) within KINK_MARGIN
     of where it is not differentiable? Such a draw is redrawn: the derivative is the a.e. one."""
     for root in nodes:
         for n in walk(root):
@@ -228,7 +228,7 @@ class Draw:
 class Sampler:
     """Random data on which every program (bindings, node) has a defined value.
 
-    `restricted` grows as draws fail: a symbol feeding a log's argument becomes positive, a
+    `restricted` grows as draws fail: a symbol feeding a logarithm's argument becomes positive, a
     square matrix under an inverse becomes invertible; it is never narrowed back, so a later
     draw is drawn as the earlier ones were."""
     typed: Typed
@@ -335,7 +335,7 @@ class Sampler:
             return Draw(sizes, env, values)
         raise NoValidData(f"no random data found on which the formula is defined: {last.why} "
                           f"on each of {ATTEMPTS} draws",
-                          hint="declare sizes (--where) on which every inverse, log and root is defined")
+                          hint="declare sizes (--where) on which every inverse, logarithm and root is defined")
 
     def describe(self, n: int) -> str:
         """What was sampled, for a numerical verdict: `3 random draws, both signs, sizes up to 9`."""
@@ -374,8 +374,10 @@ def sample(t: Typed, rng, sizes: dict[str, int], nodes: list[Node]) -> dict[str,
 
 def random_function(m: int, k: int, rng) -> tuple:
     """A random smooth f: R^m -> R^k with its exact derivatives, (f, ∇f or J_f, ∇²f):
-    k = 1: f(u) = ½ uᵀ Q u + cᵀ sin(u) + bᵀ u, ∇f = Q u + c ∘ cos(u) + b, ∇²f = Q − diag(c ∘ sin(u)) (Q symmetric);
-    k > 1: g(u) = tanh(M u + c), J_g = diag(1 − tanh²(M u + c)) M (no Hessian: it is a tensor)."""
+    k = 1: f(u) = ½ uᵀ Q u + cᵀ s(u) + bᵀ u with s the sine and s' the cosine entrywise,
+    ∇f = Q u + c ∘ s'(u) + b, ∇²f = Q − diag(c ∘ s(u)) (Q symmetric);
+    k > 1: g(u) = t(M u + c) with t the hyperbolic tangent entrywise, J_g = diag(1 − t²(M u + c)) M
+    (no Hessian: it is a tensor)."""
     def flat(u):                    # a float (R) or a vector
         return np.asarray(u, dtype=float).reshape(-1)
     if k == 1:

@@ -1,11 +1,11 @@
 """The zero test (issue 15): is a simplified result identically zero, or is one term of its
 sum? Decided numerically, in pure Python (no NumPy on the one-liner path): the result is
 evaluated with floats on two random draws of small sizes (2 to 4) and data over the widest
-domain where it is defined (both signs wherever allowed; positive entries under log, sqrt,
+domain where it is defined (both signs wherever allowed; positive entries under logarithms, roots,
 fractional or negative powers and divisions; well-conditioned matrices with det > 0 under
 det, logdet and inverses). It runs only for the rare candidates where cancellation can hide:
-sums of at most MAX_NODES nodes. Piecewise functions (relu, step, abs, …) are never judged
-(relu(x - 10) is zero on every small draw, not everywhere), nor is anything the evaluator
+sums of at most MAX_NODES nodes. Piecewise functions (the records with a kink: |u|, max, …) are never
+judged (max(x - 10, 0) is zero on every small draw, not everywhere), nor is anything the evaluator
 does not know: the answer is then "undecided" and the result stays as it is.
 """
 from __future__ import annotations
@@ -22,7 +22,7 @@ from .render.base import Renderer
 
 MAX_NODES = 400          # larger results are not tested (the test must stay cheap)
 REL_TOL = 1e-9           # |value| ≤ REL_TOL × (sum of the terms' magnitudes) is zero
-PIECEWISE = {name for name, op in ops.OPS.items() if op.kink is not None}   # relu, abs, max, ...
+PIECEWISE = {name for name, op in ops.OPS.items() if op.kink is not None}   # |u|, max, ...
 
 
 class Undecided(Exception):
@@ -104,6 +104,17 @@ def real_power(x: float, e: Fraction) -> float:
     if x < 0 and e.denominator != 1:
         raise Undecided("a negative base under a fractional power")
     return x ** int(e) if e.denominator == 1 else x ** float(e)
+
+
+def unsaturated(f, x: float) -> float:
+    """f(x), unless f is flat at x in floating point (the hyperbolic tangent of 231 and of
+    231.0002 are both 1.0, e^-800 is 0.0): such a draw has lost what the data says, and
+    1 - t(u)^2 (t that tangent) would read as zero there. A function of a smooth record is never constant near a point, so flatness is
+    rounding."""
+    y = f(x)
+    if f(x + 1e-6 * max(1.0, abs(x))) == y:
+        raise Undecided("saturated")
+    return y
 
 
 def scalar(v: float):
@@ -280,7 +291,7 @@ class Evaluator(Renderer):
         f = FUNCTIONS.get(n.fn)
         if f is None:
             raise Undecided(n.fn)
-        return elementwise(f, self.render(n.arg))
+        return elementwise(lambda x: unsaturated(f, x), self.render(n.arg))
 
 
 # ---- domains and draws ----------------------------------------------------------------------------

@@ -11,12 +11,14 @@ and machine; fuzz inputs likewise (random_fuzz, "fuzz-<seed>-<i>"). The work is 
     N formulas, K wrong, U unsupported
     F fuzz inputs, T tracebacks
 
-K counts formulas failing any check (a wrong derivative — one that disagrees with finite
-differences at every step tried, see strategies.step_sensitive —, an error other than DiffError,
-a result that does not parse back, an input that does not round-trip, a hang); U counts
-formulas where some layout raised DiffError; T counts fuzz inputs that ended with exit 3,
-an exception, a traceback or no answer in time. The first failing inputs, with details,
-and a tally of distinct failure signatures go to --failures (soak-failures.txt).
+(the progress lines on stderr carry the running counts). K counts formulas failing any check
+(a wrong derivative — one that disagrees with finite differences at every step tried, see
+strategies.step_sensitive —, an error other than DiffError, a result that does not parse back,
+an input that does not round-trip, a hang); U counts formulas where some layout raised
+DiffError, tallied by the error's `operation` at the end (stderr and --failures); T counts fuzz
+inputs that ended with exit 3, an exception, a traceback or no answer in time. The first
+failing inputs, with details, and a tally of distinct failure signatures go to --failures
+(soak-failures.txt).
 Exit status: 0 when K and T are 0, else 1.
 """
 from __future__ import annotations
@@ -46,8 +48,8 @@ def formula_task(job):
         fm = strategies.random_formula(random.Random(f"formula-{seed}-{i}"), max_depth=max_depth)
         out = strategies.check_formula(fm, seconds=seconds)
     except BaseException as e:  # noqa: BLE001 - the checker itself must not stop the soak
-        return i, str(fm), 0, 0, [("checker", "-", f"{type(e).__name__}: {e}")]
-    return i, str(fm), len(out.unsupported), len(out.noisy), out.problems
+        return i, str(fm), (), 0, [("checker", "-", f"{type(e).__name__}: {e}")]
+    return i, str(fm), tuple(op for _, _, op in out.unsupported), len(out.noisy), out.problems
 
 
 def fuzz_task(job):
@@ -85,16 +87,22 @@ def main(argv=None) -> int:
     examples: dict[str, list] = {}     # signature → its first few inputs
     wrong = unsupported = tracebacks = fd_noise = 0
     by_category: Counter = Counter()
+    refused_by_op: Counter = Counter()     # operation → formulas refused for it (DiffError.operation)
+    refused_example: dict[str, str] = {}
 
-    def progress(done, total, what):
+    def progress(done, total, what, counts):
         if done % max(1, total // 20) == 0 or done == total:
-            print(f"  {what}: {done}/{total}  ({time.monotonic() - start:.0f} s)", file=sys.stderr, flush=True)
+            print(f"  {what}: {done}/{total}, {counts()}  ({time.monotonic() - start:.0f} s)",
+                  file=sys.stderr, flush=True)
 
     ctx = mp.get_context("fork") if hasattr(os, "fork") else mp.get_context()
     with ctx.Pool(args.workers, maxtasksperchild=2000) as pool:
         jobs = ((args.seed, i, args.max_depth, args.timeout) for i in range(args.formulas))
         for done, (i, text, uns, noisy, problems) in enumerate(pool.imap_unordered(formula_task, jobs, chunksize=8), 1):
             unsupported += bool(uns)
+            for op in set(uns):
+                refused_by_op[op] += 1
+                refused_example.setdefault(op, text)
             fd_noise += noisy
             if problems:
                 wrong += 1
@@ -109,7 +117,7 @@ def main(argv=None) -> int:
                 if len(kept_formulas) < args.keep:
                     kept_formulas.append(f"formula #{i} (seed {args.seed!r}): {text}\n" +
                                          "\n".join(f"  [{c}] layout {l}: {m[:3000]}" for c, l, m in problems))
-            progress(done, args.formulas, "formulas")
+            progress(done, args.formulas, "formulas", lambda: f"{wrong} wrong, {unsupported} unsupported")
         jobs = ((args.seed, i, args.timeout) for i in range(args.fuzz))
         for done, (i, cli_args, problem) in enumerate(pool.imap_unordered(fuzz_task, jobs, chunksize=64), 1):
             if problem:
@@ -120,7 +128,7 @@ def main(argv=None) -> int:
                 sigs[s] += 1
                 if len(kept_fuzz) < args.keep:
                     kept_fuzz.append(f"fuzz #{i} (seed {args.seed!r}): {cli_args!r}\n  {problem}")
-            progress(done, args.fuzz, "fuzz inputs")
+            progress(done, args.fuzz, "fuzz inputs", lambda: f"{tracebacks} tracebacks")
 
     elapsed = time.monotonic() - start
     with open(args.failures, "w", encoding="utf-8", errors="backslashreplace") as fh:
@@ -131,13 +139,19 @@ def main(argv=None) -> int:
         fh.write("## distinct failure signatures (count, then the first inputs)\n\n")
         for s, n in sigs.most_common():
             fh.write(f"{n:6d}  {s}\n" + "".join(f"        {e}\n" for e in examples[s]) + "\n")
-        fh.write("## first failing formulas\n\n" + "\n\n".join(kept_formulas) + "\n\n")
+        fh.write("## refusals by operation (formulas refused, then the first one)\n\n")
+        for op, n in refused_by_op.most_common():
+            fh.write(f"{n:6d}  {op}\n        {refused_example[op]}\n")
+        fh.write("\n## first failing formulas\n\n" + "\n\n".join(kept_formulas) + "\n\n")
         fh.write("## first failing fuzz inputs\n\n" + "\n\n".join(kept_fuzz) + "\n")
     if fd_noise:
         print(f"{fd_noise} derivatives disagreed with finite differences at the default step only "
               "(agree at another step: not counted as wrong)", file=sys.stderr)
     if by_category:
         print("failing checks: " + ", ".join(f"{c} {n}" for c, n in by_category.most_common()), file=sys.stderr)
+    if refused_by_op:
+        print("refused by operation: " + ", ".join(f"{op} {n}" for op, n in refused_by_op.most_common()),
+              file=sys.stderr)
     print(f"({elapsed:.0f} s; details in {args.failures})", file=sys.stderr)
     print(f"{args.formulas} formulas, {wrong} wrong, {unsupported} unsupported")
     print(f"{args.fuzz} fuzz inputs, {tracebacks} tracebacks")

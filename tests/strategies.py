@@ -73,6 +73,7 @@ class Formula:
     decls: tuple = ()         # every declaration (inline and where), for re-parsing
     wrt: str = "x"
     kind: str = "scalar"      # the function's kind: scalar, vector, row, matrix
+    order: int = 1            # 2: the Hessian (of a scalar; w.r.t. a joint tuple, in blocks)
 
     @property
     def where_arg(self):
@@ -82,7 +83,9 @@ class Formula:
 
     def __str__(self) -> str:
         w = f" --where {'; '.join(self.where)!r}" if self.where else ""
-        return f"mcalc diff {self.text!r} --wrt {self.wrt}{w}"
+        o = f" --order {self.order}" if self.order != 1 else ""
+        wrt = repr(self.wrt) if self.wrt.startswith("(") else self.wrt
+        return f"mcalc diff {self.text!r} --wrt {wrt}{o}{w}"
 
 
 @dataclass
@@ -499,8 +502,15 @@ class FormulaGen:
         wrt_sym = self.symbols[rng.choice(used)]
         wrt = rng.choice((wrt_sym.name,) + wrt_sym.spellings) if wrt_sym.spellings and self.chance(0.3) else wrt_sym.name
         plain = [u for u in used if not self.symbols[u].symmetric]
-        if kind in ("scalar", "vector") and len(plain) >= 2 and self.chance(0.08):   # a joint tuple (issue 16)
+        order = 1
+        # a joint tuple (issue 16): z = (x, y), stacked scalars, vectors and vec of matrices;
+        # of a scalar, a third of them the Hessian in blocks (the mixed second derivatives)
+        if kind in ("scalar", "vector") and len(plain) >= 2 and self.chance(0.2):
             wrt = "(" + ",".join(rng.sample(plain, 2 if len(plain) == 2 or self.chance(0.7) else 3)) + ")"
+            if kind == "scalar" and self.chance(0.35):
+                order = 2
+        elif kind == "scalar" and self.chance(0.04):    # a Hessian w.r.t. one variable
+            order = 2
         # declarations of every symbol, inline or in `where`
         decls, inline, where = [], [], []
         for s in self.symbols.values():
@@ -509,7 +519,7 @@ class FormulaGen:
             (where if self.chance(0.3) else inline).append(decl)
         sep = rng.choice(("; ", "; ", ";", "\n"))
         text = sep.join(inline + statements)
-        return Formula(text, tuple(where), self.chance(0.5), tuple(decls), wrt, kind)
+        return Formula(text, tuple(where), self.chance(0.5), tuple(decls), wrt, kind, order)
 
     def declaration(self, s: Symbol) -> str:
         R = "ℝ" if self.chance(0.1) else "R"
@@ -711,7 +721,7 @@ class Outcome:
     """What happened to one formula in every layout."""
     formula: Formula
     diffs: int = 0
-    unsupported: list = field(default_factory=list)    # (layout, message)
+    unsupported: list = field(default_factory=list)    # (layout, message, operation): DiffError
     noisy: list = field(default_factory=list)          # (layout, error): finite differences too coarse
     problems: list = field(default_factory=list)       # (category, layout, message): bugs
 
@@ -767,7 +777,8 @@ def step_sensitive(r, trials: int, steps=(1e-7, 1e-8, 1e-5, 1e-4, 1e-3, 1e-2)) -
     with some other step it agrees. (An oscillating function of a large argument, such as
     cos(tr((X .* X)^3)), defeats the default step; a wrong result disagrees at every step.)"""
     from mcalc import verify as V
-    fns = [f for f in (getattr(V, "numeric_tensor", None), getattr(V, "symmetric_gradient", None))
+    fns = [f for f in (getattr(V, "numeric_tensor", None), getattr(V, "symmetric_gradient", None),
+                       getattr(V, "compare_joint", None))
            if f is not None and f.__defaults__ and isinstance(f.__defaults__[-1], float)]
     if not fns:
         return False
@@ -785,14 +796,30 @@ def step_sensitive(r, trials: int, steps=(1e-7, 1e-8, 1e-5, 1e-4, 1e-3, 1e-2)) -
             f.__defaults__ = d
 
 
+def written_form(n):
+    """The tree as the text renderer writes it: (M^-1)^k is printed M^-k (k > 0, M square and
+    not a transpose), one formula read back as Power(M, -k)."""
+    from mcalc.nodes import Inverse, Power, Transpose, map_children, replace
+    n = map_children(n, written_form)
+    if isinstance(n, Power) and isinstance(n.arg, Inverse) and not isinstance(n.arg.arg, Transpose) \
+            and tuple(n.shape) != S and n.exp > 0:
+        return replace(n, arg=n.arg.arg, exp=-n.exp)
+    return n
+
+
 def render_program(t) -> str:
     from mcalc.render.text import render_text
     return "".join(f"{name} = {render_text(v)}; " for name, v in t.bindings) + render_text(t.body)
 
 
-def spec_shape(fshape, xshape, layout: str) -> tuple:
+def spec_shape(fshape, xshape, layout: str, order: int = 1) -> tuple:
     """SPEC §2's table: the shape of ∂f/∂x (written here from the table, independently of
-    mcalc.api.result_shape)."""
+    mcalc.api.result_shape); order 2: the Hessian of a scalar, n×n for x ∈ R^n (a joint
+    z, N×1, gives N×N) and p×q×p×q for X ∈ R^(p×q), in every layout."""
+    if order == 2:
+        if tuple(xshape) == S:
+            return S
+        return (xshape[0], xshape[0]) if xshape[1] == 1 else tuple(xshape) * 2
     def dims(shape, function):
         if tuple(shape) == S:
             return "scalar", ()
@@ -889,7 +916,9 @@ def check_formula(fm: Formula, layouts=LAYOUTS, trials: int = 2, seconds: float 
                 if "round-trip" in checks:
                     text = render_program(t)
                     t2 = api.typed(text, where=list(fm.decls))
-                    if t2.body != t.body or tuple(t2.bindings) != tuple(t.bindings):
+                    same = lambda a, b: a == b or written_form(a) == written_form(b)
+                    if not same(t2.body, t.body) or len(t2.bindings) != len(t.bindings) or \
+                            any(n2 != n1 or not same(v2, v1) for (n2, v2), (n1, v1) in zip(t2.bindings, t.bindings)):
                         out.problems.append(("round-trip", "-", f"render_text gives {text!r}, which parses to a different tree"))
             except Exception as e:  # noqa: BLE001
                 bug("round-trip", "-", e)
@@ -897,9 +926,9 @@ def check_formula(fm: Formula, layouts=LAYOUTS, trials: int = 2, seconds: float 
                 return out
             for layout in layouts:
                 try:
-                    r = api.diff(fm.text, fm.wrt, where=fm.where_arg, layout=layout)
+                    r = api.diff(fm.text, fm.wrt, where=fm.where_arg, layout=layout, order=fm.order)
                 except DiffError as e:
-                    out.unsupported.append((layout, str(e)))
+                    out.unsupported.append((layout, str(e), getattr(e, "operation", None) or e.message))
                     continue
                 except McalcError as e:
                     out.problems.append(("refused", layout, f"{type(e).__name__}: {e}"))
@@ -909,7 +938,7 @@ def check_formula(fm: Formula, layouts=LAYOUTS, trials: int = 2, seconds: float 
                     continue
                 out.diffs += 1
                 try:
-                    want = spec_shape(r.function.shape, r.var_shape, layout)
+                    want = spec_shape(r.function.shape, r.var_shape, layout, fm.order)
                     node_shape = None if r.tensor is not None else tuple(r.node.shape)
                     if tuple(map(str, r.shape)) != tuple(map(str, want)) or \
                             node_shape is not None and tuple(map(str, node_shape)) != tuple(map(str, want)):

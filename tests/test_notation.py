@@ -487,6 +487,10 @@ def test_variable_exponent_errors(expr, words):
     (r"\mathbf{x}^{\circ 2}", "x.^2"), (r"\mathbf{x} \oslash \mathbf{y}", "x ./ y"), (r"\mathbf{1}^\top x", "ones^T x"),
     (r"\lvert s \rvert", "abs(s)"), (r"\langle A, B \rangle", "⟨A, B⟩"), (r"\tfrac{1}{2}\,\|x\|^2", "(1)/(2) ||x||^2"),
     (r"X_{\mathrm{train}} w", "X_train w"), (r"\pi x", "pi x"),
+    # every record's LaTeX form reads back as the record (latex_input.record_heads), and its latex_in
+    (r"\operatorname{GELU}(x)", "gelu(x)"), (r"\sgn(x)", "sign(x)"), (r"\tr(A X)", "tr(A X)"),
+    (r"\log\operatorname{softmax}(z)", "log_softmax(z)"), (r"\left\lvert s \right\rvert", "abs(s)"),
+    (r"\sigma\left(x\right)", "sigmoid(x)"), (r"\arctan(x) + \max(x, y)", "arctan(x) + max(x, y)"),
 ])
 def test_latex_reads_as_its_mcalc_spelling(tex, ours):
     assert same(tex, ours)

@@ -9,6 +9,8 @@ import sys
 
 import pytest
 
+import mcalc.parse  # noqa: F401  (generates the parser module into the cache, if it is not there yet)
+
 PROBE = """
 import io, json, sys
 args = json.loads(sys.argv[1])
@@ -45,6 +47,9 @@ def test_the_one_liner_imports_neither_numpy_nor_sympy_nor_rich(args, out):
         assert r["out"] == out
     assert "mcalc.deriv.engine" in r["modules"], "the probe did not run the command"
     assert not heavy(r["modules"]), heavy(r["modules"])[:10]
+    # the parser is lark's generated standalone module (made when mcalc.parse was first imported,
+    # in this process, if the cache did not have it): lark's grammar machinery stays unloaded
+    assert not heavy(r["modules"], ("lark",)), heavy(r["modules"], ("lark",))[:10]
 
 
 def test_the_probe_sees_numpy_when_a_command_needs_it():
@@ -108,3 +113,36 @@ def test_no_import_cycles_among_mcalc_modules():
 def test_the_cycle_check_finds_a_cycle():
     assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c", "a"]]
     assert cycles({"a": {"b"}, "b": set()}) == []
+
+
+# ---- check: the pipeline once per side ------------------------------------------------------
+COUNT = """
+import collections, io, json, sys
+import mcalc.cli, mcalc.parse as P, mcalc.shapes as S, mcalc.deriv.derive as D
+counts = collections.Counter()
+def counted(mod, name):
+    f = getattr(mod, name)
+    def run(*a, **k):
+        counts[name] += 1
+        return f(*a, **k)
+    setattr(mod, name, run)
+counted(P, "build"); counted(S, "infer"); counted(D, "derive")
+out, sys.stdout = sys.stdout, io.StringIO()
+code = mcalc.cli.run_argv(json.loads(sys.argv[1]))
+text, sys.stdout = sys.stdout.getvalue(), out
+print(json.dumps({"code": code, "out": text, "counts": counts, "modules": sorted(sys.modules)}))
+"""
+
+
+@pytest.mark.parametrize("claim, code", [("(A + A^T) x", 0), ("2 A x", 1)])
+def test_check_parses_types_and_derives_once_per_side(claim, code):
+    """`check` parses and types the formula and the claim once each and derives once (a wrong
+    claim also tries the other layouts, as its message says); it loads no SymPy and no Rich."""
+    p = subprocess.run([sys.executable, "-c", COUNT, json.dumps(["check", "x^T A x", "--wrt", "x", "--claim", claim])],
+                       capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr[-2000:]
+    r = json.loads(p.stdout.strip().splitlines()[-1])
+    assert r["code"] == code, r["out"]
+    expected_derives = 1 if code == 0 else 3
+    assert r["counts"] == {"build": 2, "infer": 2, "derive": expected_derives}, r["counts"]
+    assert not heavy(r["modules"], ("sympy", "mpmath", "rich")), heavy(r["modules"], ("sympy", "mpmath", "rich"))[:10]

@@ -212,7 +212,7 @@ def derive_joint(t, wrt: str, layout: str, order: int, flatten: bool = False):
     if order == 2:
         if fk != "scalar":
             raise DiffError("second derivatives of vector- or matrix-valued functions are not supported; "
-                            "differentiate a scalar")
+                            "differentiate a scalar", operation="Hessian of a non-scalar")
         gs = [grad(v, i) for v, i in vars_]
         D = vcat(*[hcat(*[tidy(jac_of(g, v, i)) for v, i in vars_]) for g in gs])
         shape = (N, N)
@@ -226,7 +226,8 @@ def derive_joint(t, wrt: str, layout: str, order: int, flatten: bool = False):
     else:
         if fk == "matrix" and not flatten:
             raise DiffError("a joint derivative of a matrix-valued function is a tensor; use --flatten "
-                            "for ∂vec F/∂zᵀ, or differentiate with respect to each variable")
+                            "for ∂vec F/∂zᵀ, or differentiate with respect to each variable",
+                            operation="joint derivative of a matrix")
         f_col = vec(f) if fk == "matrix" else (transpose(f) if f.shape[0] == 1 and f.shape[1] != 1 else f)
         J = hcat(*[tidy(jac_of(f_col, v, i)) for v, i in vars_])  # ∂f/∂zᵀ: m×N (numerator)
         m = f_col.shape[0]
@@ -252,7 +253,7 @@ def tree_size(n: Node, memo: dict) -> int:
 def kept_bindings(t, var: str, values: dict[str, Node]) -> dict[str, Node]:
     """The bound names a gradient keeps as names, with their values (in terms of each other):
     those whose inlined value is a tree of more than MAX_INLINED_TREE nodes that mostly repeats
-    itself (h2 = h1 + tanh(W2 h1) holds h1 twice, so 14 residual layers inline to 2^14 copies
+    itself (h2 = h1 + f(W2 h1) holds h1 twice, so 14 residual layers inline to 2^14 copies
     of x); when one is, all are kept."""
     sizes: dict[Node, int] = {}
     heavy = {name for name, v in values.items()
@@ -273,8 +274,8 @@ def gradient_through(body: Node, var: str, xshape, sym: bool, bound: dict[str, N
     """Reverse mode through the kept bindings, as backpropagation is written: the cotangent of
     each bound name, g_h = ∂f/∂h, is gathered from every use of h (the formula's, and the later
     bindings' with their own cotangents), then pushed into the names h's value uses, last
-    binding first. A compound cotangent gets a name (g_h4 = g_h5 + W5^T (g_h5 .* (ones -
-    tanh(W5 h4 + b5).^2))), so the result is as long as the network, not 2^layers. Returns
+    binding first. A compound cotangent gets a name (g_h4 = g_h5 + W5^T (g_h5 .*
+    f'(W5 h4 + b5))), so the result is as long as the network, not 2^layers. Returns
     the gradient in var and the cotangents' bindings, in the order they are computed."""
     cot: dict[str, list[Node]] = {}
     names = set(bound) | {var}
@@ -423,7 +424,7 @@ def second_derivative(f, var, xshape, layout, flatten, notes, sym: bool = False)
     fk, xk = kind(f.shape, True), kind(xshape)
     if fk != "scalar":
         raise DiffError("second derivatives of vector- or matrix-valued functions are not supported; "
-                        "differentiate a scalar")
+                        "differentiate a scalar", operation="Hessian of a non-scalar")
     G = gradient_of(f, var, xshape, sym)
     if xk == "scalar":
         return along_scalar(G, var), (1, 1)

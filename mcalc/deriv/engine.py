@@ -41,7 +41,7 @@ class Differentiator:
         else:
             r = DIFF_RULES.get(type(node))
             if r is None:
-                raise DiffError(f"cannot differentiate {type(node).__name__}", node.span)
+                raise DiffError(f"cannot differentiate {type(node).__name__}", node.span, operation=type(node).__name__)
             out = r(node, self)
         self.memo[node] = out
         if len(self.memo) > limits.MAX_RESULT_NODES:
@@ -114,7 +114,7 @@ class Linear:
         """The one factor that holds dX: index, scalars, chain before, chain after."""
         idx = [i for i, a in enumerate(n.args) if self.dep(a)]
         if len(idx) != 1:
-            raise DiffError("internal: the differential is not linear in the variable")
+            raise DiffError("internal: the differential is not linear in the variable", operation="nonlinear differential")
         i = idx[0]
         scalars = [a for j, a in enumerate(n.args) if j != i and is_scalar(a)]
         chain = [a for a in n.args if not is_scalar(a)]
@@ -151,13 +151,14 @@ def adjoint(lin: Linear, n: Node, g: Node) -> Node:
 def push(lin: Linear, n: Node, g: Node) -> Node:
     r = ADJOINT.get(type(n))
     if r is None:
-        raise DiffError(f"cannot write the gradient through {type(n).__name__.lower()} in matrix form", n.span)
+        raise DiffError(f"cannot write the gradient through {type(n).__name__.lower()} in matrix form", n.span,
+                        operation=f"gradient through {type(n).__name__}")
     return r(lin, n, g)
 
 
 def backprop(var: str, df: Node, g: Node) -> Node | None:
     """The cotangent of dX given the cotangent g of df, in reverse mode: df is a graph (the
-    differential of h2 = h1 + tanh(W2 h1) holds dh1 twice), so a subterm held in several
+    differential of h2 = h1 + f(W2 h1) holds dh1 twice), so a subterm held in several
     places gathers the sum of its cotangents and is pushed on once, after every term that
     holds it (larger terms first), instead of once per copy."""
     lin = Linear(var)
@@ -244,7 +245,7 @@ def hadamard_split(lin, n):
     fs = hadamard_factors(n)
     dep = [f for f in fs if lin.dep(f)]
     if len(dep) != 1:
-        raise DiffError("internal: the differential is not linear in the variable")
+        raise DiffError("internal: the differential is not linear in the variable", operation="nonlinear differential")
     others = [f for f in fs if f is not dep[0]]
     other = others[0]
     for f in others[1:]:
@@ -390,7 +391,8 @@ def jac(lin: Linear, n: Node, nx) -> Node:
         return zero((numel(n.shape), nx))
     r = JACOBIAN.get(type(n))
     if r is None:
-        raise DiffError(f"cannot write the derivative through {type(n).__name__.lower()} as a matrix", n.span)
+        raise DiffError(f"cannot write the derivative through {type(n).__name__.lower()} as a matrix", n.span,
+                        operation=f"Jacobian through {type(n).__name__}")
     return r(lin, n, nx)
 
 

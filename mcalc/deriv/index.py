@@ -51,7 +51,8 @@ class Indexer:
     def entries(self, n: Node, r, c) -> list[Term]:
         method = getattr(self, f"e_{type(n).__name__}", None)
         if method is None:
-            raise DiffError(f"no index form for {type(n).__name__.lower()}; use --flatten")
+            raise DiffError(f"no index form for {type(n).__name__.lower()}; use --flatten",
+                            operation=f"index form of {type(n).__name__}")
         return method(n, r, c)
 
     def e_Delta(self, n, r, c):
@@ -66,7 +67,7 @@ class Indexer:
     def e_Mul(self, n, r, c):
         dep = [i for i, a in enumerate(n.args) if has_delta(a)]
         if len(dep) != 1:
-            raise DiffError("no index form for this product; use --flatten")
+            raise DiffError("no index form for this product; use --flatten", operation="index form of a product")
         f = n.args[dep[0]]
         scalars = [a for i, a in enumerate(n.args) if i != dep[0] and is_scalar(a)]
         chain = [a for a in n.args if not is_scalar(a)]

@@ -59,7 +59,8 @@ def d_apply(node, d):
         return mul(replace(node, order=2, shape=(node.domain, node.domain)), d(u))
     what = "∇²" + node.fn if node.order == 2 else "J_" + node.fn
     raise DiffError(f"cannot differentiate {what}({'…'}): the abstract function {node.fn} has derivatives "
-                    f"up to ∇²{node.fn} (scalar-valued) or J_{node.fn} (vector-valued) only", node.span)
+                    f"up to ∇²{node.fn} (scalar-valued) or J_{node.fn} (vector-valued) only", node.span,
+                    operation=f"derivative of {what}")
 
 
 @rule(HCat)
@@ -178,16 +179,17 @@ def d_logdet(node, d):
 
 @rule(Norm)
 def d_norm(node, d):
-    """d ||u|| = tr(u^T du)/||u||;  d ||u||_1 = tr(sign(u)^T du)"""
+    """d ||u|| = tr(u^T du)/||u||;  d ||u||_1 = d sum(|u|)"""
     u = node.arg
     vector = u.shape[0] == 1 or u.shape[1] == 1
     if node.kind == "1":
         if not vector:
-            raise DiffError("the entrywise 1-norm of a matrix is not supported; write sum(abs(X))", node.span)
+            raise DiffError(f"the entrywise 1-norm of a matrix is not supported; write sum({ops.ABS.name}(X))",
+                            node.span, operation="1-norm of a matrix")
         return trace(mul(transpose(simplify(ops.ABS.derivative(u))), d(u)))
     if node.kind == "2" and not vector:
         raise DiffError("cannot differentiate the spectral norm ||X||_2 of a matrix "
-                        "(it needs singular vectors); use ||X||_F", node.span)
+                        "(it needs singular vectors); use ||X||_F", node.span, operation="spectral norm")
     return mul(trace(mul(transpose(u), d(u))), power(node, -1))
 
 

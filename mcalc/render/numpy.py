@@ -210,7 +210,7 @@ class NumpyRenderer(Renderer):
         a = self.render(n.arg)
         vector = n.arg.shape[0] == 1 or n.arg.shape[1] == 1
         if n.kind == "1":
-            return f"_np.sum(_np.abs({a}))" if vector else f"_np.linalg.norm({a}, 1)"
+            return f"_np.sum({ops.ABS.numpy.format(a)})" if vector else f"_np.linalg.norm({a}, 1)"
         if n.kind == "2" and not vector:
             return f"_np.linalg.norm({a}, 2)"
         return f"_np.linalg.norm({a})"

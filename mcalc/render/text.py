@@ -119,7 +119,7 @@ class TextRenderer(Renderer):
                 den = den + [Power(a.arg, -a.exp, shape=a.shape) for a in powers]
         parts = []
         if self.quotients and den and rest and not all(isinstance(d, (Sym, Size)) for d in den):
-            # a compound denominator reads as a quotient: (x - a)/||x - a||, exp(x)/sum(exp(x)),
+            # a compound denominator reads as a quotient: (x - a)/||x - a||, e/sum(e),
             # and a fraction joins it: -||x - mu||^2/(2 sigma^2)
             if coef.denominator != 1:
                 den = [Num(Fraction(coef.denominator), shape=(1, 1))] + den
