@@ -7,7 +7,7 @@ import re
 from dataclasses import replace
 
 from .. import layout as layouts
-from .. import limits
+from .. import limits, ops
 from ..bindings import inline, refold
 from ..dims import dim_product
 from ..errors import DiffError, McalcError, UsageError
@@ -451,7 +451,7 @@ def symmetric_note(var: str, what: str) -> str:
 
 
 def power_notes(f: Node, var: str) -> list[str]:
-    """a^b differentiated in its exponent has log(a): real for a positive base only. A number
+    """a^b differentiated in its exponent has the logarithm of a: real for a positive base only. A number
     base (2^x) needs no word, nor does a power whose exponent does not hold the variable."""
     from ..nodes import Num, VarPow
     from ..render.text import render_text
@@ -461,7 +461,7 @@ def power_notes(f: Node, var: str) -> list[str]:
                 isinstance(s, Sym) and s.name == var for s in walk(m.exp)):
             base = render_text(m.arg)
             out.append(f"{render_text(m)} is differentiated for {base} > 0: its derivative in the exponent "
-                       f"has log({base})")
+                       f"has {ops.LOG.name}({base})")
     return list(dict.fromkeys(out))
 
 

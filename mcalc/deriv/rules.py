@@ -141,7 +141,7 @@ def d_epow(node, d):
 
 @rule(VarPow)
 def d_varpow(node, d):
-    """d(a^b) = b a^(b-1) da + a^b log(a) db, entry by entry; the log term only where b varies"""
+    """d(a^b) = b a^(b-1) da + a^b (the natural logarithm of a) db, entry by entry; that term only where b varies"""
     a, b = node.arg, node.exp
     da, db = d(a), d(b)
     terms = []
