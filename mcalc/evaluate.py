@@ -128,6 +128,9 @@ class Evaluator(Renderer):
     def _render_HadDiv(self, n):
         return self.render(n.left) / self.render(n.right)
 
+    def _render_VarPow(self, n):
+        return self.render(n.arg) ** self.render(n.exp)
+
     def _render_EPow(self, n):
         return self.render(n.arg) ** float(n.exp)
 

@@ -11,7 +11,8 @@ from .dims import dim_names, dim_product, dim_sum, factors, is_product
 from .errors import LimitError, ShapeError
 from .nodes import (Add, Apply, Call, Commutation, Constant, Delta, Det, Diag, Dim, Div, EPow, Elementwise, HCat,
                     HadDiv, Hadamard, Identity, Inverse, Kron, LogDet, Mul, Neg, Node, Norm, Num, Ones, Power, SCALAR,
-                    Shape, Size, Sum, Sym, Trace, Transpose, Unit, Vec, Zero, children, map_children, replace, walk)
+                    Shape, Size, Sum, Sym, Trace, Transpose, Unit, VarPow, Vec, Zero, children, map_children, replace,
+                    walk)
 from .program import Decl, Program, is_greek
 from .reading import Bars, VarPower
 from .render.text import render_text
@@ -671,6 +672,18 @@ def s_varpower(I, n, a, e):
     return e
 
 
+@rule(VarPow)
+def s_varpow(I, n, a, e):
+    """a.^b as built: equal shapes, or a 1×1 side broadcast."""
+    if I.known_scalar(e):
+        return a
+    if I.known_scalar(a):
+        return e
+    I.need(I.unify_shapes(a, e), lambda: f"elementwise power needs equal shapes or a scalar: {I.show(n.arg)} "
+                                         f"and {I.show(n.exp)}", n)
+    return a
+
+
 NUMBER_NODES = (Num, Constant, Neg, Mul, Div, Power, Elementwise)
 
 NAME_POOL = ("n", "m", "p", "q", "r", "k", "l", "d", "s", "t", "u", "v", "w")
@@ -766,9 +779,7 @@ def build_typed(I: Inference, names: dict[int, str]) -> Typed:
         if isinstance(m, Bars):
             return resolve_bars(m, I.readings[id(n)])
         if isinstance(m, VarPower):
-            out = var_power(m, shape)
-            I.notes.append(f"read {I.written(n)} as {I.text(out)}, for a positive base")
-            return out
+            return VarPow(m.arg, m.exp, shape=shape, span=m.span)
         if isinstance(m, Sym):
             if m.name not in I.bound and m.name not in I.declared and m.name in I.dim_names:
                 return Size(m.name, shape=SCALAR, span=m.span)
@@ -815,13 +826,3 @@ def resolve_bars(m: Bars, op: ops.Op) -> Node:
     if op.node is not None:
         return op.node(m.arg, shape=SCALAR, span=m.span)
     return Elementwise(op.name, m.arg, shape=SCALAR, span=m.span)
-
-
-def var_power(m: VarPower, shape: Shape) -> Node:
-    """a^b = e^(b · the logarithm of a): the chain rule then gives b a^(b-1) da + a^b (the logarithm of a) db."""
-    log = Elementwise(ops.LOG.name, m.arg, shape=m.arg.shape, span=m.arg.span)
-    if m.exp.shape == SCALAR or log.shape == SCALAR:
-        inner = Mul((m.exp, log) if m.exp.shape == SCALAR else (log, m.exp), shape=shape, span=m.span)
-    else:
-        inner = Hadamard(m.exp, log, shape=shape, span=m.span)
-    return Elementwise(ops.EXP.name, inner, shape=shape, span=m.span)

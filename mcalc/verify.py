@@ -106,10 +106,28 @@ class Checked(Evaluator):
             self.invertible(n, n.arg)
         return super()._render_Power(n)
 
+    def _render_VarPow(self, n):
+        if not integer_valued(n.exp):          # a real power of a negative base is not real
+            try:
+                self.positive(n, n.arg)
+            except Undefined as u:             # the base's symbols are narrowed, not the exponent's
+                raise Undefined(n.arg, u.need, u.why) from None
+        return super()._render_VarPow(n)
+
     def _render_EPow(self, n):
         if n.exp.denominator != 1:
             self.positive(n, n.arg)
         return super()._render_EPow(n)
+
+
+def integer_valued(n: Node) -> bool:
+    """An exponent that is an integer for all data: integers and sizes, with + - and products."""
+    from .nodes import Add, Mul, Neg, Num, Size
+    if isinstance(n, Num):
+        return n.value.denominator == 1
+    if isinstance(n, Size):
+        return True
+    return isinstance(n, (Add, Mul, Neg)) and all(integer_valued(c) for c in children(n))
 
 
 def evaluate_checked(node: Node, env: dict, sizes: dict) -> np.ndarray:

@@ -220,6 +220,17 @@ class Evaluator(Renderer):
     def _render_HadDiv(self, n):
         return elementwise(lambda x, y: x / y, self.render(n.left), self.render(n.right))
 
+    def _render_VarPow(self, n):
+        a, b = self.render(n.arg), self.render(n.exp)
+
+        def pw(x, y):
+            if x < 0 and y != int(y):
+                raise Undecided("a negative base under a real power")
+            return x ** y
+        if len(a) == 1 and len(a[0]) == 1 and not (len(b) == 1 and len(b[0]) == 1):
+            return [[pw(a[0][0], y) for y in row] for row in b]
+        return elementwise(pw, a, b)
+
     def _render_EPow(self, n):
         return elementwise(lambda x: real_power(x, n.exp), self.render(n.arg))
 

@@ -7,7 +7,7 @@ import re
 from dataclasses import replace
 
 from .. import layout as layouts
-from .. import limits
+from .. import limits, ops
 from ..bindings import inline, refold
 from ..dims import dim_product, dim_sum
 from ..errors import DiffError, McalcError, UsageError
@@ -343,6 +343,7 @@ def derive_var(t, wrt: str, layout: str, order: int, flatten: bool):
     D = tidy(D)
     if transposed:
         D = tidy(transpose(D))
+    notes.extend(power_notes(f, var))
     notes.extend(layouts.notes(f.shape, xshape, layout))
     D = drop_zero_terms(D, notes)
     node, lets = refold(D, values, lambda v: simplify(v, memo), taken=set(t.symbols) | set(t.dims),
@@ -445,6 +446,21 @@ def symmetric_note(var: str, what: str) -> str:
         return f"{along}: ∂/∂{var}_ij is the derivative along (e_i e_jᵀ + e_j e_iᵀ)/2"
     return (f"{along}: J (I + K)/2 flattened (K the commutation matrix), so {var} and {var}ᵀ give the "
             f"same answer, as sym(G) does for gradients")
+
+
+def power_notes(f: Node, var: str) -> list[str]:
+    """a^b differentiated in its exponent has the logarithm of a: real for a positive base only. A number
+    base (2^x) needs no word, nor does a power whose exponent does not hold the variable."""
+    from ..nodes import Num, VarPow
+    from ..render.text import render_text
+    out = []
+    for m in walk(f):
+        if isinstance(m, VarPow) and not (isinstance(m.arg, Num) and m.arg.value > 0) and any(
+                isinstance(s, Sym) and s.name == var for s in walk(m.exp)):
+            base = render_text(m.arg)
+            out.append(f"{render_text(m)} is differentiated for {base} > 0: its derivative in the exponent "
+                       f"has {ops.LOG.name}({base})")
+    return list(dict.fromkeys(out))
 
 
 def terms_of(n: Node) -> list[Node]:

@@ -9,9 +9,9 @@ from .. import ops
 from ..errors import DiffError
 from ..nodes import (Add, Apply, Call, Commutation, Constant, Delta, Det, Diag, Div, EPow, Elementwise, HCat, HadDiv,
                      Hadamard, Identity, Inverse, Kron, LogDet, Mul, Neg, Node, Norm, Num, Ones, Power, Size, Sum, Sym,
-                     Trace, Transpose, Unit, Vec, Zero, replace)
+                     Trace, Transpose, Unit, VarPow, Vec, Zero, replace)
 from ..simplify import (hcat, add, det, diag, div, elementwise, epow, hadamard, haddiv, inverse, is_scalar, kron,
-                        mul, neg, num, ones, power, simplify, sum_, trace, transpose, vec, zero)
+                        mul, neg, num, ones, power, simplify, sum_, trace, transpose, varpow, vec, zero)
 
 D = Callable[[Node], Node]
 DIFF_RULES: dict[type, Callable[[Node, D], Node]] = {}
@@ -136,6 +136,24 @@ def d_haddiv(node, d):
 def d_epow(node, d):
     """d(A.^p) = p A.^(p-1) .* dA"""
     return mul(num(node.exp), hadamard(epow(node.arg, node.exp - 1), d(node.arg)))
+
+
+@rule(VarPow)
+def d_varpow(node, d):
+    """d(a^b) = b a^(b-1) da + a^b (the natural logarithm of a) db, entry by entry; that term only where b varies"""
+    a, b = node.arg, node.exp
+    da, db = d(a), d(b)
+    terms = []
+    if not isinstance(da, Zero):
+        terms.append(entrywise(entrywise(b, varpow(a, add(b, neg(ones(b.shape))))), da))
+    if not isinstance(db, Zero):
+        terms.append(entrywise(entrywise(node, elementwise(ops.LOG.name, a)), db))
+    return add(*terms) if terms else zero(node.shape)
+
+
+def entrywise(x, y):
+    """x ∘ y, a 1×1 side scaling the other."""
+    return mul(x, y) if is_scalar(x) or is_scalar(y) else hadamard(x, y)
 
 
 @rule(Kron)

@@ -177,6 +177,9 @@ class NumpyRenderer(Renderer):
     def _render_HadDiv(self, n):
         return f"({self.render(n.left)} / {self.render(n.right)})"
 
+    def _render_VarPow(self, n):
+        return f"({self.render(n.arg)} ** {self.render(n.exp)})"
+
     def _render_EPow(self, n):
         return f"({self.render(n.arg)} ** {number(n.exp)})"
 

@@ -169,6 +169,15 @@ class TextRenderer(Renderer):
         base = self.parenthesize(n.arg, POSTFIX)
         return f"({base}).^{exp}" if isinstance(n.arg, Num) else f"{base}.^{exp}"
 
+    def _render_VarPow(self, n):
+        """a^b of scalars, x.^p entry by entry; an exponent that is not a name is bracketed."""
+        exp = self.render(n.exp)
+        exp = exp if isinstance(n.exp, (Sym, Size)) else f"({exp})"
+        if n.shape == (1, 1):
+            return f"{self.parenthesize(n.arg, POSTFIX + 1)}^{exp}"
+        base = self.parenthesize(n.arg, POSTFIX)
+        return f"({base}).^{exp}" if isinstance(n.arg, Num) else f"{base}.^{exp}"
+
     def _render_Transpose(self, n):
         return f"{self.parenthesize(n.arg, POSTFIX)}^T"
 

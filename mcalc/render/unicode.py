@@ -54,6 +54,12 @@ class UnicodeRenderer(TextRenderer):
         exp = str(e.numerator) if e.denominator == 1 else f"({e.numerator}/{e.denominator})"
         return f"{self.parenthesize(n.arg, 60)}^∘{exp}"
 
+    def _render_VarPow(self, n):
+        from ..nodes import Size, Sym
+        exp = self.render(n.exp)
+        exp = exp if isinstance(n.exp, (Sym, Size)) else f"({exp})"
+        return f"{self.parenthesize(n.arg, 61 if n.shape == (1, 1) else 60)}^{'' if n.shape == (1, 1) else '∘'}{exp}"
+
     def _render_Transpose(self, n):
         return f"{self.parenthesize(n.arg, 60)}ᵀ"
 
