@@ -20,7 +20,7 @@ from .dims import dim_names, eval_dim, factors
 from .errors import LimitError, McalcError
 from .evaluate import Evaluator, evaluate
 from .layout import arrange, kind, tensor_from_flat
-from .nodes import (Call, Elementwise, EPow, Inverse, LogDet, Node, Power, Sym, children, walk)
+from .nodes import Add, Call, EPow, Elementwise, Inverse, LogDet, Mul, Neg, Node, Num, Power, Size, Sym, children, walk
 from .render.text import render_text
 from .shapes import Typed
 
@@ -122,7 +122,6 @@ class Checked(Evaluator):
 
 def integer_valued(n: Node) -> bool:
     """An exponent that is an integer for all data: integers and sizes, with + - and products."""
-    from .nodes import Add, Mul, Neg, Num, Size
     if isinstance(n, Num):
         return n.value.denominator == 1
     if isinstance(n, Size):

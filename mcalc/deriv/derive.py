@@ -12,7 +12,7 @@ from ..bindings import inline, refold
 from ..dims import dim_product, dim_sum
 from ..errors import DiffError, McalcError, UsageError
 from ..layout import f_dims, kind, result_shape, x_dims
-from ..nodes import Add, Delta, Identity, Node, SCALAR, Sym, Unit, children, map_children, walk
+from ..nodes import Add, Delta, Identity, Node, Num, SCALAR, Sym, Unit, VarPow, children, map_children, walk
 from ..program import canonical_name
 from ..render.text import render_text
 from ..result import Result
@@ -451,8 +451,6 @@ def symmetric_note(var: str, what: str) -> str:
 def power_notes(f: Node, var: str) -> list[str]:
     """a^b differentiated in its exponent has the logarithm of a: real for a positive base only. A number
     base (2^x) needs no word, nor does a power whose exponent does not hold the variable."""
-    from ..nodes import Num, VarPow
-    from ..render.text import render_text
     out = []
     for m in walk(f):
         if isinstance(m, VarPow) and not (isinstance(m.arg, Num) and m.arg.value > 0) and any(

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from .. import ops
-from ..nodes import Kron, Transpose
+from ..nodes import Kron, Size, Sym, Transpose
 from ..program import GREEK
 from .text import TextRenderer
 
@@ -55,7 +55,6 @@ class UnicodeRenderer(TextRenderer):
         return f"{self.parenthesize(n.arg, 60)}^∘{exp}"
 
     def _render_VarPow(self, n):
-        from ..nodes import Size, Sym
         exp = self.render(n.exp)
         exp = exp if isinstance(n.exp, (Sym, Size)) else f"({exp})"
         return f"{self.parenthesize(n.arg, 61 if n.shape == (1, 1) else 60)}^{'' if n.shape == (1, 1) else '∘'}{exp}"
