@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections import Counter
 
 from . import ops
-from .nodes import Add, Delta, Mul, Node, Num, Sym, Transpose, Unit, children, map_children, walk
+from .nodes import Add, Delta, Inverse, Mul, Node, Num, Power, Sym, Transpose, Unit, children, map_children, walk
+from .render.text import render_result_text
 from .shapes import Typed
-from .simplify import size
+from .simplify import mul, size, transpose
 
 
 def inline(t: Typed, keep: frozenset = frozenset()) -> tuple[Node, dict[str, Node]]:
@@ -66,8 +67,8 @@ def refold_bound(result: Node, values: dict[str, Node], canon) -> tuple[Node, li
     sums: list[tuple[str, Counter]] = []      # bound sums by their (folded) terms, latest first
 
     def fold_terms(m: Node) -> Node:
-        """A sum that holds a bound sum's terms among its own names it: h1 + tanh(W2 h1) for
-        tanh(W1 x) + x + tanh(W2 h1) with h1 = tanh(W1 x) + x (a residual net's layers)."""
+        """A sum that holds a bound sum's terms among its own names it: h1 + f(W2 h1) for
+        f(W1 x) + x + f(W2 h1) with h1 = f(W1 x) + x (a residual net's layers)."""
         if not isinstance(m, Add) or not sums:
             return m
         have = Counter(m.args)
@@ -87,7 +88,6 @@ def refold_bound(result: Node, values: dict[str, Node], canon) -> tuple[Node, li
         symmetric), so that y^T K^-1 reads as the transpose of K^-1 y."""
         return Sym(name, shape=shape, symmetric=name in symmetric)
 
-    from .simplify import transpose
     for name in order:
         c = canon(values[name])
         if not list(children(c)):
@@ -136,7 +136,7 @@ def refold_bound(result: Node, values: dict[str, Node], canon) -> tuple[Node, li
     return out, [(name, folded[name]) for name in order if name in used]
 
 
-# names for a repeated subterm, by what it is: s = sigmoid(…), h = tanh(…), M for a matrix, u for a vector
+# names for a repeated subterm, by what it is: the record's `repeat_names` (s = σ(…)), M for a matrix, u for a vector
 MATRIX_NAMES = ("M", "P", "Q", "R", "S")
 OTHER_NAMES = ("u", "v", "r", "z", "q")
 MAX_SHARED_NAMES = 6        # at most this many new names in one result
@@ -144,19 +144,19 @@ MAX_SHARED_NAMES = 6        # at most this many new names in one result
 
 def worth_naming(tokens: int, uses: int) -> bool:
     """A name pays when the text gets shorter by more than the binding costs, and the subterm is
-    compound enough that a reader would name it: three uses of 5 tokens (sigmoid(X W)), or two
-    of 7 (sigmoid(W1 x + b1)); x - a in (x - a)/||x - a|| stays written out."""
+    compound enough that a reader would name it: three uses of 5 tokens (σ(X W)), or two
+    of 7 (σ(W1 x + b1)); x - a in (x - a)/||x - a|| stays written out."""
     gain = (uses - 1) * tokens - uses - 3          # `s = …;` once, then s at every use
     return gain > 0 and (uses >= 3 and tokens >= 4 or tokens >= 7)
 
 
 def name_repeats(out: Node, lets: list[tuple[str, Node]], taken: set[str]) -> tuple[Node, list[tuple[str, Node]]]:
     """Name a repeated non-trivial subterm with a binding, largest saving first:
-    W1^T (sigmoid(W1 x + b1) .* (ones - sigmoid(W1 x + b1))) becomes
-    s = sigmoid(W1 x + b1); W1^T (s .* (ones - s)). A subterm may be a stretch of a product
-    (`repeated_chains`): K^-1 y in K^-1 y y^T K^-1, its transpose y^T K^-1 counting as a use."""
+    W1^T (σ(W1 x + b1) .* (ones - σ(W1 x + b1))) becomes
+    s = σ(W1 x + b1); W1^T (s .* (ones - s)), s from the record's `repeat_names`. A subterm may
+    be a stretch of a product (`repeated_chains`): K^-1 y in K^-1 y y^T K^-1, its transpose
+    y^T K^-1 counting as a use."""
     from .metric import tokens
-    from .render.text import render_result_text
     lets = list(lets)
     names = set(taken) | {name for name, _ in lets}
     for root in [out] + [v for _, v in lets]:
@@ -214,7 +214,6 @@ def repeated_chains(roots: list[Node]) -> Counter:
     """Stretches of products that occur more than once, a transposed stretch counting as a use
     of the stretch it transposes (y^T K^-1 of K^-1 y for a symmetric K), by the product they
     make; only stretches shorter than their product (a whole product is a subterm already)."""
-    from .simplify import mul, transpose
     chains = [c for root in roots for m in walk(root) if len(c := chain_of(m)) > 2 or
               len(c) == 2 and len(m.args) > 2]
     out: Counter = Counter()
@@ -241,7 +240,6 @@ def solves(n: Node) -> bool:
     """An inverse applied to a vector (K^-1 y): named once even when that does not shorten
     the text, as Rasmussen & Williams write α = K^-1 y (a matrix Σ^-1 Xᵀ stays written out
     unless naming it is shorter)."""
-    from .nodes import Inverse, Power
     inverse = any(isinstance(f, Inverse) or isinstance(f, Power) and f.exp < 0 for f in chain_of(n))
     return inverse and len(chain_of(n)) >= 2 and is_column_vector(n)
 
@@ -252,7 +250,6 @@ def is_column_vector(n: Node) -> bool:
 
 def replace_chain(n: Node, part: Node, sym: Node) -> Node:
     """n with the stretch of product `part` (and its transpose) written as sym (symᵀ)."""
-    from .simplify import transpose
     sub, tsub = chain_of(part), chain_of(transpose(part))
     tsym = Transpose(sym, shape=(sym.shape[1], sym.shape[0]))
 
@@ -282,7 +279,7 @@ def replace_chain(n: Node, part: Node, sym: Node) -> Node:
 def shared_name(n: Node, taken: set[str]) -> str:
     matrix = n.shape[0] != 1 and n.shape[1] != 1
     fn = getattr(n, "fn", None)
-    pool = ops.lookup(fn).repeat_names if fn in ops.OPS else ()     # s = sigmoid(…), h = tanh(…)
+    pool = ops.lookup(fn).repeat_names if fn in ops.OPS else ()     # s = σ(…)
     if solves(n):
         pool = ("alpha",)                                           # α = K^-1 y (Rasmussen & Williams 5.9)
     pool = pool + (MATRIX_NAMES if matrix else OTHER_NAMES)

@@ -11,8 +11,8 @@ from pathlib import Path
 from . import lalr, latex_input, limits, ops, reading
 from .dims import dim_product
 from .errors import LimitError, McalcError, ParseError, Span
-from .nodes import (Add, Apply, Call, Commutation, HCat, Div, Elementwise, EPow, HadDiv, Hadamard, Identity,
-                    Inverse, Kron, Mul, Neg, Node, Norm, Num, Ones, Power, Sym, Transpose, Zero, map_children)
+from .nodes import (Add, Apply, Call, Commutation, Div, EPow, Elementwise, HCat, HadDiv, Hadamard, Identity, Inverse,
+                    Kron, Mul, Neg, Node, Norm, Num, Ones, Power, Sym, Transpose, Zero, map_children, walk)
 from .nodes import replace as with_fields
 from .program import GREEK, GREEK_LETTER, Binding, Decl, Program, Signature, canonical_name, is_greek  # noqa: F401 (re-exported)
 
@@ -41,8 +41,9 @@ class NormBars:
                 # |A||B|: this || closes one |·| and opens the next; a second such || inside the
                 # |·| it opened (|a||b||c|, |a ||x|| |) could as well be a norm: ambiguous
                 if split is not None and split[1] == len(open_bars):
+                    det, mod = ops.BARS["square"].name, ops.BARS["scalar"].name      # the readings of |·|
                     raise ParseError("ambiguous bars: || may close |…| and open another, or open a norm",
-                                     tok_span(split[0]), "write det(A) det(B), abs(a) abs(b) or norm(x) "
+                                     tok_span(split[0]), f"write {det}(A) {det}(B), {mod}(a) {mod}(b) or norm(x) "
                                                          "for the one you mean")
                 split = (tok, len(open_bars))
                 p, c = tok.start_pos, tok.column
@@ -66,8 +67,8 @@ class NormBars:
 
 def grammar_text() -> str:
     """The grammar with its FUNC terminal listing every function name of the records
-    (longest first, so that log_softmax is not read as log), and PREFIX_FUNC those that
-    may omit their brackets (tr X, log det X). The generated parser is
+    (longest first, so that log_softmax is not read as a shorter name it begins with), and
+    PREFIX_FUNC those that may omit their brackets (tr X, logdet X). The generated parser is
     keyed on this text, so a new record rebuilds the tables once."""
     def alternatives(names) -> str:
         return "|".join(re.escape(n) for n in sorted(names, key=lambda n: (-len(n), n)))
@@ -276,7 +277,7 @@ class Build(Transformer):
         return self.symbol(meta, tok), tok_span(tok)
 
     def prefix_call(self, meta, fn, arg):
-        """tr X Y, det X, log det X: a function without brackets applies to the following product."""
+        """tr X Y, det X, logdet X: a function without brackets applies to the following product."""
         return self.call(meta, fn, arg)
 
     def dialect_call(self, meta, fn, arg):
@@ -755,7 +756,6 @@ def function_names(functions: dict) -> set[str]:
 
 def check_function_uses(statements, functions: dict) -> None:
     """A declared function is only ever called: f alone, or f declared twice, is an error."""
-    from .nodes import walk
     for st in statements:
         roots = [st.value] if isinstance(st, Binding) else [st] if isinstance(st, Node) else []
         if isinstance(st, Binding) and st.name in functions:

@@ -3,16 +3,19 @@ the formula. Returns a Typed program whose every node carries a resolved shape."
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import chain, count
 from typing import Callable
 
 from . import limits, ops
-from .errors import LimitError, ShapeError
-from .nodes import (SCALAR, Apply, Call, HCat, Add, Commutation, Constant, Delta, Det, Diag, Dim, Div, Elementwise, EPow, HadDiv,
-                    Hadamard, Identity, Inverse, Kron, LogDet, Mul, Neg, Node, Norm, Num, Ones,
-                    Power, Shape, Size, Sum, Sym, Trace, Transpose, Unit, Vec, Zero, replace, walk)
 from .dims import dim_names, dim_product, dim_sum, factors, is_product
+from .errors import LimitError, ShapeError
+from .nodes import (Add, Apply, Call, Commutation, Constant, Delta, Det, Diag, Dim, Div, EPow, Elementwise, HCat,
+                    HadDiv, Hadamard, Identity, Inverse, Kron, LogDet, Mul, Neg, Node, Norm, Num, Ones, Power, SCALAR,
+                    Shape, Size, Sum, Sym, Trace, Transpose, Unit, VarPow, Vec, Zero, children, map_children, replace,
+                    walk)
 from .program import Decl, Program, is_greek
 from .reading import Bars, VarPower
+from .render.text import render_text
 
 
 class Var:
@@ -198,7 +201,7 @@ class Inference:
         self.notes: list[str] = []
         self.broadcasts: dict[int, dict[int, str]] = {}   # id(sum) → {id(term): 'scalar' | 'row'}
         self.numbers: list[tuple] = []                    # sums with a number term, widened at the end
-        self.readings: dict[int, str] = {}                # id(|a|) → 'det' | 'abs'
+        self.readings: dict[int, ops.Op] = {}             # id(|a|) → the record it reads as
         for d in program.decls:
             dims = tuple(d.dims) if d.dims else SCALAR
             # R^(m*n) names m and n too, so that no guessed size is called m or n
@@ -240,7 +243,6 @@ class Inference:
 
     # -- helpers used by the rules
     def text(self, n: Node) -> str:
-        from .render.text import render_text
         try:
             s = render_text(n)
         except Exception:  # a half-built node; the shape is what matters
@@ -311,7 +313,6 @@ class Inference:
 
 
 def _kids(n: Node):
-    from .nodes import children
     return list(children(n))
 
 
@@ -349,7 +350,7 @@ def s_given(I, n):
 
 
 def is_number(n: Node) -> bool:
-    """A number written as such (1, 1/2, 2 pi, -log(2)): it carries no shape of its own."""
+    """A number written as such (1, 1/2, 2 pi, a function of a number): it carries no shape of its own."""
     return all(isinstance(m, NUMBER_NODES) for m in walk(n)) and not isinstance(n, Zero)
 
 
@@ -357,7 +358,7 @@ def is_number(n: Node) -> bool:
 def s_add(I, n, *shapes):
     """Terms unify; a number term carries no shape (NumPy's broadcasting, as papers write
     it): it does not make the other terms scalars, it takes their shape once inference
-    is done (numbers_take_the_shape), so 1 + exp(-y .* (X w)) keeps X a matrix."""
+    is done (numbers_take_the_shape), so 1 + f(-y .* (X w)) keeps X a matrix."""
     arrays = [(arg, s) for arg, s in zip(n.args, shapes) if not is_number(arg)]
     if not arrays:
         return SCALAR
@@ -379,7 +380,7 @@ def s_add(I, n, *shapes):
 
 
 def number_with(I: Inference, n, numbers, other, shape, op) -> tuple:
-    """A number combined with an array (1 - y, 1 + exp(-y .* (X w)), 1 ./ x): a scalar sum
+    """A number combined with an array (1 - y, 1 + f(-y .* (X w)), 1 ./ x): a scalar sum
     where that is consistent and keeps every undeclared capital a matrix (the old reading
     of n - 2 and y(1 - y)); where it would make one a vector (X a row), the number is
     broadcast instead, once inference is done (numbers_take_the_shape)."""
@@ -633,18 +634,19 @@ def s_diag(I, n, a):
 
 @rule(Bars)
 def s_bars(I, n, a):
-    """|A| is det of a square matrix, |s| abs of a scalar; a vector has no |x|."""
-    u = I.u
+    """|a| reads as the record whose `bars` names a's kind: of a square matrix its determinant,
+    of a scalar its absolute value; a vector has no |x|."""
+    u, square, scalar = I.u, ops.BARS["square"], ops.BARS["scalar"]
     if u.is_one(a[1]) and not I.known_scalar(a):
         I.need(u.unify(a[0], 1) and not isinstance(n.arg, (Ones,)),
                lambda: f"|x| of a vector is not defined: {I.show(n.arg)}", n,
-               "write ||x|| for its norm, abs(x) for the absolute values of its entries")
+               f"write ||x|| for its norm, {scalar.name}(x) for the absolute values of its entries")
     if I.known_scalar(a):
-        I.readings[id(n)] = "abs"
+        I.readings[id(n)] = scalar
         return SCALAR
-    I.need(u.unify(a[0], a[1]), lambda: f"|A| needs a square matrix (det) or a scalar (abs); {I.show(n.arg)} is "
-                                        f"neither", n, "write ||A|| for a norm")
-    I.readings[id(n)] = "det"
+    I.need(u.unify(a[0], a[1]), lambda: f"|A| needs a square matrix ({square.name}) or a scalar ({scalar.name}); "
+                                        f"{I.show(n.arg)} is neither", n, "write ||A|| for a norm")
+    I.readings[id(n)] = square
     return SCALAR
 
 
@@ -668,6 +670,18 @@ def s_varpower(I, n, a, e):
     I.need(I.unify_shapes(a, SCALAR), lambda: f"elementwise power needs equal shapes or a scalar: {I.show(n.arg)} "
                                               f"and {I.show(n.exp)}", n)
     return e
+
+
+@rule(VarPow)
+def s_varpow(I, n, a, e):
+    """a.^b as built: equal shapes, or a 1×1 side broadcast."""
+    if I.known_scalar(e):
+        return a
+    if I.known_scalar(a):
+        return e
+    I.need(I.unify_shapes(a, e), lambda: f"elementwise power needs equal shapes or a scalar: {I.show(n.arg)} "
+                                         f"and {I.show(n.exp)}", n)
+    return a
 
 
 NUMBER_NODES = (Num, Constant, Neg, Mul, Div, Power, Elementwise)
@@ -701,7 +715,6 @@ def infer(program: Program) -> Typed:
 
 def name_dims(I: Inference) -> dict[int, str]:
     used = set(I.dim_names) | set(I.symbols) | set(I.bound)
-    from itertools import chain, count
     pool = (n for n in chain(NAME_POOL, (f"n{i}" for i in count(1))) if n not in used)
     names: dict[int, str] = {}
 
@@ -749,7 +762,6 @@ def build_typed(I: Inference, names: dict[int, str]) -> Typed:
     dims = set(I.dim_names)
 
     def rebuild(n: Node) -> Node:
-        from .nodes import map_children
         shape = resolve(I.shapes[id(n)])
         dims.update(d for d in shape if isinstance(d, str))   # also sizes no symbol carries (ones s)
         m = map_children(n, rebuild)
@@ -767,8 +779,7 @@ def build_typed(I: Inference, names: dict[int, str]) -> Typed:
         if isinstance(m, Bars):
             return resolve_bars(m, I.readings[id(n)])
         if isinstance(m, VarPower):
-            I.notes.append(f"read {I.written(n)} as exp({I.text(n.exp)} log({I.text(n.arg)})), for a positive base")
-            return var_power(m, shape)
+            return VarPow(m.arg, m.exp, shape=shape, span=m.span)
         if isinstance(m, Sym):
             if m.name not in I.bound and m.name not in I.declared and m.name in I.dim_names:
                 return Size(m.name, shape=SCALAR, span=m.span)
@@ -811,17 +822,7 @@ def widened(term: Node, how: str, shape: Shape) -> Node:
     return factors[0] if len(factors) == 1 else Mul(factors, shape=shape, span=term.span)
 
 
-def resolve_bars(m: Bars, how: str) -> Node:
-    if how == "det":
-        return Det(m.arg, shape=SCALAR, span=m.span)
-    return Elementwise(ops.ABS.name, m.arg, shape=SCALAR, span=m.span)
-
-
-def var_power(m: VarPower, shape: Shape) -> Node:
-    """a^b = exp(b log a): the chain rule then gives b a^(b-1) da + a^b log(a) db."""
-    log = Elementwise(ops.LOG.name, m.arg, shape=m.arg.shape, span=m.arg.span)
-    if m.exp.shape == SCALAR or log.shape == SCALAR:
-        inner = Mul((m.exp, log) if m.exp.shape == SCALAR else (log, m.exp), shape=shape, span=m.span)
-    else:
-        inner = Hadamard(m.exp, log, shape=shape, span=m.span)
-    return Elementwise(ops.EXP.name, inner, shape=shape, span=m.span)
+def resolve_bars(m: Bars, op: ops.Op) -> Node:
+    if op.node is not None:
+        return op.node(m.arg, shape=SCALAR, span=m.span)
+    return Elementwise(op.name, m.arg, shape=SCALAR, span=m.span)

@@ -158,7 +158,7 @@ def push(lin: Linear, n: Node, g: Node) -> Node:
 
 def backprop(var: str, df: Node, g: Node) -> Node | None:
     """The cotangent of dX given the cotangent g of df, in reverse mode: df is a graph (the
-    differential of h2 = h1 + tanh(W2 h1) holds dh1 twice), so a subterm held in several
+    differential of h2 = h1 + f(W2 h1) holds dh1 twice), so a subterm held in several
     places gathers the sum of its cotangents and is pushed on once, after every term that
     holds it (larger terms first), instead of once per copy."""
     lin = Linear(var)
