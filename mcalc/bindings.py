@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections import Counter
 
 from . import ops
-from .nodes import Add, Delta, Mul, Node, Num, Sym, Transpose, Unit, children, map_children, walk
+from .nodes import Add, Delta, Inverse, Mul, Node, Num, Power, Sym, Transpose, Unit, children, map_children, walk
+from .render.text import render_result_text
 from .shapes import Typed
-from .simplify import size
+from .simplify import mul, size, transpose
 
 
 def inline(t: Typed, keep: frozenset = frozenset()) -> tuple[Node, dict[str, Node]]:
@@ -87,7 +88,6 @@ def refold_bound(result: Node, values: dict[str, Node], canon) -> tuple[Node, li
         symmetric), so that y^T K^-1 reads as the transpose of K^-1 y."""
         return Sym(name, shape=shape, symmetric=name in symmetric)
 
-    from .simplify import transpose
     for name in order:
         c = canon(values[name])
         if not list(children(c)):
@@ -157,7 +157,6 @@ def name_repeats(out: Node, lets: list[tuple[str, Node]], taken: set[str]) -> tu
     be a stretch of a product (`repeated_chains`): K^-1 y in K^-1 y y^T K^-1, its transpose
     y^T K^-1 counting as a use."""
     from .metric import tokens
-    from .render.text import render_result_text
     lets = list(lets)
     names = set(taken) | {name for name, _ in lets}
     for root in [out] + [v for _, v in lets]:
@@ -217,7 +216,6 @@ def repeated_chains(roots: list[Node]) -> Counter:
     make; only stretches shorter than their product (a whole product is a subterm already).
     Stretches are compared as tuples of small integers, one per distinct factor (equal factors,
     equal numbers), so that counting compares no trees."""
-    from .simplify import mul, transpose
     chains = [c for root in roots for m in walk(root) if len(c := chain_of(m)) > 2 or
               len(c) == 2 and len(m.args) > 2]
     ids: dict[Node, int] = {}
@@ -258,7 +256,6 @@ def solves(n: Node) -> bool:
     """An inverse applied to a vector (K^-1 y): named once even when that does not shorten
     the text, as Rasmussen & Williams write α = K^-1 y (a matrix Σ^-1 Xᵀ stays written out
     unless naming it is shorter)."""
-    from .nodes import Inverse, Power
     inverse = any(isinstance(f, Inverse) or isinstance(f, Power) and f.exp < 0 for f in chain_of(n))
     return inverse and len(chain_of(n)) >= 2 and is_column_vector(n)
 
@@ -269,7 +266,6 @@ def is_column_vector(n: Node) -> bool:
 
 def replace_chain(n: Node, part: Node, sym: Node) -> Node:
     """n with the stretch of product `part` (and its transpose) written as sym (symᵀ)."""
-    from .simplify import transpose
     sub, tsub = chain_of(part), chain_of(transpose(part))
     tsym = Transpose(sym, shape=(sym.shape[1], sym.shape[0]))
 

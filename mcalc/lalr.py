@@ -12,19 +12,22 @@ builds the parser in memory, with the same types and the same errors.
 """
 from __future__ import annotations
 
+import io
 import os
 import sys
+from importlib.machinery import SourceFileLoader      # reads the byte code next to it
 from types import ModuleType, SimpleNamespace
+
+try:
+    from _blake2 import blake2b          # built in: no OpenSSL to load (hashlib's costs ~3 ms)
+except ImportError:                      # pragma: no cover - a Python built without it
+    from hashlib import blake2b
 
 OPTIONS = dict(parser="lalr", propagate_positions=True, start=["start", "decls"], maybe_placeholders=False)
 FORMAT = "2"          # how the module is generated; a change here makes every key new
 
 
 def key(text: str, keep: tuple[str, ...] = ()) -> str:
-    try:
-        from _blake2 import blake2b          # built in: no OpenSSL to load (hashlib's costs ~3 ms)
-    except ImportError:                      # pragma: no cover - a Python built without it
-        from hashlib import blake2b
     return blake2b(f"{FORMAT}\0{' '.join(keep)}\0{text}".encode(), digest_size=10).hexdigest()
 
 
@@ -60,7 +63,6 @@ def runtime(text: str, always_accept: tuple[str, ...] = ()):
 
 
 def load(name: str, path: str) -> ModuleType:
-    from importlib.machinery import SourceFileLoader      # reads the byte code next to it
     loader = SourceFileLoader(name, path)
     module = ModuleType(name)
     module.__file__, module.__loader__ = path, loader
@@ -85,7 +87,6 @@ def generate(text: str, path: str, keep: tuple[str, ...] = ()) -> None:
     """Write the standalone module for text to path (atomically) and its byte code beside it
     (written even when PYTHONDONTWRITEBYTECODE is set: the import would otherwise compile
     200 kB of source on every run)."""
-    import io
     import py_compile
 
     from lark import Lark

@@ -307,6 +307,14 @@ class EPow(Node):
 
 
 @node
+class VarPow(Node):
+    """a^b, x.^p, p.^x, 2^x: a power whose exponent is an expression, entry by entry (a 1×1
+    side is broadcast). Real for a > 0, or for an integer-valued exponent."""
+    arg: Node
+    exp: Node
+
+
+@node
 class Kron(Node):
     left: Node
     right: Node
@@ -403,7 +411,7 @@ class Call(Node):
 # Binding strength for renderers: a child binding more weakly than its slot is bracketed.
 PRECEDENCE: dict[type, int] = {
     Add: 10, Neg: 20, Hadamard: 30, HadDiv: 30, Kron: 30, Mul: 40, Div: 40,
-    Power: 50, EPow: 50, Inverse: 50, Transpose: 60,
+    Power: 50, EPow: 50, VarPow: 50, Inverse: 50, Transpose: 60,
 }
 ATOM = 100
 

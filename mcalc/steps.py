@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 
 from . import ops
-from .deriv.engine import Differentiator, free_names
+from .deriv.engine import Differentiator, free_names, is_symmetric
 from .deriv.rules import identity_of
 from .layout import kind
 from .nodes import Node
@@ -16,7 +16,7 @@ from .render.latex import is_vector, render_latex, render_latex_result, symbol, 
 from .render.text import render_text
 from .render.unicode import render_unicode
 from .shapes import fmt_shape
-from .simplify import simplify
+from .simplify import add, simplify
 
 
 @dataclass
@@ -82,8 +82,6 @@ def differential_steps(result) -> list[Step]:
                 used.append(doc)
             return super().__call__(node)
 
-    from .deriv.engine import is_symmetric
-    from .simplify import add
     # a joint derivative (t, s) has the total differential, one term per variable
     names = list(result.joint) if result.joint else [var]
     infos = [result.typed.symbols[v] for v in names]
