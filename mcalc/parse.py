@@ -11,8 +11,8 @@ from pathlib import Path
 from . import lalr, latex_input, limits, ops, reading
 from .dims import dim_product
 from .errors import LimitError, McalcError, ParseError, Span
-from .nodes import (Add, Apply, Call, Commutation, HCat, Div, Elementwise, EPow, HadDiv, Hadamard, Identity,
-                    Inverse, Kron, Mul, Neg, Node, Norm, Num, Ones, Power, Sym, Transpose, Zero, map_children)
+from .nodes import (Add, Apply, Call, Commutation, Div, EPow, Elementwise, HCat, HadDiv, Hadamard, Identity, Inverse,
+                    Kron, Mul, Neg, Node, Norm, Num, Ones, Power, Sym, Transpose, Zero, map_children, walk)
 from .nodes import replace as with_fields
 from .program import GREEK, GREEK_LETTER, Binding, Decl, Program, Signature, canonical_name, is_greek  # noqa: F401 (re-exported)
 
@@ -756,7 +756,6 @@ def function_names(functions: dict) -> set[str]:
 
 def check_function_uses(statements, functions: dict) -> None:
     """A declared function is only ever called: f alone, or f declared twice, is an error."""
-    from .nodes import walk
     for st in statements:
         roots = [st.value] if isinstance(st, Binding) else [st] if isinstance(st, Node) else []
         if isinstance(st, Binding) and st.name in functions:

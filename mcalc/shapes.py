@@ -3,16 +3,19 @@ the formula. Returns a Typed program whose every node carries a resolved shape."
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import chain, count
 from typing import Callable
 
 from . import limits, ops
-from .errors import LimitError, ShapeError
-from .nodes import (SCALAR, Apply, Call, HCat, Add, Commutation, Constant, Delta, Det, Diag, Dim, Div, Elementwise, EPow, HadDiv,
-                    Hadamard, Identity, Inverse, Kron, LogDet, Mul, Neg, Node, Norm, Num, Ones,
-                    Power, Shape, Size, Sum, Sym, Trace, Transpose, Unit, Vec, Zero, replace, walk)
 from .dims import dim_names, dim_product, dim_sum, factors, is_product
+from .errors import LimitError, ShapeError
+from .nodes import (Add, Apply, Call, Commutation, Constant, Delta, Det, Diag, Dim, Div, EPow, Elementwise, HCat,
+                    HadDiv, Hadamard, Identity, Inverse, Kron, LogDet, Mul, Neg, Node, Norm, Num, Ones, Power, SCALAR,
+                    Shape, Size, Sum, Sym, Trace, Transpose, Unit, VarPow, Vec, Zero, children, map_children, replace,
+                    walk)
 from .program import Decl, Program, is_greek
 from .reading import Bars, VarPower
+from .render.text import render_text
 
 
 class Var:
@@ -240,7 +243,6 @@ class Inference:
 
     # -- helpers used by the rules
     def text(self, n: Node) -> str:
-        from .render.text import render_text
         try:
             s = render_text(n)
         except Exception:  # a half-built node; the shape is what matters
@@ -311,7 +313,6 @@ class Inference:
 
 
 def _kids(n: Node):
-    from .nodes import children
     return list(children(n))
 
 
@@ -671,6 +672,18 @@ def s_varpower(I, n, a, e):
     return e
 
 
+@rule(VarPow)
+def s_varpow(I, n, a, e):
+    """a.^b as built: equal shapes, or a 1×1 side broadcast."""
+    if I.known_scalar(e):
+        return a
+    if I.known_scalar(a):
+        return e
+    I.need(I.unify_shapes(a, e), lambda: f"elementwise power needs equal shapes or a scalar: {I.show(n.arg)} "
+                                         f"and {I.show(n.exp)}", n)
+    return a
+
+
 NUMBER_NODES = (Num, Constant, Neg, Mul, Div, Power, Elementwise)
 
 NAME_POOL = ("n", "m", "p", "q", "r", "k", "l", "d", "s", "t", "u", "v", "w")
@@ -702,7 +715,6 @@ def infer(program: Program) -> Typed:
 
 def name_dims(I: Inference) -> dict[int, str]:
     used = set(I.dim_names) | set(I.symbols) | set(I.bound)
-    from itertools import chain, count
     pool = (n for n in chain(NAME_POOL, (f"n{i}" for i in count(1))) if n not in used)
     names: dict[int, str] = {}
 
@@ -750,7 +762,6 @@ def build_typed(I: Inference, names: dict[int, str]) -> Typed:
     dims = set(I.dim_names)
 
     def rebuild(n: Node) -> Node:
-        from .nodes import map_children
         shape = resolve(I.shapes[id(n)])
         dims.update(d for d in shape if isinstance(d, str))   # also sizes no symbol carries (ones s)
         m = map_children(n, rebuild)
@@ -768,9 +779,7 @@ def build_typed(I: Inference, names: dict[int, str]) -> Typed:
         if isinstance(m, Bars):
             return resolve_bars(m, I.readings[id(n)])
         if isinstance(m, VarPower):
-            out = var_power(m, shape)
-            I.notes.append(f"read {I.written(n)} as {I.text(out)}, for a positive base")
-            return out
+            return VarPow(m.arg, m.exp, shape=shape, span=m.span)
         if isinstance(m, Sym):
             if m.name not in I.bound and m.name not in I.declared and m.name in I.dim_names:
                 return Size(m.name, shape=SCALAR, span=m.span)
@@ -817,13 +826,3 @@ def resolve_bars(m: Bars, op: ops.Op) -> Node:
     if op.node is not None:
         return op.node(m.arg, shape=SCALAR, span=m.span)
     return Elementwise(op.name, m.arg, shape=SCALAR, span=m.span)
-
-
-def var_power(m: VarPower, shape: Shape) -> Node:
-    """a^b = e^(b · the logarithm of a): the chain rule then gives b a^(b-1) da + a^b (the logarithm of a) db."""
-    log = Elementwise(ops.LOG.name, m.arg, shape=m.arg.shape, span=m.arg.span)
-    if m.exp.shape == SCALAR or log.shape == SCALAR:
-        inner = Mul((m.exp, log) if m.exp.shape == SCALAR else (log, m.exp), shape=shape, span=m.span)
-    else:
-        inner = Hadamard(m.exp, log, shape=shape, span=m.span)
-    return Elementwise(ops.EXP.name, inner, shape=shape, span=m.span)

@@ -15,11 +15,13 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import limits, ops
-from .errors import McalcError
+from .deriv.derive import gradient_of
+from .dims import dim_names, eval_dim, factors
+from .errors import LimitError, McalcError
 from .evaluate import Evaluator, evaluate
 from .layout import arrange, kind, tensor_from_flat
-from .dims import dim_names, eval_dim, factors
-from .nodes import (Call, Elementwise, EPow, Inverse, LogDet, Node, Power, Sym, children, walk)
+from .nodes import Add, Call, EPow, Elementwise, Inverse, LogDet, Mul, Neg, Node, Num, Power, Size, Sym, children, walk
+from .render.text import render_text
 from .shapes import Typed
 
 COND_MAX = 1e8          # a matrix worse conditioned than this counts as singular
@@ -43,7 +45,6 @@ class NoValidData(McalcError):
 
 
 def short_text(node: Node) -> str:
-    from .render.text import render_text
     s = render_text(node)
     return s if len(s) <= 40 else s[:39] + "…"
 
@@ -105,10 +106,27 @@ class Checked(Evaluator):
             self.invertible(n, n.arg)
         return super()._render_Power(n)
 
+    def _render_VarPow(self, n):
+        if not integer_valued(n.exp):          # a real power of a negative base is not real
+            try:
+                self.positive(n, n.arg)
+            except Undefined as u:             # the base's symbols are narrowed, not the exponent's
+                raise Undefined(n.arg, u.need, u.why) from None
+        return super()._render_VarPow(n)
+
     def _render_EPow(self, n):
         if n.exp.denominator != 1:
             self.positive(n, n.arg)
         return super()._render_EPow(n)
+
+
+def integer_valued(n: Node) -> bool:
+    """An exponent that is an integer for all data: integers and sizes, with + - and products."""
+    if isinstance(n, Num):
+        return n.value.denominator == 1
+    if isinstance(n, Size):
+        return True
+    return isinstance(n, (Add, Mul, Neg)) and all(integer_valued(c) for c in children(n))
 
 
 def evaluate_checked(node: Node, env: dict, sizes: dict) -> np.ndarray:
@@ -293,7 +311,6 @@ class Sampler:
         for attempt in range(ATTEMPTS):
             too = too_large(self.typed, None, sizes)
             if too:
-                from .errors import LimitError
                 raise LimitError(f"cannot compare the claim on random data: {too}")
             env = {name: draw_value(info, self.rng, sizes, self.restricted.get(name, frozenset()))
                    for name, info in self.typed.free_symbols().items()}
@@ -306,7 +323,6 @@ class Sampler:
                     env[name] = evaluate_checked(value, env, sizes)
                 values = [value_checked(p, env, sizes) for p in self.programs]
             except MemoryError:
-                from .errors import LimitError
                 raise LimitError("cannot compare on random data: its values do not fit in memory") from None
             except Undefined as u:
                 last = u
@@ -556,7 +572,6 @@ def compare(result, f, var, env, sizes):
     if info.symmetric and result.order == 1 and f.shape == (1, 1):
         return got, symmetric_gradient(fn_of(f), x0)
     if result.order == 2:
-        from .deriv.derive import gradient_of
         G = gradient_of(f, var, result.var_shape, symmetric_matrix(info))
         T = symmetrized(numeric_tensor(fn_of(G), x0, result.var_shape, G.shape), info)
         if T.ndim == 4 and result.flatten:
@@ -587,7 +602,6 @@ def compare_joint(result, f, env, sizes, h=1e-6):
     F is f (vec F for a matrix) or, for a Hessian, the stacked gradient the engine computes."""
     targets = [f]
     if result.order == 2:
-        from .deriv.derive import gradient_of
         targets = [gradient_of(f, name, result.typed.symbols[name].shape) for name in result.joint]
 
     def F(e):

@@ -19,6 +19,8 @@ from .nodes import (Add, Commutation, Det, Diag, Div, Elementwise, EPow, HadDiv,
                     Kron, LogDet, Mul, Neg, Node, Norm, Num, Ones, Power, Size, Sum, Sym, Trace, Transpose, Vec,
                     Zero, children, walk)
 from .render.base import Renderer
+from .render.text import render_result_text
+from .simplify import add, identity, mul, num, ones, zero
 
 MAX_NODES = 400          # larger results are not tested (the test must stay cheap)
 REL_TOL = 1e-9           # |value| ≤ REL_TOL × (sum of the terms' magnitudes) is zero
@@ -217,6 +219,17 @@ class Evaluator(Renderer):
 
     def _render_HadDiv(self, n):
         return elementwise(lambda x, y: x / y, self.render(n.left), self.render(n.right))
+
+    def _render_VarPow(self, n):
+        a, b = self.render(n.arg), self.render(n.exp)
+
+        def pw(x, y):
+            if x < 0 and y != int(y):
+                raise Undecided("a negative base under a real power")
+            return x ** y
+        if len(a) == 1 and len(a[0]) == 1 and not (len(b) == 1 and len(b[0]) == 1):
+            return [[pw(a[0][0], y) for y in row] for row in b]
+        return elementwise(pw, a, b)
 
     def _render_EPow(self, n):
         return elementwise(lambda x: real_power(x, n.exp), self.render(n.arg))
@@ -424,7 +437,6 @@ def uniform(value) -> tuple | None:
 def constant_node(n: Node, value) -> Node | None:
     """c ones, c I or c for a constant value whose entries are one simple fraction c (or c on
     the diagonal and 0 elsewhere)."""
-    from .simplify import identity, mul, num, ones
     flat = [x for row in value for x in row]
     c = Fraction(flat[0]).limit_denominator(12)
     if abs(float(c) - flat[0]) > 1e-9 * max(1.0, abs(flat[0])):
@@ -441,8 +453,6 @@ def constant_node(n: Node, value) -> Node | None:
 def drop_zero_terms(n: Node, notes: list[str]) -> Node:
     """The result with its identically zero terms dropped (0 when all of it is, c ones when it is
     that constant), saying so in a note."""
-    from .render.text import render_result_text
-    from .simplify import add, zero
     verdict = judge(n)
     if verdict is None:
         return n

@@ -7,16 +7,17 @@ import re
 from dataclasses import replace
 
 from .. import layout as layouts
-from .. import limits
+from .. import limits, ops
 from ..bindings import inline, refold
-from ..dims import dim_product
+from ..dims import dim_product, dim_sum
 from ..errors import DiffError, McalcError, UsageError
 from ..layout import f_dims, kind, result_shape, x_dims
-from ..nodes import SCALAR, Add, Delta, Node, Sym, Unit, children, map_children, walk
+from ..nodes import Add, Delta, Identity, Node, Num, SCALAR, Sym, Unit, VarPow, children, map_children, walk
 from ..program import canonical_name
+from ..render.text import render_text
 from ..result import Result
 from ..shapes import fmt_shape
-from ..simplify import add, hcat, mul, num, numel, simplify, tidy, trace, transpose, vec, zero
+from ..simplify import add, hadamard, hcat, mul, num, numel, simplify, tidy, trace, transpose, vec, zero
 from ..zerotest import drop_zero_terms
 from .engine import Differentiator, Linear, adjoint, backprop, free_names, is_symmetric, jac
 
@@ -166,7 +167,6 @@ def derive_stack(t, name: str, order: int):
 
 def vcat(*blocks: Node) -> Node:
     """[a; b]: blocks stacked vertically, written [aᵀ, bᵀ]ᵀ."""
-    from ..simplify import hcat
     return transpose(hcat(*[transpose(b) for b in blocks])) if len(blocks) > 1 else blocks[0]
 
 
@@ -174,7 +174,6 @@ def derive_joint(t, wrt: str, layout: str, order: int, flatten: bool = False):
     """d f/d(t, s), d f/d(x, y): the derivative with respect to the stacked vector z of the
     variables (scalars, vectors, matrices by vec), seed 004's chain rule; order 2 gives the
     Hessian in blocks, its off-diagonal blocks the mixed derivatives ∂²f/∂x∂yᵀ."""
-    from ..dims import dim_sum
     names = [n.strip() for n in wrt.strip("() ").split(",") if n.strip()]
     if len(names) < 2:
         raise UsageError("a joint derivative needs at least two variables: --wrt \"(t,s)\" or \"(x,y)\"")
@@ -344,6 +343,7 @@ def derive_var(t, wrt: str, layout: str, order: int, flatten: bool):
     D = tidy(D)
     if transposed:
         D = tidy(transpose(D))
+    notes.extend(power_notes(f, var))
     notes.extend(layouts.notes(f.shape, xshape, layout))
     D = drop_zero_terms(D, notes)
     node, lets = refold(D, values, lambda v: simplify(v, memo), taken=set(t.symbols) | set(t.dims),
@@ -388,7 +388,6 @@ def latex_number(v) -> str:
 def index_strings(f: Node, var: str, xshape, fd, order: int = 1, symmetric: bool = False):
     """(text, unicode, latex) of ∂F_ij/∂X_kl in index notation, or None."""
     from ..render.latex import render_latex, tex_name
-    from ..render.text import render_text
     from ..render.unicode import render_unicode
     from .index import index_form, terms_text
     df = Differentiator(var, xshape, symmetric)(f)
@@ -449,6 +448,19 @@ def symmetric_note(var: str, what: str) -> str:
             f"same answer, as sym(G) does for gradients")
 
 
+def power_notes(f: Node, var: str) -> list[str]:
+    """a^b differentiated in its exponent has the logarithm of a: real for a positive base only. A number
+    base (2^x) needs no word, nor does a power whose exponent does not hold the variable."""
+    out = []
+    for m in walk(f):
+        if isinstance(m, VarPow) and not (isinstance(m.arg, Num) and m.arg.value > 0) and any(
+                isinstance(s, Sym) and s.name == var for s in walk(m.exp)):
+            base = render_text(m.arg)
+            out.append(f"{render_text(m)} is differentiated for {base} > 0: its derivative in the exponent "
+                       f"has {ops.LOG.name}({base})")
+    return list(dict.fromkeys(out))
+
+
 def terms_of(n: Node) -> list[Node]:
     return list(n.args) if isinstance(n, Add) else [n]
 
@@ -458,7 +470,5 @@ def diagonal_part(D, xshape, scalar: bool, var: str, notes: list[str]):
     if not scalar:
         notes.append(f"{var} is declared diagonal; this derivative of a non-scalar treats its entries as independent")
         return D
-    from ..nodes import Identity
-    from ..simplify import hadamard
     notes.append(f"{var} is diagonal: this is the gradient on diagonal matrices, I ∘ G of the unconstrained gradient G")
     return hadamard(Identity(shape=tuple(xshape)), D)

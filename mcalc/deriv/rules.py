@@ -7,11 +7,11 @@ from typing import Callable
 
 from .. import ops
 from ..errors import DiffError
-from ..nodes import (Apply, Call, HCat, Add, Commutation, Constant, Delta, Det, Diag, Div, Elementwise, EPow, HadDiv, Hadamard,
-                     Identity, Inverse, Kron, LogDet, Mul, Neg, Node, Norm, Num, Ones, Power, Size, Sum,
-                     Sym, Trace, Transpose, Unit, Vec, Zero)
+from ..nodes import (Add, Apply, Call, Commutation, Constant, Delta, Det, Diag, Div, EPow, Elementwise, HCat, HadDiv,
+                     Hadamard, Identity, Inverse, Kron, LogDet, Mul, Neg, Node, Norm, Num, Ones, Power, Size, Sum, Sym,
+                     Trace, Transpose, Unit, VarPow, Vec, Zero, replace)
 from ..simplify import (hcat, add, det, diag, div, elementwise, epow, hadamard, haddiv, inverse, is_scalar, kron,
-                        mul, neg, num, ones, power, simplify, sum_, trace, transpose, vec, zero)
+                        mul, neg, num, ones, power, simplify, sum_, trace, transpose, varpow, vec, zero)
 
 D = Callable[[Node], Node]
 DIFF_RULES: dict[type, Callable[[Node, D], Node]] = {}
@@ -50,7 +50,6 @@ linear(Neg, neg, "d(-X) = -dX")
 @rule(Apply)
 def d_apply(node, d):
     """chain rule: d f(u) = grad_f(u)^T du;  d g(u) = J_g(u) du;  d grad_f(u) = hess_f(u) du"""
-    from ..nodes import replace
     u = node.arg
     if node.order == 0:
         grad = replace(node, order=1, shape=(node.domain, 1) if node.scalar_valued else (node.codomain, node.domain))
@@ -137,6 +136,24 @@ def d_haddiv(node, d):
 def d_epow(node, d):
     """d(A.^p) = p A.^(p-1) .* dA"""
     return mul(num(node.exp), hadamard(epow(node.arg, node.exp - 1), d(node.arg)))
+
+
+@rule(VarPow)
+def d_varpow(node, d):
+    """d(a^b) = b a^(b-1) da + a^b (the natural logarithm of a) db, entry by entry; that term only where b varies"""
+    a, b = node.arg, node.exp
+    da, db = d(a), d(b)
+    terms = []
+    if not isinstance(da, Zero):
+        terms.append(entrywise(entrywise(b, varpow(a, add(b, neg(ones(b.shape))))), da))
+    if not isinstance(db, Zero):
+        terms.append(entrywise(entrywise(node, elementwise(ops.LOG.name, a)), db))
+    return add(*terms) if terms else zero(node.shape)
+
+
+def entrywise(x, y):
+    """x ∘ y, a 1×1 side scaling the other."""
+    return mul(x, y) if is_scalar(x) or is_scalar(y) else hadamard(x, y)
 
 
 @rule(Kron)
