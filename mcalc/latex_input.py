@@ -153,6 +153,10 @@ class Reader:
             self.emit(".^{", i, j)                         # x^{\circ 2}: the Hadamard power
             del self.out[-5:-3], self.starts[-5:-3], self.ends[-5:-3]
             return j
+        if name == "nabla":     # \nabla f(u), \nabla^2 f(u): grad_f(u), hess_f(u), as mcalc prints them
+            m = re.match(r"\s*\^\s*(?:2|\{\s*2\s*\})\s*|\s*", self.src[j:hi])
+            self.emit("hess_" if "2" in m.group(0) else "grad_", i, j + m.end(), word=True)
+            return j + m.end()
         if name in WORDS:
             self.emit(name, i, j, word=True)
             return j

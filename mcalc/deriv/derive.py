@@ -233,6 +233,7 @@ def derive_joint(t, wrt: str, layout: str, order: int, flatten: bool = False):
         D = transpose(J) if layout == "denominator" else J
         shape = (N, m) if layout == "denominator" else (m, N)
     D = tidy(D)
+    notes.extend(stacked_hessian_notes(D))
     node, lets = refold(D, values, lambda v: simplify(v, memo), taken=set(t.symbols) | set(t.dims))
     return Result(t.source, wrt, layout, order, t, node, shape, lets, notes, function=f, var_shape=(N, 1),
                   joint=tuple(v for v, _ in vars_), flatten=flatten)
@@ -261,6 +262,7 @@ def derive_var(t, wrt: str, layout: str, order: int, flatten: bool):
         D = tidy(transpose(D))
     notes.extend(layouts.notes(f.shape, xshape, layout))
     D = drop_zero_terms(D, notes)
+    notes.extend(stacked_hessian_notes(D))
     node, lets = refold(D, values, lambda v: simplify(v, memo), taken=set(t.symbols) | set(t.dims))
     tensor, index = None, None
     if len(rshape) > 2:
@@ -347,6 +349,24 @@ def second_derivative(f, var, xshape, layout, flatten, notes, sym: bool = False)
     H = jacobian_of(vec(G), var, xshape, sym)
     n = numel(xshape)
     return H, ((n, n) if flatten else tuple(xshape) + tuple(xshape))
+
+
+def stacked_hessian_notes(D: Node) -> list[str]:
+    """What hess_g(u) means for a vector-valued g (the stacked Hessians of its components) and
+    hess_x(t) for a curve (x''(t)), once per function the result uses."""
+    from ..nodes import Apply, walk
+    notes, seen = [], set()
+    for n in walk(D):
+        if not isinstance(n, Apply) or n.order != 2 or n.scalar_valued or n.fn in seen:
+            continue
+        seen.add(n.fn)
+        g = n.fn
+        if n.domain == 1:
+            notes.append(f"hess_{g}(t) is the second derivative {g}''(t) of the curve {g}")
+        else:
+            notes.append(f"hess_{g}(u) stacks the Hessians ∇²{g}_k(u) of the components of {g} vertically "
+                         f"(({n.codomain}·{n.domain})×{n.domain}), so that (cᵀ ⊗ I) hess_{g}(u) = Σ_k c_k ∇²{g}_k(u)")
+    return notes
 
 
 def symmetric_note(var: str, what: str) -> str:

@@ -172,8 +172,8 @@ class LatexRenderer(Renderer):
         f, arg = symbol(n.fn, False), rf"\left({self.render(n.arg)}\right)"
         if n.order == 0:
             return f + arg
-        if n.order == 1 and n.domain == 1 and not n.scalar_valued:
-            return f"{f}'{arg}"
+        if n.domain == 1 and not n.scalar_valued:
+            return f"{f}{chr(39) * n.order}{arg}"
         if n.order == 2:
             return rf"\nabla^2 {f}{arg}"
         return (rf"\nabla {f}" if n.scalar_valued else f"J_{{{f}}}") + arg

@@ -80,12 +80,12 @@ class UnicodeRenderer(TextRenderer):
         return self.call(ops.lookup(n.fn).unicode or n.fn, (n.arg,))
 
     def _render_Apply(self, n):
-        """∇f(u), ∇²f(u), J_g(u); a curve's derivative x'(t)."""
+        """∇f(u), ∇²f(u), J_g(u) (∇²g(u): the components' Hessians stacked); a curve's x'(t), x''(t)."""
         arg = self.render(n.arg)
         if n.order == 0:
             return f"{n.fn}({arg})"
-        if n.order == 1 and n.domain == 1 and not n.scalar_valued:
-            return f"{n.fn}'({arg})"
+        if n.domain == 1 and not n.scalar_valued:
+            return f"{n.fn}{chr(39) * n.order}({arg})"
         if n.order == 2:
             return f"∇²{n.fn}({arg})"
         return f"∇{n.fn}({arg})" if n.scalar_valued else f"J_{n.fn}({arg})"
