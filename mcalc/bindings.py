@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections import Counter
 
 from . import ops
-from .nodes import Add, Delta, Mul, Node, Num, Sym, Transpose, Unit, children, map_children, walk
+from .nodes import Add, Delta, Inverse, Mul, Node, Num, Power, Sym, Transpose, Unit, children, map_children, walk
+from .render.text import render_result_text
 from .shapes import Typed
-from .simplify import size
+from .simplify import mul, size, transpose
 
 
 def inline(t: Typed, keep: frozenset = frozenset()) -> tuple[Node, dict[str, Node]]:
@@ -35,11 +36,12 @@ def inline_bindings(bindings, body: Node, keep: frozenset = frozenset()) -> tupl
     return sub(body), values
 
 
-def refold(result: Node, values: dict[str, Node], canon, taken=()) -> tuple[Node, list[tuple[str, Node]]]:
-    """Name the input's bound subexpressions where they occur in the result, then name what
-    the result still repeats (`name_repeats`); taken: names the new ones must avoid."""
+def refold(result: Node, values: dict[str, Node], canon, taken=(), repeats: bool = True) -> tuple[Node, list[tuple[str, Node]]]:
+    """Name the input's bound subexpressions where they occur in the result, then (with
+    repeats) name what the result still repeats (`name_repeats`); taken: names the new ones
+    must avoid."""
     out, lets = refold_bound(result, values, canon)
-    return name_repeats(out, lets, set(taken) | set(values))
+    return name_repeats(out, lets, set(taken) | set(values)) if repeats else (out, lets)
 
 
 def refold_bound(result: Node, values: dict[str, Node], canon) -> tuple[Node, list[tuple[str, Node]]]:
@@ -52,21 +54,21 @@ def refold_bound(result: Node, values: dict[str, Node], canon) -> tuple[Node, li
     def fold(n: Node) -> Node:
         name = table.get(n)            # first: a binding's own value may have been folded before it was named
         if name is not None:
-            return Sym(name, shape=n.shape)
+            return named(name, n.shape)
         hit = memo.get(id(n))
         if hit is not None and hit[0] is n:
             return hit[1]
         m = map_children(n, fold)
         name = table.get(m)
-        out = Sym(name, shape=m.shape) if name is not None else fold_terms(m)
+        out = named(name, m.shape) if name is not None else fold_terms(m)
         memo[id(n)] = (n, out)
         return out
 
     sums: list[tuple[str, Counter]] = []      # bound sums by their (folded) terms, latest first
 
     def fold_terms(m: Node) -> Node:
-        """A sum that holds a bound sum's terms among its own names it: h1 + tanh(W2 h1) for
-        tanh(W1 x) + x + tanh(W2 h1) with h1 = tanh(W1 x) + x (a residual net's layers)."""
+        """A sum that holds a bound sum's terms among its own names it: h1 + f(W2 h1) for
+        f(W1 x) + x + f(W2 h1) with h1 = f(W1 x) + x (a residual net's layers)."""
         if not isinstance(m, Add) or not sums:
             return m
         have = Counter(m.args)
@@ -75,14 +77,23 @@ def refold_bound(result: Node, values: dict[str, Node], canon) -> tuple[Node, li
                 rest = list(m.args)
                 for t in terms.elements():
                     rest.remove(t)
-                inner = Sym(name, shape=m.shape)
+                inner = named(name, m.shape)
                 return Add((inner,) + tuple(rest), shape=m.shape) if rest else inner
         return m
+
+    symmetric: set[str] = set()
+
+    def named(name: str, shape) -> Sym:
+        """A bound name; a symmetric value's name is symmetric too (K = A + t B with A, B
+        symmetric), so that y^T K^-1 reads as the transpose of K^-1 y."""
+        return Sym(name, shape=shape, symmetric=name in symmetric)
 
     for name in order:
         c = canon(values[name])
         if not list(children(c)):
             continue
+        if c.shape[0] == c.shape[1] != 1 and transpose(c) == c:
+            symmetric.add(name)
         f = fold(c)
         folded[name] = f
         table[c] = name
@@ -125,7 +136,7 @@ def refold_bound(result: Node, values: dict[str, Node], canon) -> tuple[Node, li
     return out, [(name, folded[name]) for name in order if name in used]
 
 
-# names for a repeated subterm, by what it is: s = sigmoid(…), h = tanh(…), M for a matrix, u for a vector
+# names for a repeated subterm, by what it is: the record's `repeat_names` (s = σ(…)), M for a matrix, u for a vector
 MATRIX_NAMES = ("M", "P", "Q", "R", "S")
 OTHER_NAMES = ("u", "v", "r", "z", "q")
 MAX_SHARED_NAMES = 6        # at most this many new names in one result
@@ -133,18 +144,19 @@ MAX_SHARED_NAMES = 6        # at most this many new names in one result
 
 def worth_naming(tokens: int, uses: int) -> bool:
     """A name pays when the text gets shorter by more than the binding costs, and the subterm is
-    compound enough that a reader would name it: three uses of 5 tokens (sigmoid(X W)), or two
-    of 7 (sigmoid(W1 x + b1)); x - a in (x - a)/||x - a|| stays written out."""
+    compound enough that a reader would name it: three uses of 5 tokens (σ(X W)), or two
+    of 7 (σ(W1 x + b1)); x - a in (x - a)/||x - a|| stays written out."""
     gain = (uses - 1) * tokens - uses - 3          # `s = …;` once, then s at every use
     return gain > 0 and (uses >= 3 and tokens >= 4 or tokens >= 7)
 
 
 def name_repeats(out: Node, lets: list[tuple[str, Node]], taken: set[str]) -> tuple[Node, list[tuple[str, Node]]]:
     """Name a repeated non-trivial subterm with a binding, largest saving first:
-    W1^T (sigmoid(W1 x + b1) .* (ones - sigmoid(W1 x + b1))) becomes
-    s = sigmoid(W1 x + b1); W1^T (s .* (ones - s))."""
+    W1^T (σ(W1 x + b1) .* (ones - σ(W1 x + b1))) becomes
+    s = σ(W1 x + b1); W1^T (s .* (ones - s)), s from the record's `repeat_names`. A subterm may
+    be a stretch of a product (`repeated_chains`): K^-1 y in K^-1 y y^T K^-1, its transpose
+    y^T K^-1 counting as a use."""
     from .metric import tokens
-    from .render.text import render_result_text
     lets = list(lets)
     names = set(taken) | {name for name, _ in lets}
     for root in [out] + [v for _, v in lets]:
@@ -154,9 +166,10 @@ def name_repeats(out: Node, lets: list[tuple[str, Node]], taken: set[str]) -> tu
             for d in m.shape or ():
                 names.update(p for p in str(d).split("*"))
     for _ in range(MAX_SHARED_NAMES):
-        counts = Counter(m for root in [out] + [v for _, v in lets] for m in walk(root)
+        roots = [out] + [v for _, v in lets]
+        counts = Counter(m for root in roots for m in walk(root)
                          if list(children(m)) and not (isinstance(m, Transpose) and not list(children(m.arg))))
-        best, saving = None, 0
+        best, saving, chain = None, 0, False
         for m, k in counts.items():
             negated = isinstance(m, Mul) and isinstance(m.args[0], Num) and m.args[0].value < 0
             if k < 2 or negated or any(isinstance(x, (Delta, Unit)) for x in walk(m)):
@@ -164,22 +177,111 @@ def name_repeats(out: Node, lets: list[tuple[str, Node]], taken: set[str]) -> tu
             t = tokens(render_result_text(m))
             if worth_naming(t, k) and (k - 1) * t > saving:
                 best, saving = m, (k - 1) * t
+        for m, k in repeated_chains(roots).items():
+            t = tokens(render_result_text(m))
+            if (worth_naming(t, k) or solves(m)) and max((k - 1) * t, 1) > saving:
+                best, saving, chain = m, max((k - 1) * t, 1), True
         if best is None:
             break
         name = shared_name(best, names)
         names.add(name)
         sym = Sym(name, shape=best.shape)
-        out = replace_subterm(out, best, sym)
-        at = next((i for i, (_, v) in enumerate(lets) if any(x == best for x in walk(v))), len(lets))
-        lets = [(k, replace_subterm(v, best, sym)) for k, v in lets]
+        swap = (lambda n: replace_chain(n, best, sym)) if chain else (lambda n: replace_subterm(n, best, sym))
+        out = swap(out)
+        at = next((i for i, (_, v) in enumerate(lets) if swap(v) != v), len(lets))
+        lets = [(k, swap(v)) for k, v in lets]
         lets.insert(at, (name, best))
     return out, lets
+
+
+def chain_of(n: Node) -> tuple[Node, ...]:
+    return tuple(a for a in n.args if not a.is_scalar) if isinstance(n, Mul) else ()
+
+
+def occurrences(chain: tuple, sub: tuple, tsub: tuple) -> int:
+    """How often sub or tsub (of the same length) occurs in chain, without overlaps, left to right."""
+    count, i, k = 0, 0, len(sub)
+    while i + k <= len(chain):
+        if chain[i:i + k] in (sub, tsub):
+            count += 1
+            i += k
+        else:
+            i += 1
+    return count
+
+
+def repeated_chains(roots: list[Node]) -> Counter:
+    """Stretches of products that occur more than once, a transposed stretch counting as a use
+    of the stretch it transposes (y^T K^-1 of K^-1 y for a symmetric K), by the product they
+    make; only stretches shorter than their product (a whole product is a subterm already)."""
+    chains = [c for root in roots for m in walk(root) if len(c := chain_of(m)) > 2 or
+              len(c) == 2 and len(m.args) > 2]
+    out: Counter = Counter()
+    seen: set = set()
+    for c in chains:
+        for k in range(2, len(c) + 1):
+            for i in range(len(c) - k + 1):
+                sub = c[i:i + k]
+                if sub in seen or any(isinstance(x, (Delta, Unit)) for f in sub for x in walk(f)):
+                    continue
+                seen.add(sub)
+                m = mul(*sub)
+                if chain_of(m) != sub:
+                    continue
+                tm = transpose(m)
+                tsub = chain_of(tm)
+                uses = sum(occurrences(d, sub, tsub) for d in chains)
+                if uses >= 2:
+                    out[tm if m.shape[0] == 1 and len(tsub) == len(sub) else m] = uses   # a column is named: α, not αᵀ
+    return out
+
+
+def solves(n: Node) -> bool:
+    """An inverse applied to a vector (K^-1 y): named once even when that does not shorten
+    the text, as Rasmussen & Williams write α = K^-1 y (a matrix Σ^-1 Xᵀ stays written out
+    unless naming it is shorter)."""
+    inverse = any(isinstance(f, Inverse) or isinstance(f, Power) and f.exp < 0 for f in chain_of(n))
+    return inverse and len(chain_of(n)) >= 2 and is_column_vector(n)
+
+
+def is_column_vector(n: Node) -> bool:
+    return n.shape[1] == 1 and n.shape[0] != 1
+
+
+def replace_chain(n: Node, part: Node, sym: Node) -> Node:
+    """n with the stretch of product `part` (and its transpose) written as sym (symᵀ)."""
+    sub, tsub = chain_of(part), chain_of(transpose(part))
+    tsym = Transpose(sym, shape=(sym.shape[1], sym.shape[0]))
+
+    def sub_(m: Node) -> Node:
+        m = map_children(m, sub_)
+        c = chain_of(m)
+        if len(c) < len(sub):
+            return m
+        new, i = [], 0
+        while i < len(c):
+            if c[i:i + len(sub)] == sub:
+                new.append(sym)
+                i += len(sub)
+            elif tsub != sub and c[i:i + len(tsub)] == tsub:
+                new.append(tsym)
+                i += len(tsub)
+            else:
+                new.append(c[i])
+                i += 1
+        if len(new) == len(c):
+            return m
+        args = [a for a in m.args if a.is_scalar] + new
+        return args[0] if len(args) == 1 else Mul(tuple(args), shape=m.shape)
+    return sub_(n)
 
 
 def shared_name(n: Node, taken: set[str]) -> str:
     matrix = n.shape[0] != 1 and n.shape[1] != 1
     fn = getattr(n, "fn", None)
-    pool = ops.lookup(fn).repeat_names if fn in ops.OPS else ()     # s = sigmoid(…), h = tanh(…)
+    pool = ops.lookup(fn).repeat_names if fn in ops.OPS else ()     # s = σ(…)
+    if solves(n):
+        pool = ("alpha",)                                           # α = K^-1 y (Rasmussen & Williams 5.9)
     pool = pool + (MATRIX_NAMES if matrix else OTHER_NAMES)
     for base in pool:
         if base not in taken:

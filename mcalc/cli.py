@@ -2,9 +2,13 @@
 `present` returns. No mathematics and no formatting here."""
 from __future__ import annotations
 
+import copy
+import functools
+import gc
 import io
 import os
 import sys
+import traceback
 from difflib import get_close_matches
 from enum import Enum
 from typing import Annotated, Optional
@@ -185,7 +189,6 @@ def fail(e: McalcError) -> None:
 
 def internal(e: BaseException) -> None:
     if os.environ.get("MCALC_DEBUG") == "1":
-        import traceback
         traceback.print_exc()
     else:
         typer.echo(f"mcalc: internal error ({type(e).__name__}: {str(e)[:120]}); please report it "
@@ -195,7 +198,6 @@ def internal(e: BaseException) -> None:
 
 def guarded(f):
     """Run a command body: McalcError → its message and exit code; anything else → exit 3."""
-    import functools
 
     @functools.wraps(f)
     def run(*args, **kwargs):
@@ -273,7 +275,7 @@ def hessian(expr: Expr,
     \b
     Examples:
       mcalc hessian "x^T A x" --wrt x
-      mcalc hessian "sum(softplus(X w)) - y^T X w" --wrt w --format latex
+      mcalc hessian "logsumexp(X w) - y^T X w" --wrt w --format latex
     """
     from . import commands
     opts = options(wrt, where, layout, format, latex_env, latex_style, order=2, flatten=flatten, steps=steps,
@@ -307,7 +309,7 @@ def latex(expr: Expr,
     \b
     Examples:
       mcalc latex "1/N ||X w - y||^2"
-      mcalc latex "h = tanh(W1 x + b1); L = ||W2 h + b2 - y||^2" --standalone
+      mcalc latex "h = softmax(W1 x + b1); L = ||W2 h + b2 - y||^2" --standalone
     """
     from . import commands
     opts = options(where=where, format=Format.latex, latex_env=latex_env, standalone=standalone)
@@ -393,7 +395,7 @@ FLAGS = {"--flatten", "--stack", "--steps", "--verify", "--standalone", "--lhs",
 
 
 def formula_args(argv: list[str]) -> list[str]:
-    """A formula that starts with '-' ("-sum(y .* log(p))") is the argument, not a bundle of
+    """A formula that starts with '-' ("-sum(y .* log_softmax(z))") is the argument, not a bundle of
     short options: move it behind '--'."""
     if "--" in argv:
         return argv
@@ -442,10 +444,27 @@ def pipe_safe(stream):
                             errors=stream.errors, line_buffering=stream.line_buffering)
 
 
+def app_for(argv: list[str]) -> typer.Typer:
+    """The app with only the command that argv names: typer turns every registered command's
+    signature into click options at each start (about 1 ms a command), and a command line runs
+    one. The whole app for anything else: no command, an option first (--help, --version), a
+    misspelt command (its did-you-mean lists them all), shell completion."""
+    name = argv[0] if argv else ""
+    if "_MCALC_COMPLETE" in os.environ:
+        return app
+    infos = [i for i in app.registered_commands
+             if (i.name or typer.main.get_command_name(i.callback.__name__)) == name]
+    if len(infos) != 1:
+        return app
+    one = copy.copy(app)
+    one.registered_commands = infos
+    return one
+
+
 def run_argv(argv: list[str]) -> int:
     """Run one command line; its exit code."""
     try:
-        app(args=formula_args(argv), prog_name="mcalc")
+        app_for(argv)(args=formula_args(argv), prog_name="mcalc")
     except SystemExit as e:
         if isinstance(e.code, int) or e.code is None:
             return e.code or 0
@@ -456,7 +475,6 @@ def run_argv(argv: list[str]) -> int:
 
 def run() -> None:
     """The console script."""
-    import gc
     gc.set_threshold(100_000, 50, 100)    # a short-lived process: collect cycles rarely
     try:
         sys.stdout, sys.stderr = pipe_safe(sys.stdout), pipe_safe(sys.stderr)

@@ -11,26 +11,63 @@ from dataclasses import dataclass
 
 from . import ops
 from .errors import ParseError, Span
-from .program import GREEK
+from .program import GREEK, GREEK_LETTER
 
 # a command → the mcalc text it stands for ("" drops it: sizing and spacing)
 SYMBOLS = {
     "top": "T", "intercal": "T", "transpose": "T", "prime": "'",
     "cdot": " * ", "times": " × ", "odot": " ⊙ ", "circ": " ∘ ", "otimes": " ⊗ ", "ast": " * ", "oslash": " ./ ",
     "|": "||", "Vert": "||", "lVert": "||", "rVert": "||", "vert": "|", "mid": "|",
-    "lvert": "abs(", "rvert": ")", "langle": "⟨", "rangle": "⟩", "{": "(", "}": ")",
+    "langle": "⟨", "rangle": "⟩", "{": "(", "}": ")",
     "left": "", "right": "", "big": "", "Big": "", "bigg": "", "Bigg": "", "bigl": "", "bigr": "",
     "Bigl": "", "Bigr": "", "biggl": "", "biggr": "", "displaystyle": "", "textstyle": "",
     ",": " ", ";": " ", ":": " ", "!": "", " ": " ", "quad": " ", "qquad": " ", "in": ":",
     "varepsilon": "ε", "epsilon": "ε", "vartheta": "θ", "varphi": "φ", "varsigma": "σ",
 } | {name: letter for name, letter in GREEK.items() if name not in ("pi",)} | {"pi": "π"}
-# \log, \sin, \det, \max, ...: the commands the records print as \name(...), read back as that name
-WORDS = tuple(sorted({op.name for op in ops.RECORDS if op.latex.startswith(f"\\{op.name}(")}
-                     | {"tr", "Tr", "sgn"}))
+
+
+@dataclass(frozen=True)
+class Head:
+    """How a record's LaTeX form begins, read back as the record: `\\det(` is det, a head of
+    two commands is one function, a head ending in a brace takes a
+    braced argument, `\\lvert … \\rvert` is a bracket pair; a head that is also a Greek letter
+    (the logistic function's `\\sigma`) reads as the function only before a bracket."""
+    pattern: re.Pattern
+    name: str
+    kind: str                 # "call", "braced" or "pair"
+    close: str | None = None  # a pair's closing command
+    bracketed: bool = False   # only before a bracket
+
+
+def head_pattern(head: str) -> re.Pattern:
+    parts = re.findall(r"\\[A-Za-z]+|\\.|[{}]|[^\\{}\s]+", head)
+    return re.compile(r"\s*".join(map(re.escape, parts)) + r"(?![A-Za-z])")
+
+
+def record_heads() -> list[Head]:
+    """The LaTeX that reads as each record: the text of its `latex` form before the first
+    argument, and its `latex_in` spellings; longest first, so that a head of two commands wins
+    over its first."""
+    heads: list[tuple[str, Head]] = []
+    for op in ops.RECORDS:
+        before, _, after = op.latex.partition("{0}")
+        text = before.replace("{{", "{").replace("}}", "}")
+        if text.startswith("\\") and text.endswith(("(", "{")):
+            heads.append((text[:-1], Head(head_pattern(text[:-1]), op.name, "call" if text.endswith("(") else "braced",
+                                          bracketed=text[1:-1] in GREEK)))
+        elif text.startswith("\\") and op.arity == (1,) and re.fullmatch(r"\s*\\[A-Za-z]+", after):
+            heads.append((text.strip(), Head(head_pattern(text.strip()), op.name, "pair", after.strip()[1:])))
+        heads += [(c, Head(head_pattern(c), op.name, "call")) for c in op.latex_in]
+    return [h for _, h in sorted(heads, key=lambda t: -len(t[0]))]
+
+
+HEADS = record_heads()
+CLOSERS = {h.close for h in HEADS if h.close}
+BRACKETS = ("(", "\\left(", "\\big(", "\\Big(")
 WRAPPERS = ("mathbf", "boldsymbol", "bm", "mathrm", "operatorname", "mathit", "mathsf", "vec", "textbf",
             "mathnormal", "text")
+BOLD = ("mathbf", "boldsymbol", "bm", "vec", "textbf")   # a bold letter is an array, even a Greek one
 FRACTIONS = ("frac", "tfrac", "dfrac")
-SIGMOID = ("sigma",)       # \sigma( is the logistic function, as mcalc prints it
 
 
 @dataclass
@@ -39,6 +76,7 @@ class Translation:
     starts: list[int]         # for each character of text, where its LaTeX began
     ends: list[int]           # ... and ended
     source: str
+    bold: frozenset[str] = frozenset()   # Greek names set in bold (\boldsymbol{\mu}): vectors, not scalars
 
     def span(self, span: Span | None) -> Span | None:
         """A span of the translation → the span of the LaTeX it came from."""
@@ -56,6 +94,7 @@ class Reader:
         self.out: list[str] = []
         self.starts: list[int] = []
         self.ends: list[int] = []
+        self.bold: set[str] = set()
 
     def emit(self, s: str, a: int, b: int, word: bool = False):
         if word and s[:1].isalnum() and self.out and (self.out[-1].isalnum() or self.out[-1] == "'"):
@@ -111,14 +150,33 @@ class Reader:
                 self.emit(c, i, i + 1)
                 i += 1
 
+    def record(self, head: Head, i: int, j: int) -> int:
+        """A record's LaTeX head at i..j, read as its name."""
+        if head.kind == "braced":
+            a, b = self.group(j, self.src[i:j])
+            self.emit(head.name + "(", i, a, word=True)
+            self.read(a, b)
+            self.emit(")", b, b + 1)
+            return b + 1
+        self.emit(head.name + ("(" if head.kind == "pair" else ""), i, j, word=True)
+        return j
+
     def backslash(self, i: int, hi: int) -> int:
         name, j = self.command(i)
+        for head in HEADS:
+            m = head.pattern.match(self.src, i)
+            if m and (not head.bracketed or self.src[m.end():].lstrip().startswith(BRACKETS)):
+                return self.record(head, i, m.end())
         if name in WRAPPERS:
             a, b = self.group(j, "\\" + name)
             inner = self.src[a:b].strip()
             if inner == "1" and name in ("mathbf", "boldsymbol", "bm"):
                 self.emit("ones", i, b + 1, word=True)
             elif "\\" in inner or "{" in inner:
+                greek = re.fullmatch(r"\\([A-Za-z]+)", inner)
+                letter = SYMBOLS.get(greek.group(1), "") if name in BOLD and greek else ""
+                if letter in GREEK_LETTER and letter != "π":
+                    self.bold.add(GREEK_LETTER[letter])
                 self.read(a, b)
             else:
                 self.emit(inner.replace(" ", ""), i, b + 1, word=True)
@@ -132,23 +190,10 @@ class Reader:
             self.read(c, d)
             self.emit("))", d, d + 1)
             return d + 1
-        if name == "sqrt":
-            a, b = self.group(j, "\\sqrt")
-            self.emit("sqrt(", i, a, word=True)
-            self.read(a, b)
-            self.emit(")", b, b + 1)
-            return b + 1
         if name == "mathbb":
             a, b = self.group(j, "\\mathbb")
             self.emit(self.src[a:b].strip(), i, b + 1, word=True)
             return b + 1
-        if name in SIGMOID and self.src[j:].lstrip().startswith(("(", "\\left(", "\\big(", "\\Big(")):
-            self.emit("sigmoid", i, j, word=True)
-            return j
-        if name == "log" and self.src[j:].lstrip().startswith("\\det"):
-            k = self.src.index("\\det", j) + len("\\det")
-            self.emit("logdet", i, k, word=True)          # \log\det X is logdet X, as mcalc prints it
-            return k
         if name == "circ" and self.out[-2:] == ["^", "{"]:
             self.emit(".^{", i, j)                         # x^{\circ 2}: the Hadamard power
             del self.out[-5:-3], self.starts[-5:-3], self.ends[-5:-3]
@@ -157,13 +202,14 @@ class Reader:
             m = re.match(r"\s*\^\s*(?:2|\{\s*2\s*\})\s*|\s*", self.src[j:hi])
             self.emit("hess_" if "2" in m.group(0) else "grad_", i, j + m.end(), word=True)
             return j + m.end()
-        if name in WORDS:
-            self.emit(name, i, j, word=True)
+        if name in CLOSERS:
+            self.emit(")", i, j)
             return j
         if name in SYMBOLS:
             self.emit(SYMBOLS[name], i, j, word=True)
             return j
-        self.fail(f"unknown LaTeX command \\{name}", i, j)
+        shown = name if name.isprintable() else name.encode("unicode_escape").decode()   # \f, not a page break
+        self.fail(f"unknown LaTeX command \\{shown}", i, j)
 
 
 def is_latex(text: str) -> bool:
@@ -175,4 +221,4 @@ def translate(text: str) -> Translation:
     command mcalc does not read, with a caret under it."""
     r = Reader(text)
     r.read(0, len(text))
-    return Translation("".join(r.out), r.starts, r.ends, text)
+    return Translation("".join(r.out), r.starts, r.ends, text, frozenset(r.bold))

@@ -3,6 +3,7 @@ equality."""
 from __future__ import annotations
 
 from fractions import Fraction
+from operator import attrgetter
 from typing import Callable, Iterator
 
 from .dims import SCALAR, Dim, Shape
@@ -67,9 +68,9 @@ def node(cls):
     """A node class from its annotated fields (positional, in order, defaults allowed): slots,
     an __init__ taking the fields and then keyword-only shape and span, __match_args__, and
     the child fields (annotated `Node` or `tuple[Node, ...]`) that the generic traversals
-    read. __init__, __hash__, __eq__ and _kids are generated for the class when it is first
-    instantiated (a frozen slotted dataclass cost about ten times as much to create, and
-    every one-liner paid it for all thirty classes at import)."""
+    read. __init__, __hash__, __eq__ and _kids are made for the class (closures over its
+    field names) when it is first instantiated (a frozen slotted dataclass cost about ten
+    times as much to create, and every one-liner paid it for all thirty classes at import)."""
     annotations: dict[str, str] = {}
     defaults: dict = {}
     for base in reversed(cls.__mro__[1:]):
@@ -87,7 +88,7 @@ def node(cls):
     ns["_children"] = tuple((k, str(annotations[k]).startswith("tuple")) for k in fields
                             if str(annotations[k]) in ("Node", "tuple[Node, ...]"))
 
-    def __init__(self, *args, **kwargs):          # replaced by the generated one on first use
+    def __init__(self, *args, **kwargs):          # replaced by _generate's on first use
         _generate(made)
         made.__init__(self, *args, **kwargs)
 
@@ -97,26 +98,82 @@ def node(cls):
 
 
 def _generate(cls) -> None:
-    """Write __init__, __hash__, __eq__ and _kids for cls's fields."""
+    """Give cls its __init__, __hash__, __eq__ and _kids for its fields: closures over the
+    field names (no generated source). A call with every field positional, the common one,
+    sets the slots directly; keywords and defaults go through `_bind`."""
+    fields, defaults, name = cls._fields, cls._defaults, cls.__name__
+    count = len(fields)
+    values = attrgetter(*fields) if count > 1 else (lambda n: (getattr(n, fields[0]),)) if count else (lambda n: ())
+
+    def __init__(self, *args, shape=None, span=None, **kwargs):
+        if kwargs or len(args) != count:
+            args = _bind(cls, args, kwargs)
+        for f, v in zip(fields, args):
+            _set(self, f, v)
+        _set(self, "shape", shape)
+        _set(self, "span", span)
+        _set(self, "_h", None)
+
+    def __hash__(self):
+        h = self._h
+        if h is None:
+            h = hash((name, self.shape) + values(self))
+            _set(self, "_h", h)
+        return h
+
+    def __eq__(self, other):
+        if self is other:
+            return True
+        if other.__class__ is not self.__class__ or hash(self) != hash(other):
+            return False
+        return self.shape == other.shape and values(self) == values(other)
+
+    spec = cls._children
+    if not spec:
+        def _kids(self):
+            return ()
+    elif len(spec) == 1:
+        get_kid = attrgetter(spec[0][0])
+        if spec[0][1]:
+            def _kids(self):
+                return get_kid(self)
+        else:
+            def _kids(self):
+                return (get_kid(self),)
+    else:
+        getters = [(attrgetter(k), many) for k, many in spec]
+
+        def _kids(self):
+            out = ()
+            for get, many in getters:
+                out += get(self) if many else (get(self),)
+            return out
+
+    for fn in (__init__, __hash__, __eq__, _kids):
+        fn.__qualname__ = f"{cls.__qualname__}.{fn.__name__}"
+        setattr(cls, fn.__name__, fn)
+
+
+def _bind(cls, args: tuple, kwargs: dict) -> tuple:
+    """The field values of a call that names some fields or leaves some to their defaults;
+    the errors Python gives a function with these parameters."""
     fields, defaults = cls._fields, cls._defaults
-    params = "".join(k + (f"=_d[{k!r}], " if k in defaults else ", ") for k in fields)
-    sets = "".join(f"    _set(self, {k!r}, {k})\n" for k in fields)
-    own = "".join(f", self.{k}" for k in fields)
-    same = "".join(f" and self.{k} == other.{k}" for k in fields)
-    kids = " + ".join(f"self.{k}" if many else f"(self.{k},)" for k, many in cls._children) or "()"
-    src = (f"def __init__(self, {params}*, shape=None, span=None):\n{sets}"
-           f"    _set(self, 'shape', shape)\n    _set(self, 'span', span)\n    _set(self, '_h', None)\n"
-           f"def __hash__(self):\n    h = self._h\n    if h is None:\n"
-           f"        h = hash(({cls.__name__!r}, self.shape{own}))\n        _set(self, '_h', h)\n    return h\n"
-           f"def __eq__(self, other):\n    if self is other:\n        return True\n"
-           f"    if other.__class__ is not self.__class__ or hash(self) != hash(other):\n        return False\n"
-           f"    return self.shape == other.shape{same}\n"
-           f"def _kids(self):\n    return {kids}\n")
-    env = {"_set": _set, "_d": defaults}
-    exec(src, env)
-    for name in ("__init__", "__hash__", "__eq__", "_kids"):
-        env[name].__qualname__ = f"{cls.__qualname__}.{name}"
-        setattr(cls, name, env[name])
+    if len(args) > len(fields):
+        raise TypeError(f"{cls.__name__}() takes {len(fields)} positional arguments but {len(args)} were given")
+    out = list(args)
+    for f in fields[len(args):]:
+        if f in kwargs:
+            out.append(kwargs.pop(f))
+        elif f in defaults:
+            out.append(defaults[f])
+        else:
+            raise TypeError(f"{cls.__name__}() missing required argument: {f!r}")
+    if kwargs:
+        bad = next(iter(kwargs))
+        if bad in fields:
+            raise TypeError(f"{cls.__name__}() got multiple values for argument {bad!r}")
+        raise TypeError(f"{cls.__name__}() got an unexpected keyword argument {bad!r}")
+    return tuple(out)
 
 
 def replace(n: Node, **changes) -> Node:
@@ -250,6 +307,14 @@ class EPow(Node):
 
 
 @node
+class VarPow(Node):
+    """a^b, x.^p, p.^x, 2^x: a power whose exponent is an expression, entry by entry (a 1×1
+    side is broadcast). Real for a > 0, or for an integer-valued exponent."""
+    arg: Node
+    exp: Node
+
+
+@node
 class Kron(Node):
     left: Node
     right: Node
@@ -349,7 +414,7 @@ class Call(Node):
 # Binding strength for renderers: a child binding more weakly than its slot is bracketed.
 PRECEDENCE: dict[type, int] = {
     Add: 10, Neg: 20, Hadamard: 30, HadDiv: 30, Kron: 30, Mul: 40, Div: 40,
-    Power: 50, EPow: 50, Inverse: 50, Transpose: 60,
+    Power: 50, EPow: 50, VarPow: 50, Inverse: 50, Transpose: 60,
 }
 ATOM = 100
 

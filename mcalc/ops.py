@@ -24,8 +24,8 @@ from fractions import Fraction
 from typing import Callable
 
 from .dims import factors as dim_factors
-from .nodes import (SCALAR, Add, Call, Constant, Det, Diag, Elementwise, EPow, Hadamard, Inverse, Kron, LogDet, Mul, Neg,
-                    Node, Norm, Num, Ones, Power, Size, Sum, Trace, Transpose, Vec, Zero)
+from .nodes import (Add, Call, Constant, Det, Diag, EPow, Elementwise, Hadamard, Inverse, Kron, LogDet, Mul, Neg, Node,
+                    Norm, Num, Ones, Power, SCALAR, Size, Sum, Trace, Transpose, Vec, Zero, walk)
 
 
 @dataclass(frozen=True, eq=False)
@@ -55,6 +55,8 @@ class Op:
     prefix: bool = False                       # may omit brackets before a product: tr X, log det X
     scalar: Callable | None = None             # f on one float (pure Python), for zerotest.py
     repeat_names: tuple[str, ...] = ()         # what a repeated call is named: s = sigmoid(…)
+    bars: str | None = None                    # |u| reads as it when u is a "scalar" (abs) or "square" (det)
+    latex_in: tuple[str, ...] = ()             # more LaTeX that reads as it (besides its `latex` form): \\sgn
 
     @property
     def elementwise(self) -> bool:
@@ -205,7 +207,7 @@ elementwise("sinh", lambda u: f("cosh", u), "d sinh(u) = cosh(u) .* du",
 elementwise("cosh", lambda u: f("sinh", u), "d cosh(u) = sinh(u) .* du",
             r"\cosh({0})", "_np.cosh({0})", lambda np, a: np.cosh(a), at_zero=Fraction(1), parity="even", scalar=math.cosh,
             sympy=lambda sp: sp.cosh)
-elementwise("tanh", lambda u: minus(ones_like(u), pw(f("tanh", u), 2)), "d tanh(u) = (1 - tanh(u).^2) .* du",
+TANH = elementwise("tanh", lambda u: minus(ones_like(u), pw(f("tanh", u), 2)), "d tanh(u) = (1 - tanh(u).^2) .* du",
             r"\tanh({0})", "_np.tanh({0})", lambda np, a: np.tanh(a), at_zero=Fraction(0), parity="odd", scalar=math.tanh,
             repeat_names=("h",),
             quotient=("sinh", "cosh"),
@@ -216,11 +218,11 @@ elementwise("sqrt", lambda u: mm(num(Fraction(1, 2)), pw(f("sqrt", u), -1)), "d 
             sympy=lambda sp: sp.sqrt)
 ABS = elementwise("abs", lambda u: f("sign", u), "d abs(u) = sign(u) .* du (away from 0)",
                   r"\lvert {0} \rvert", "_np.abs({0})", lambda np, a: np.abs(a), at_zero=Fraction(0), at_one=Fraction(1),
-                  parity="even", kink=at_origin_kink,
+                  parity="even", kink=at_origin_kink, bars="scalar",
                   sympy=lambda sp: sp.Abs)
 elementwise("sign", lambda u: Zero(shape=u.shape), "d sign(u) = 0 (away from 0)",
             r"\operatorname{{sign}}({0})", "_np.sign({0})", lambda np, a: np.sign(a),
-            at_zero=Fraction(0), at_one=Fraction(1), parity="odd", kink=at_origin_kink,
+            at_zero=Fraction(0), at_one=Fraction(1), parity="odd", kink=at_origin_kink, latex_in=(r"\sgn",),
             sympy=lambda sp: sp.sign)
 elementwise("sigmoid", lambda u: had(f("sigmoid", u), minus(ones_like(u), f("sigmoid", u))),
             "d sigmoid(u) = sigmoid(u) .* (1 - sigmoid(u)) .* du",
@@ -469,12 +471,13 @@ function("min", lambda node, da, db: plus(had(step_of(node.args[1], node.args[0]
 
 # ---- matrix functions with their own node classes (their rules sit with the class) -------
 def matrix_function(name: str, node: type, latex: str, identity: str, spellings: tuple[str, ...] = (),
-                    arity: tuple[int, ...] = (1,), prefix: bool = False) -> Op:
-    return register(Op(name, identity, latex, spellings=spellings, arity=arity, node=node, prefix=prefix))
+                    arity: tuple[int, ...] = (1,), prefix: bool = False, **facts) -> Op:
+    return register(Op(name, identity, latex, spellings=spellings, arity=arity, node=node, prefix=prefix, **facts))
 
 
-matrix_function("tr", Trace, r"\operatorname{{tr}}({0})", "d tr(X) = tr(dX)", spellings=("Tr", "trace"), prefix=True)
-matrix_function("det", Det, r"\det({0})", "d det(X) = det(X) tr(X^-1 dX)", prefix=True)
+matrix_function("tr", Trace, r"\operatorname{{tr}}({0})", "d tr(X) = tr(dX)", spellings=("Tr", "trace"), prefix=True,
+                latex_in=(r"\tr", r"\Tr"))
+matrix_function("det", Det, r"\det({0})", "d det(X) = det(X) tr(X^-1 dX)", prefix=True, bars="square")
 matrix_function("logdet", LogDet, r"\log\det({0})", "d logdet(X) = tr(X^-1 dX)", prefix=True)
 matrix_function("sum", Sum, r"\operatorname{{sum}}({0})", "d sum(X) = sum(dX)")
 matrix_function("vec", Vec, r"\operatorname{{vec}}({0})", "d vec(X) = vec(dX)")
@@ -484,11 +487,11 @@ matrix_function("transpose", Transpose, r"{0}^{{\top}}", "d(X^T) = (dX)^T")
 matrix_function("kron", Kron, r"{0} \otimes {1}", "d(A (x) B) = dA (x) B + A (x) dB", arity=(2,))
 matrix_function("norm", Norm, r"\lVert {0} \rVert", "d ||u|| = tr(u^T du)/||u||", arity=(1, 2))
 BY_NODE: dict[type, Op] = {op.node: op for op in RECORDS if op.node is not None}
+BARS: dict[str, Op] = {op.bars: op for op in RECORDS if op.bars}       # |a|: "scalar" → abs, "square" → det
 
 
 def notes(roots) -> list[str]:
     """Notes the records make on how their calls were read (softmax of a matrix: row by row)."""
-    from .nodes import walk
     out: list[str] = []
     for root in roots:
         for n in walk(root):

@@ -1,22 +1,18 @@
-"""Text → Program. The only module that imports lark."""
+"""Text → Program. The parser and lark's types come from lalr.py (lark's generated
+standalone parser for grammar_text())."""
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import replace
 from fractions import Fraction
 from functools import lru_cache
 from pathlib import Path
 
-import lark
-from lark import Lark, Token, Transformer, Tree, v_args
-from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
-
-from . import latex_input, limits, ops, reading
+from . import lalr, latex_input, limits, ops, reading
 from .dims import dim_product
 from .errors import LimitError, McalcError, ParseError, Span
-from .nodes import (Add, Apply, Call, Commutation, HCat, Div, Elementwise, EPow, HadDiv, Hadamard, Identity,
-                    Inverse, Kron, Mul, Neg, Node, Norm, Num, Ones, Power, Sym, Transpose, Zero, map_children)
+from .nodes import (Add, Apply, Call, Commutation, Div, EPow, Elementwise, HCat, HadDiv, Hadamard, Identity, Inverse,
+                    Kron, Mul, Neg, Node, Norm, Num, Ones, Power, Sym, Transpose, Zero, map_children, walk)
 from .nodes import replace as with_fields
 from .program import GREEK, GREEK_LETTER, Binding, Decl, Program, Signature, canonical_name, is_greek  # noqa: F401 (re-exported)
 
@@ -38,13 +34,30 @@ class NormBars:
     KINDS = {"BAR": ("NORM_OPEN", "NORM_CLOSE"), "ABS_BAR": ("ABS_OPEN", "ABS_CLOSE")}
 
     def process(self, stream):
-        open_bars, prev = [], None
+        open_bars, prev, split = [], None, None
         for tok in stream:
             kind = tok.type
+            if kind == "BAR" and tok.value == "||" and open_bars[-1:] == ["ABS_BAR"] and prev in self.ENDS:
+                # |A||B|: this || closes one |·| and opens the next; a second such || inside the
+                # |·| it opened (|a||b||c|, |a ||x|| |) could as well be a norm: ambiguous
+                if split is not None and split[1] == len(open_bars):
+                    det, mod = ops.BARS["square"].name, ops.BARS["scalar"].name      # the readings of |·|
+                    raise ParseError("ambiguous bars: || may close |…| and open another, or open a norm",
+                                     tok_span(split[0]), f"write {det}(A) {det}(B), {mod}(a) {mod}(b) or norm(x) "
+                                                         "for the one you mean")
+                split = (tok, len(open_bars))
+                p, c = tok.start_pos, tok.column
+                yield Token("ABS_CLOSE", "|", p, tok.line, c, tok.line, c + 1, p + 1)
+                tok = Token("ABS_OPEN", "|", p + 1, tok.line, c + 1, tok.line, c + 2, p + 2)
+                prev = tok.type
+                yield tok
+                continue
             if kind in self.KINDS:
                 close = bool(open_bars) and open_bars[-1] == kind and prev in self.ENDS
                 tok = Token.new_borrow_pos(self.KINDS[kind][close], tok.value, tok)
                 if close:
+                    if split is not None and split[1] == len(open_bars):
+                        split = None
                     open_bars.pop()
                 else:
                     open_bars.append(kind)
@@ -52,35 +65,28 @@ class NormBars:
             yield tok
 
 
-@lru_cache(maxsize=1)
-def parser() -> Lark:
-    kw = dict(parser="lalr", propagate_positions=True, postlex=NormBars(),
-              start=["start", "decls"], maybe_placeholders=False)
-    text = grammar_text()
-    cache = Path.home() / ".cache" / "mcalc"
-    try:
-        cache.mkdir(parents=True, exist_ok=True)
-        # named by the grammar, so two versions of mcalc never overwrite each other's tables
-        key = hashlib.sha256((text + lark.__version__).encode()).hexdigest()[:16]
-        cache_file: str | bool = str(cache / f"grammar-{key}.lark.cache")
-    except OSError:
-        cache_file = False
-    try:
-        return Lark(text, cache=cache_file, **kw)
-    except OSError:
-        return Lark(text, **kw)
-
-
 def grammar_text() -> str:
     """The grammar with its FUNC terminal listing every function name of the records
-    (longest first, so that log_softmax is not read as log), and PREFIX_FUNC those that
-    may omit their brackets (tr X, log det X). Lark's cache is keyed on
-    this text, so a new record rebuilds the tables once."""
+    (longest first, so that log_softmax is not read as a shorter name it begins with), and
+    PREFIX_FUNC those that may omit their brackets (tr X, logdet X). The generated parser is
+    keyed on this text, so a new record rebuilds the tables once."""
     def alternatives(names) -> str:
         return "|".join(re.escape(n) for n in sorted(names, key=lambda n: (-len(n), n)))
     text = grammar_path().read_text(encoding="utf-8")
     return text.replace("FUNCTION_NAMES", alternatives(ops.function_names())).replace(
         "PREFIX_NAMES", alternatives(ops.prefix_names()))
+
+
+# lark's runtime for this grammar (a module generated once per grammar text, see lalr.py)
+LALR = lalr.runtime(grammar_text(), NormBars.always_accept)
+Token, Tree, Transformer, v_args = LALR.Token, LALR.Tree, LALR.Transformer, LALR.v_args
+UnexpectedInput, UnexpectedToken, UnexpectedCharacters, UnexpectedEOF, VisitError = (
+    LALR.UnexpectedInput, LALR.UnexpectedToken, LALR.UnexpectedCharacters, LALR.UnexpectedEOF, LALR.VisitError)
+
+
+@lru_cache(maxsize=1)
+def parser():
+    return LALR.Lark_StandAlone(postlex=NormBars())
 
 
 def span_of(meta) -> Span | None:
@@ -288,7 +294,7 @@ class Build(Transformer):
         return self.symbol(meta, tok), tok_span(tok)
 
     def prefix_call(self, meta, fn, arg):
-        """tr X Y, det X, log det X: a function without brackets applies to the following product."""
+        """tr X Y, det X, logdet X: a function without brackets applies to the following product."""
         return self.call(meta, fn, arg)
 
     def dialect_call(self, meta, fn, arg):
@@ -670,7 +676,7 @@ def parse_program(text: str, where: list[str] | tuple[str, ...] = (), known: tup
         n = respan(n, tex.span)
         return rename(n, {k: v for k, v in run_on.items() if k not in declared}) if run_on else n
 
-    return replace(program, source=text, body=fix(program.body),
+    return replace(program, source=text, body=fix(program.body), bold=tex.bold,
                    bindings=tuple(replace(b, value=fix(b.value), span=tex.span(b.span))
                                   for b in program.bindings),
                    decls=tuple(replace(d, span=tex.span(d.span), source=text) if d.source == tex.text else d
@@ -767,7 +773,6 @@ def function_names(functions: dict) -> set[str]:
 
 def check_function_uses(statements, functions: dict) -> None:
     """A declared function is only ever called: f alone, or f declared twice, is an error."""
-    from .nodes import walk
     for st in statements:
         roots = [st.value] if isinstance(st, Binding) else [st] if isinstance(st, Node) else []
         if isinstance(st, Binding) and st.name in functions:

@@ -68,3 +68,4 @@ class Program:
     dims: tuple[str, ...] = ()      # more dimension names (a claim knows its formula's)
     notes: tuple[str, ...] = ()     # how ambiguous input was read (SPEC §1: never a silent misread)
     functions: tuple[Signature, ...] = ()   # abstract functions declared by signature (f: R^m -> R)
+    bold: frozenset[str] = frozenset()      # Greek names set in bold in LaTeX (\boldsymbol{\mu}): arrays

@@ -40,7 +40,7 @@ def calls(before_bracket: list[Sym], source: str, known: set[str], functions: It
             raise ParseError(message, sym.span,
                              f"`mcalc functions` lists them; a product needs a space: {raw} (…), or declare {raw}: R")
         if base in GREEK_LETTERS:
-            also = "; for the logistic function write sigmoid(…)" if base in "σς" else ""
+            also = f"; for the logistic function write {ops.meant('sigma')}(…)" if base in "σς" else ""
             notes.append(f"read {raw}(…) as the product {raw} · (…){also}")
     return notes
 
@@ -91,13 +91,14 @@ def run_together(roots: list[Node], known: set[str], is_greek) -> list[str]:
 # ---- readings that depend on shapes: parse-only nodes, resolved by shapes.infer -------------------
 @node
 class Bars(Node):
-    """|a| as written: det of a square matrix, abs of a scalar (an error for a vector)."""
+    """|a| as written: the determinant of a square matrix, the absolute value of a scalar (an
+    error for a vector); the records' `bars` say which."""
     arg: Node
 
 
 @node
 class VarPower(Node):
-    """a^b or a.^b with an exponent that is not a number: exp(b log(a)) for a > 0."""
+    """a^b or a.^b with an exponent that is not a number: e to the b times the logarithm of a, for a > 0."""
     arg: Node
     exp: Node
     elementwise: bool = False

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from .nodes import Node
+from .present import as_text
 from .render.text import render_result_text
 from .shapes import SymbolInfo, Typed, fmt_shape
 
@@ -75,11 +76,9 @@ class Result:
         return to_sympy(self)
 
     def _repr_latex_(self) -> str:
-        from .present import as_text
         return as_text(self, "notebook")
 
     def __repr__(self) -> str:
-        from .present import as_text
         return as_text(self, "repr")
 
     def __str__(self) -> str:
@@ -117,13 +116,10 @@ class ShapeResult:
         return shape_json(self)
 
     def __repr__(self) -> str:
-        from .present import as_text
         return as_text(self, "repr")
 
     def _repr_latex_(self) -> str:
-        from .present import as_text
         return as_text(self, "notebook")
 
     def _repr_html_(self) -> str:
-        from .present import as_text
         return as_text(self, "html")

@@ -14,6 +14,7 @@ from . import limits
 from .nodes import Node
 
 MAX_FIRINGS = 10_000     # rules on one node that keep firing are a bug, not a long result
+MEMO_LIMIT = 200_000     # entries kept per pass before the memo starts again (bounded memory)
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +28,10 @@ class Rule:
 
 RULES: dict[str, dict[type, list[Rule]]] = {"simplify": {}, "factor": {}, "present": {}}
 _TRACE: list | None = None
+# Each pass's results so far, keyed by the node (nodes are immutable and compare by
+# structure; a rule reads nothing but its node, so equal nodes normalize alike). A node
+# that no rule changes maps to None, and the node itself is returned (its spans kept).
+_MEMO: dict[str, dict[Node, Node | None]] = {p: {} for p in RULES}
 
 
 def rule(*classes: type, pass_: str = "simplify"):
@@ -46,8 +51,27 @@ def all_rules() -> list[Rule]:
 
 
 def normalize(n: Node, pass_: str = "simplify") -> Node:
-    """Apply the pass's rules for n's class to a fixpoint."""
-    table = RULES[pass_]
+    """Apply the pass's rules for n's class to a fixpoint. Rules are pure functions of
+    the node, so a node normalized before is answered from the pass's memo; while
+    `recording()` collects firings every rule runs again, so that each firing is seen."""
+    memo = _MEMO[pass_]
+    if _TRACE is None:
+        try:
+            hit = memo[n]
+        except KeyError:
+            pass
+        else:
+            return n if hit is None else hit
+    out = _fixpoint(n, RULES[pass_])
+    if len(memo) >= MEMO_LIMIT:
+        memo.clear()
+    memo[n] = None if out is n else out
+    if out is not n and out not in memo:
+        memo[out] = None               # a fixpoint is normal: asking again costs one look-up
+    return out
+
+
+def _fixpoint(n: Node, table: dict[type, list[Rule]]) -> Node:
     for _ in range(MAX_FIRINGS):
         for r in table.get(type(n), ()):
             out = r.apply(n)

@@ -3,16 +3,19 @@ the formula. Returns a Typed program whose every node carries a resolved shape."
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import chain, count
 from typing import Callable
 
 from . import limits, ops
-from .errors import LimitError, ShapeError
-from .nodes import (SCALAR, Apply, Call, HCat, Add, Commutation, Constant, Delta, Det, Diag, Dim, Div, Elementwise, EPow, HadDiv,
-                    Hadamard, Identity, Inverse, Kron, LogDet, Mul, Neg, Node, Norm, Num, Ones,
-                    Power, Shape, Size, Sum, Sym, Trace, Transpose, Unit, Vec, Zero, replace, walk)
 from .dims import dim_names, dim_product, dim_sum, factors, is_product
+from .errors import LimitError, ShapeError
+from .nodes import (Add, Apply, Call, Commutation, Constant, Delta, Det, Diag, Dim, Div, EPow, Elementwise, HCat,
+                    HadDiv, Hadamard, Identity, Inverse, Kron, LogDet, Mul, Neg, Node, Norm, Num, Ones, Power, SCALAR,
+                    Shape, Size, Sum, Sym, Trace, Transpose, Unit, VarPow, Vec, Zero, children, map_children, replace,
+                    walk)
 from .program import Decl, Program, is_greek
 from .reading import Bars, VarPower
+from .render.text import render_text
 
 
 class Var:
@@ -59,7 +62,7 @@ class SymbolInfo:
     inferred: bool
     symmetric: bool = False
     kind: str = "symbol"       # symbol | bound | size
-    probability: bool = False  # a probability vector (entries > 0, summing to 1)
+    probability: bool = False  # a probability vector (entries > 0, summing to 1); a matrix: each row is one
     diagonal: bool = False     # a diagonal matrix variable
 
 
@@ -197,7 +200,8 @@ class Inference:
         self.dim_names: set[str] = set()
         self.notes: list[str] = []
         self.broadcasts: dict[int, dict[int, str]] = {}   # id(sum) → {id(term): 'scalar' | 'row'}
-        self.readings: dict[int, str] = {}                # id(|a|) → 'det' | 'abs'
+        self.numbers: list[tuple] = []                    # sums with a number term, widened at the end
+        self.readings: dict[int, ops.Op] = {}             # id(|a|) → the record it reads as
         for d in program.decls:
             dims = tuple(d.dims) if d.dims else SCALAR
             # R^(m*n) names m and n too, so that no guessed size is called m or n
@@ -206,9 +210,10 @@ class Inference:
                 old = self.declared[d.name]
                 raise ShapeError(f"{d.name} is declared twice: {fmt_shape(old.dims or SCALAR)} and {fmt_shape(dims)}",
                                  d.span).with_source(d.source or program.source)
-            if d.probability and (len(dims) != 2 or dims[1] != 1 or dims[0] == 1):
+            if d.probability and (len(dims) != 2 or dims[0] == 1):
                 raise ShapeError(f"{d.name} is declared probability but is {fmt_shape(dims)}; a probability "
-                                 f"vector is a column, R^n", d.span).with_source(d.source or program.source)
+                                 f"vector is a column, R^n (a matrix R^(N×K) probability has rows that sum to 1)",
+                                 d.span).with_source(d.source or program.source)
             if d.diagonal and (len(dims) != 2 or dims[0] != dims[1] or dims[1] == 1):
                 raise ShapeError(f"{d.name} is declared diagonal but is {fmt_shape(dims)}, not a square matrix",
                                  d.span).with_source(d.source or program.source)
@@ -238,7 +243,6 @@ class Inference:
 
     # -- helpers used by the rules
     def text(self, n: Node) -> str:
-        from .render.text import render_text
         try:
             s = render_text(n)
         except Exception:  # a half-built node; the shape is what matters
@@ -288,7 +292,7 @@ class Inference:
                 shape = tuple(as_term(x) for x in d.dims) if d.dims else SCALAR
             elif name in self.dim_names:
                 shape = SCALAR
-            elif is_greek(name):
+            elif is_greek(name) and name.partition("_")[0] not in self.program.bold:
                 shape = SCALAR
             elif name[0].isupper():
                 shape = (self.u.fresh(), self.u.fresh())
@@ -309,7 +313,6 @@ class Inference:
 
 
 def _kids(n: Node):
-    from .nodes import children
     return list(children(n))
 
 
@@ -346,21 +349,85 @@ def s_given(I, n):
     return tuple(n.shape)
 
 
+def is_number(n: Node) -> bool:
+    """A number written as such (1, 1/2, 2 pi, a function of a number): it carries no shape of its own."""
+    return all(isinstance(m, NUMBER_NODES) for m in walk(n)) and not isinstance(n, Zero)
+
+
 @rule(Add)
 def s_add(I, n, *shapes):
-    first = shapes[0]
-    for i, (arg, s) in enumerate(zip(n.args[1:], shapes[1:]), 1):
+    """Terms unify; a number term carries no shape (NumPy's broadcasting, as papers write
+    it): it does not make the other terms scalars, it takes their shape once inference
+    is done (numbers_take_the_shape), so 1 + f(-y .* (X w)) keeps X a matrix."""
+    arrays = [(arg, s) for arg, s in zip(n.args, shapes) if not is_number(arg)]
+    if not arrays:
+        return SCALAR
+    first_arg, first = arrays[0]
+    for arg, s in arrays[1:]:
         if I.unify_shapes(first, s):
             continue
-        wide = broadcast(I, n, first, s, n.args[:i], arg)
+        before = n.args[:n.args.index(arg)]
+        wide = broadcast(I, n, first, s, tuple(t for t in before if not is_number(t)), arg)
         if wide is not None:
             first = wide
             continue
         if isinstance(arg, Neg):
-            I.need(False, lambda: f"cannot subtract {I.show(arg.arg)} from {I.show(n.args[0])}", n,
+            I.need(False, lambda: f"cannot subtract {I.show(arg.arg)} from {I.show(first_arg)}", n,
                    scalar_hint(I, first, s))
-        I.need(False, lambda: f"cannot add {I.show(n.args[0])} and {I.show(arg)}", n, scalar_hint(I, first, s))
-    return first
+        I.need(False, lambda: f"cannot add {I.show(first_arg)} and {I.show(arg)}", n, scalar_hint(I, first, s))
+    numbers = tuple(arg for arg in n.args if is_number(arg))
+    return number_with(I, n, numbers, first_arg, first, "add") if numbers else first
+
+
+def number_with(I: Inference, n, numbers, other, shape, op) -> tuple:
+    """A number combined with an array (1 - y, 1 + f(-y .* (X w)), 1 ./ x): a scalar sum
+    where that is consistent and keeps every undeclared capital a matrix (the old reading
+    of n - 2 and y(1 - y)); where it would make one a vector (X a row), the number is
+    broadcast instead, once inference is done (numbers_take_the_shape)."""
+    u = I.u
+    if I.known_scalar(shape):
+        return shape
+    capitals = [d for name, s in I.symbols.items() if name not in I.declared and name[0].isupper()
+                for d in s if not u.is_one(d)]
+    snapshot = dict(u.parent)
+    if I.unify_shapes(shape, SCALAR) and not any(u.is_one(d) for d in capitals):
+        return SCALAR
+    u.parent = snapshot
+    I.numbers.append((n, numbers, other, shape, op))
+    return shape
+
+
+def numbers_take_the_shape(I: Inference, names: dict[int, str]):
+    """After inference: a number added to (or divided entrywise by) an array is that number
+    times ones of the array's shape, with a note; 2 .* x is 2 x. Nothing changes where the
+    array came out a scalar. A number added to a matrix is an error (c I or c ones ones^T?)."""
+    u = I.u
+    for n, numbers, other, shape, op in I.numbers:
+        rows, cols = u.is_one(shape[0]), u.is_one(shape[1])
+        if rows and cols:
+            continue
+        if not rows and not cols and op == "add":
+            def show(t, number):
+                size = "×".join(names[d.id] if isinstance(d, Var) else fmt_dim(d)
+                                for d in u.shape(SCALAR if number else shape))
+                return f"{I.text(t)} ({size})"
+            numbered = [any(t is m for m in numbers) for t in n.args]
+            second = next(i for i in range(1, len(n.args)) if numbered[i] != numbered[0])
+            first, other_ = n.args[0], n.args[second]
+            words = (f"cannot subtract {show(other_.arg, numbered[second])} from {show(first, numbered[0])}"
+                     if isinstance(other_, Neg) else
+                     f"cannot add {show(first, numbered[0])} and {show(other_, numbered[second])}")
+            raise ShapeError(words, n.span, scalar_hint(I, SCALAR, shape))
+        if op == "entries" and (isinstance(n, Hadamard) or numbers[0] is n.right):
+            I.broadcasts.setdefault(id(n), {})[id(numbers[0])] = "scale"      # 2 .* x = 2 x, x ./ 2 = x/2
+            continue
+        how = "scalar" if cols else "rowscalar" if rows else "entries"
+        for t in numbers:
+            I.broadcasts.setdefault(id(n), {})[id(t)] = how
+            shown = I.text(t.arg if isinstance(t, Neg) else t)
+            ones = {"scalar": "ones", "rowscalar": "ones^T", "entries": "ones ones^T"}[how]
+            I.notes.append(f"read {shown} as {ones if shown == '1' else shown + ' ' + ones}: broadcast to every "
+                           f"entry of {I.text(other)}")
 
 
 def broadcast(I, n, a, b, before, arg):
@@ -371,6 +438,8 @@ def broadcast(I, n, a, b, before, arg):
     for narrow, wide, terms in ((a, b, before), (b, a, (arg,))):
         if I.known_scalar(narrow) and u.is_one(wide[1]) and not u.is_one(wide[0]):
             how, word = "scalar", "every entry of"
+        elif I.known_scalar(narrow) and u.is_one(wide[0]) and not u.is_one(wide[1]):
+            how, word = "rowscalar", "every entry of"
         elif (u.is_one(narrow[0]) and not u.is_one(narrow[1]) and not u.is_one(wide[0]) and not u.is_one(wide[1])
               and u.unify(narrow[1], wide[1])):
             how, word = "row", "every row of"
@@ -380,7 +449,8 @@ def broadcast(I, n, a, b, before, arg):
         for t in terms:
             I.broadcasts.setdefault(id(n), {})[id(t)] = how
             shown = I.text(t.arg if isinstance(t, Neg) else t)
-            widened = ("ones" if shown == "1" else f"{shown} ones") if how == "scalar" else f"ones {shown}"
+            ones = {"scalar": "ones", "rowscalar": "ones^T"}.get(how)
+            widened = (ones if shown == "1" else f"{shown} {ones}") if ones else f"ones {shown}"
             I.notes.append(f"read {shown} as {widened}: broadcast to {word} {I.text(other)}")
         return wide
     return None
@@ -515,6 +585,15 @@ def s_inverse(I, n, a):
 
 @rule(Hadamard, HadDiv)
 def s_hadamard(I, n, a, b):
+    """Equal shapes; a number (1 ./ x, 2 .* x) takes the other side's shape, as in a sum."""
+    for number, other, shape in ((n.left, n.right, b), (n.right, n.left, a)):
+        if is_number(number) and not is_number(other):
+            return number_with(I, n, (number,), other, shape, "entries")
+    if not I.unify_shapes(a, b):            # c .* x, x ./ c, c ./ x with c a scalar: NumPy's broadcast
+        for scalar, other, shape in ((n.left, n.right, b), (n.right, n.left, a)):
+            if I.known_scalar(I.shapes[id(scalar)]):
+                I.numbers.append((n, (scalar,), other, shape, "entries"))
+                return shape
     I.need(I.unify_shapes(a, b), lambda: f"elementwise operation needs equal shapes: {I.show(n.left)} and {I.show(n.right)}", n)
     return a
 
@@ -558,18 +637,19 @@ def s_diag(I, n, a):
 
 @rule(Bars)
 def s_bars(I, n, a):
-    """|A| is det of a square matrix, |s| abs of a scalar; a vector has no |x|."""
-    u = I.u
+    """|a| reads as the record whose `bars` names a's kind: of a square matrix its determinant,
+    of a scalar its absolute value; a vector has no |x|."""
+    u, square, scalar = I.u, ops.BARS["square"], ops.BARS["scalar"]
     if u.is_one(a[1]) and not I.known_scalar(a):
         I.need(u.unify(a[0], 1) and not isinstance(n.arg, (Ones,)),
                lambda: f"|x| of a vector is not defined: {I.show(n.arg)}", n,
-               "write ||x|| for its norm, abs(x) for the absolute values of its entries")
+               f"write ||x|| for its norm, {scalar.name}(x) for the absolute values of its entries")
     if I.known_scalar(a):
-        I.readings[id(n)] = "abs"
+        I.readings[id(n)] = scalar
         return SCALAR
-    I.need(u.unify(a[0], a[1]), lambda: f"|A| needs a square matrix (det) or a scalar (abs); {I.show(n.arg)} is "
-                                        f"neither", n, "write ||A|| for a norm")
-    I.readings[id(n)] = "det"
+    I.need(u.unify(a[0], a[1]), lambda: f"|A| needs a square matrix ({square.name}) or a scalar ({scalar.name}); "
+                                        f"{I.show(n.arg)} is neither", n, "write ||A|| for a norm")
+    I.readings[id(n)] = square
     return SCALAR
 
 
@@ -595,6 +675,20 @@ def s_varpower(I, n, a, e):
     return e
 
 
+@rule(VarPow)
+def s_varpow(I, n, a, e):
+    """a.^b as built: equal shapes, or a 1×1 side broadcast."""
+    if I.known_scalar(e):
+        return a
+    if I.known_scalar(a):
+        return e
+    I.need(I.unify_shapes(a, e), lambda: f"elementwise power needs equal shapes or a scalar: {I.show(n.arg)} "
+                                         f"and {I.show(n.exp)}", n)
+    return a
+
+
+NUMBER_NODES = (Num, Constant, Neg, Mul, Div, Power, Elementwise)
+
 NAME_POOL = ("n", "m", "p", "q", "r", "k", "l", "d", "s", "t", "u", "v", "w")
 
 
@@ -618,12 +712,12 @@ def infer(program: Program) -> Typed:
             I.symbol_shape(Sym(name, span=I.declared[name].span))
     resolve_deferred(I)
     names = name_dims(I)
+    numbers_take_the_shape(I, names)
     return build_typed(I, names)
 
 
 def name_dims(I: Inference) -> dict[int, str]:
     used = set(I.dim_names) | set(I.symbols) | set(I.bound)
-    from itertools import chain, count
     pool = (n for n in chain(NAME_POOL, (f"n{i}" for i in count(1))) if n not in used)
     names: dict[int, str] = {}
 
@@ -671,19 +765,24 @@ def build_typed(I: Inference, names: dict[int, str]) -> Typed:
     dims = set(I.dim_names)
 
     def rebuild(n: Node) -> Node:
-        from .nodes import map_children
         shape = resolve(I.shapes[id(n)])
         dims.update(d for d in shape if isinstance(d, str))   # also sizes no symbol carries (ones s)
         m = map_children(n, rebuild)
         if id(n) in I.broadcasts:
             widen = I.broadcasts[id(n)]
-            m = replace(m, args=tuple(widened(new, widen[id(old)], shape) if id(old) in widen else new
-                                      for old, new in zip(n.args, m.args)))
+            if isinstance(m, Add):
+                m = replace(m, args=tuple(widened(new, widen[id(old)], shape) if id(old) in widen else new
+                                          for old, new in zip(n.args, m.args)))
+            elif "scale" in widen.values():         # 2 .* x is 2 x, x ./ 2 is x/2
+                m = Mul((m.left, m.right), shape=shape, span=m.span) if isinstance(m, Hadamard) else \
+                    Div(m.left, m.right, shape=shape, span=m.span)
+            else:                                   # 1 ./ x, 1 ./ X
+                m = replace(m, **{f: widened(getattr(m, f), widen[id(getattr(n, f))], shape)
+                                  for f in ("left", "right") if id(getattr(n, f)) in widen})
         if isinstance(m, Bars):
             return resolve_bars(m, I.readings[id(n)])
         if isinstance(m, VarPower):
-            I.notes.append(f"read {I.written(n)} as exp({I.text(n.exp)} log({I.text(n.arg)})), for a positive base")
-            return var_power(m, shape)
+            return VarPow(m.arg, m.exp, shape=shape, span=m.span)
         if isinstance(m, Sym):
             if m.name not in I.bound and m.name not in I.declared and m.name in I.dim_names:
                 return Size(m.name, shape=SCALAR, span=m.span)
@@ -714,24 +813,19 @@ def build_typed(I: Inference, names: dict[int, str]) -> Typed:
 
 # ---- the readings of reading.py, written as the nodes every later stage knows -----------------
 def widened(term: Node, how: str, shape: Shape) -> Node:
-    """c → c ones (n×1); a row r → ones r (m×n); inside a negation for a difference."""
+    """c → c ones (n×1), c ones^T (1×n), c ones ones^T (m×n); a row r → ones r (m×n);
+    inside a negation for a difference."""
     if isinstance(term, Neg):
         return replace(term, arg=widened(term.arg, how, shape), shape=shape)
-    ones = Ones(shape=(shape[0], 1), span=term.span)
-    return Mul((term, ones) if how == "scalar" else (ones, term), shape=shape, span=term.span)
+    col = Ones(shape=(shape[0], 1), span=term.span)
+    row = Transpose(Ones(shape=(shape[1], 1), span=term.span), shape=(1, shape[1]), span=term.span)
+    factors = {"scalar": (term, col), "row": (col, term), "rowscalar": (term, row), "entries": (term, col, row)}[how]
+    if how != "row" and isinstance(term, Num) and term.value == 1:      # 1 → ones, not 1 ones
+        factors = factors[1:]
+    return factors[0] if len(factors) == 1 else Mul(factors, shape=shape, span=term.span)
 
 
-def resolve_bars(m: Bars, how: str) -> Node:
-    if how == "det":
-        return Det(m.arg, shape=SCALAR, span=m.span)
-    return Elementwise(ops.ABS.name, m.arg, shape=SCALAR, span=m.span)
-
-
-def var_power(m: VarPower, shape: Shape) -> Node:
-    """a^b = exp(b log a): the chain rule then gives b a^(b-1) da + a^b log(a) db."""
-    log = Elementwise(ops.LOG.name, m.arg, shape=m.arg.shape, span=m.arg.span)
-    if m.exp.shape == SCALAR or log.shape == SCALAR:
-        inner = Mul((m.exp, log) if m.exp.shape == SCALAR else (log, m.exp), shape=shape, span=m.span)
-    else:
-        inner = Hadamard(m.exp, log, shape=shape, span=m.span)
-    return Elementwise(ops.EXP.name, inner, shape=shape, span=m.span)
+def resolve_bars(m: Bars, op: ops.Op) -> Node:
+    if op.node is not None:
+        return op.node(m.arg, shape=SCALAR, span=m.span)
+    return Elementwise(op.name, m.arg, shape=SCALAR, span=m.span)

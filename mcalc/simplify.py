@@ -12,18 +12,19 @@ tests/fixtures/simplify.txt holds one block per rule: an input and the output it
 from __future__ import annotations
 
 from fractions import Fraction
+from math import gcd
 from typing import Callable
 
 from . import limits, ops
-from .errors import LimitError
 from .dims import factors
+from .dims import dim_product, dim_sum
+from .errors import LimitError
 from .nodes import (SCALAR, Apply, Call, HCat, Add, Commutation, Delta, Det, Diag, Dim, Div, Elementwise, EPow, HadDiv,
                     Hadamard, Identity, Inverse, Kron, LogDet, Mul, Neg, Node, Norm, Num, Ones, Power,
-                    Shape, Size, Sum, Sym, Trace, Transpose, Unit, Vec, Zero, PRECEDENCE, children, map_children,
+                    Shape, Size, Sum, Sym, Trace, Transpose, Unit, VarPow, Vec, Zero, PRECEDENCE, children, map_children,
                     precedence, walk)
-from .rewrite import normalize, rule
-from .dims import dim_product, dim_sum
 from .nodes import replace as node_replace
+from .rewrite import normalize, rule
 
 ONE = Fraction(1)
 
@@ -131,6 +132,8 @@ def _key(n: Node) -> tuple:
         return out
     if cls in POSTFIX:
         return grouped(kids[0], PRECEDENCE[Transpose]) + (POSTFIX[cls],)
+    if cls is VarPow:                  # a power is ordered by its base, as a^2 is
+        return grouped(kids[0], PRECEDENCE[Transpose] + 1) + ("^",) + key(kids[1])
     if cls in (Power, EPow):
         return grouped(kids[0], PRECEDENCE[Transpose] + (cls is Power)) + (("^" if cls is Power else ".^"), str(n.exp))
     if cls is Neg:
@@ -452,6 +455,23 @@ def mul_identity(n: Mul):
         return None
     kept = [c for c in chain if not isinstance(c, Identity)] or chain[:1]
     return with_chain(n, kept)
+
+
+def probability_rows(f: Node) -> bool:
+    return isinstance(f, Sym) and f.probability and f.shape[1] != 1
+
+
+@rule(Mul)
+def mul_probability_rows(n: Mul):
+    """T ones = ones (and onesᵀ Tᵀ = onesᵀ) for T (N×K) whose rows are probability vectors"""
+    chain = chain_args(n)
+    for i in range(len(chain) - 1):
+        a, b = chain[i], chain[i + 1]
+        if probability_rows(a) and isinstance(b, Ones):
+            return with_chain(n, chain[:i] + [ones((a.shape[0], b.shape[1]))] + chain[i + 2:])
+        if isinstance(a, Ones) and isinstance(b, Transpose) and probability_rows(b.arg):
+            return with_chain(n, chain[:i] + [ones((a.shape[0], b.shape[1]))] + chain[i + 2:])
+    return None
 
 
 @rule(Mul)
@@ -1022,6 +1042,22 @@ def epow_of_ones(n: EPow):
     return n.arg if isinstance(n.arg, Ones) else None
 
 
+def varpow(a: Node, b: Node) -> Node:
+    """a^b, a.^b with an expression b; a 1×1 side is broadcast."""
+    return normalize(VarPow(a, b, shape=b.shape if is_scalar(a) else a.shape))
+
+
+@rule(VarPow)
+def varpow_number(n: VarPow):
+    """a^(e) = a^e when the exponent is a number (x.^(p - 1) with p = 3 is x.^2); a^0 = 1"""
+    a, b = n.arg, n.exp
+    if is_zero(b):
+        return ones(n.shape)
+    if not isinstance(b, Num) or not is_scalar(b):
+        return None
+    return power(a, b.value) if is_scalar(a) else epow(a, b.value)
+
+
 def elementwise(fn: str, x: Node) -> Node:
     return normalize(Elementwise(fn, x, shape=x.shape))
 
@@ -1226,8 +1262,10 @@ def sum_constant(n: Sum):
 
 @rule(Sum)
 def sum_probability(n: Sum):
-    """sum(y) = 1 for a probability vector y"""
-    return num(1) if isinstance(n.arg, Sym) and n.arg.probability else None
+    """sum(y) = 1 for a probability vector y; sum(T) = N for T (N×K) whose rows are probability vectors"""
+    if not (isinstance(n.arg, Sym) and n.arg.probability):
+        return None
+    return num(1) if is_column(n.arg) else size_value(n.arg.shape[0])
 
 
 @rule(Sum)
@@ -1609,6 +1647,7 @@ REWRITES: dict[type, Callable[..., Node]] = {
     Hadamard: lambda n, a, b: hadamard(a, b),
     HadDiv: lambda n, a, b: haddiv(a, b),
     EPow: lambda n, a: epow(a, n.exp),
+    VarPow: lambda n, a, b: varpow(a, b),
     Kron: lambda n, a, b: kron(a, b),
     Trace: lambda n, a: trace(a),
     Det: lambda n, a: det(a),
@@ -1808,7 +1847,6 @@ def factor_common_scalars(s: Add) -> Node | None:
 
 
 def gcd_frac(a: Fraction, b: Fraction) -> Fraction:
-    from math import gcd
     a, b = Fraction(a), Fraction(b)
     num_ = gcd(a.numerator, b.numerator)
     den = a.denominator * b.denominator // gcd(a.denominator, b.denominator)

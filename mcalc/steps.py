@@ -6,7 +6,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .deriv.engine import Differentiator, free_names
+from . import ops
+from .deriv.engine import Differentiator, free_names, is_symmetric
 from .deriv.rules import identity_of
 from .layout import kind
 from .nodes import Node
@@ -15,7 +16,7 @@ from .render.latex import is_vector, render_latex, render_latex_result, symbol, 
 from .render.text import render_text
 from .render.unicode import render_unicode
 from .shapes import fmt_shape
-from .simplify import simplify
+from .simplify import add, simplify
 
 
 @dataclass
@@ -81,8 +82,6 @@ def differential_steps(result) -> list[Step]:
                 used.append(doc)
             return super().__call__(node)
 
-    from .deriv.engine import is_symmetric
-    from .simplify import add
     # a joint derivative (t, s) has the total differential, one term per variable
     names = list(result.joint) if result.joint else [var]
     infos = [result.typed.symbols[v] for v in names]
@@ -116,7 +115,6 @@ IDENTITY_LATEX = [
     (r"\bd\(", r"\\mathrm{d}("), (r"\bd([A-Za-z])\b", r"\\mathrm{d}\1"), (r"\bd (?=[a-z|\\])", r"\\mathrm{d}\\,"),
     (r"\.\^\(([^)]*)\)", r"^{\\circ(\1)}"), (r"\.\^(\w+)", r"^{\\circ \1}"),
     (r"\^T\b", r"^{\\top}"), (r"\^-1", r"^{-1}"), (r"\^\(([^)]*)\)", r"^{\1}"), (r"\^(\w+)", r"^{\1}"),
-    (r"\blogdet\(", r"\\log\\det("), (r"(?<!\\)\bdet\(", r"\\det("), (r"\b(tr|sum|vec|diag|sign)\(", r"\\operatorname{\1}("),
     (r"\bsum_i\b", r"\\sum_i"), (r"\.\*", r"\\odot"), (r"\./", r"\\oslash"), (r"\(x\)", r"\\otimes"),
     (r";", r",\\quad"),
 ]
@@ -124,11 +122,17 @@ IDENTITY_UNICODE = [(".^", "^∘"), ("^T", "ᵀ"), ("^-1", "⁻¹"), ("^2", "²"
                     ("||", "‖"), ("sum_i", "Σᵢ")]
 
 
+# name( → the record's LaTeX head (\\det(, \\operatorname{tr}(): each record written `HEAD({0})`
+CALL_LATEX = {op.name: op.latex[:-len("({0})")].replace("{{", "{").replace("}}", "}")
+              for op in ops.RECORDS if op.latex.endswith("({0})") and op.latex.count("{0}") == 1}
+CALL_PATTERN = re.compile(r"(?<![\\\w])(" + "|".join(sorted(map(re.escape, CALL_LATEX), key=len, reverse=True)) + r")\(")
+
+
 def identity_latex(doc: str) -> str:
     out = doc
     for pat, rep in IDENTITY_LATEX:
         out = re.sub(pat, rep, out)
-    return out
+    return CALL_PATTERN.sub(lambda m: CALL_LATEX[m.group(1)] + "(", out)
 
 
 def identity_unicode(doc: str) -> str:

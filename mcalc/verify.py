@@ -2,7 +2,7 @@
 random data itself (shared with `check` and `equal`).
 
 Random data is drawn over the widest domain on which the formulas are defined: every symbol
-with both signs first; only where a value is not defined on a draw (log or sqrt of a
+with both signs first; only where a value is not defined on a draw (a logarithm or a root of a
 non-positive number, the inverse of a singular matrix, logdet of a matrix with det ≤ 0) are
 the symbols that feed that argument drawn from a restricted domain (positive entries; square
 matrices near I, invertible with det > 0 and not symmetric). Sizes differ from each other on
@@ -15,11 +15,13 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import limits, ops
-from .errors import McalcError
+from .deriv.derive import gradient_of
+from .dims import dim_names, eval_dim, factors
+from .errors import LimitError, McalcError
 from .evaluate import Evaluator, evaluate
 from .layout import arrange, kind, tensor_from_flat
-from .dims import dim_names, eval_dim, factors
-from .nodes import (Call, Elementwise, EPow, Inverse, LogDet, Node, Power, Sym, children, walk)
+from .nodes import Add, Call, EPow, Elementwise, Inverse, LogDet, Mul, Neg, Node, Num, Power, Size, Sym, children, walk
+from .render.text import render_text
 from .shapes import Typed
 
 COND_MAX = 1e8          # a matrix worse conditioned than this counts as singular
@@ -43,7 +45,6 @@ class NoValidData(McalcError):
 
 
 def short_text(node: Node) -> str:
-    from .render.text import render_text
     s = render_text(node)
     return s if len(s) <= 40 else s[:39] + "…"
 
@@ -81,7 +82,7 @@ class Checked(Evaluator):
         return a
 
     def _render_Elementwise(self, n):
-        """The domain is the operation record's (ops.py): log needs a positive argument."""
+        """The domain is the operation record's (ops.py): the logarithm needs a positive argument."""
         op = ops.OPS.get(n.fn)
         domain = op.domain if op is not None else None
         if domain == "positive":
@@ -105,10 +106,27 @@ class Checked(Evaluator):
             self.invertible(n, n.arg)
         return super()._render_Power(n)
 
+    def _render_VarPow(self, n):
+        if not integer_valued(n.exp):          # a real power of a negative base is not real
+            try:
+                self.positive(n, n.arg)
+            except Undefined as u:             # the base's symbols are narrowed, not the exponent's
+                raise Undefined(n.arg, u.need, u.why) from None
+        return super()._render_VarPow(n)
+
     def _render_EPow(self, n):
         if n.exp.denominator != 1:
             self.positive(n, n.arg)
         return super()._render_EPow(n)
+
+
+def integer_valued(n: Node) -> bool:
+    """An exponent that is an integer for all data: integers and sizes, with + - and products."""
+    if isinstance(n, Num):
+        return n.value.denominator == 1
+    if isinstance(n, Size):
+        return True
+    return isinstance(n, (Add, Mul, Neg)) and all(integer_valued(c) for c in children(n))
 
 
 def evaluate_checked(node: Node, env: dict, sizes: dict) -> np.ndarray:
@@ -177,9 +195,9 @@ def draw_value(info, rng, sizes, how: frozenset) -> np.ndarray:
         a = (a + a.T) / 2
     if getattr(info, "diagonal", False):
         a = np.diag(np.diag(a))
-    if getattr(info, "probability", False):          # positive entries summing to 1
+    if getattr(info, "probability", False):          # positive entries summing to 1 (a matrix: each row)
         a = rng.uniform(0.2, 1.0, size=shape)
-        a = a / a.sum()
+        a = a / (a.sum(axis=1, keepdims=True) if a.ndim == 2 and a.shape[1] != 1 else a.sum())
     return a
 
 
@@ -187,7 +205,7 @@ KINK_MARGIN = 1e-3      # far beyond the finite-difference step (1e-6): no diffe
 
 
 def near_kink(nodes: list[Node], env, sizes) -> bool:
-    """Is some argument of a non-smooth function (abs, relu, sign, max, ...) within KINK_MARGIN
+    """Is some argument of a non-smooth function (a record with a `kink`: |u|, max, ...) within KINK_MARGIN
     of where it is not differentiable? Such a draw is redrawn: the derivative is the a.e. one."""
     for root in nodes:
         for n in walk(root):
@@ -210,7 +228,7 @@ class Draw:
 class Sampler:
     """Random data on which every program (bindings, node) has a defined value.
 
-    `restricted` grows as draws fail: a symbol feeding a log's argument becomes positive, a
+    `restricted` grows as draws fail: a symbol feeding a logarithm's argument becomes positive, a
     square matrix under an inverse becomes invertible; it is never narrowed back, so a later
     draw is drawn as the earlier ones were."""
     typed: Typed
@@ -293,7 +311,6 @@ class Sampler:
         for attempt in range(ATTEMPTS):
             too = too_large(self.typed, None, sizes)
             if too:
-                from .errors import LimitError
                 raise LimitError(f"cannot compare the claim on random data: {too}")
             env = {name: draw_value(info, self.rng, sizes, self.restricted.get(name, frozenset()))
                    for name, info in self.typed.free_symbols().items()}
@@ -306,7 +323,6 @@ class Sampler:
                     env[name] = evaluate_checked(value, env, sizes)
                 values = [value_checked(p, env, sizes) for p in self.programs]
             except MemoryError:
-                from .errors import LimitError
                 raise LimitError("cannot compare on random data: its values do not fit in memory") from None
             except Undefined as u:
                 last = u
@@ -317,7 +333,7 @@ class Sampler:
             return Draw(sizes, env, values)
         raise NoValidData(f"no random data found on which the formula is defined: {last.why} "
                           f"on each of {ATTEMPTS} draws",
-                          hint="declare sizes (--where) on which every inverse, log and root is defined")
+                          hint="declare sizes (--where) on which every inverse, logarithm and root is defined")
 
     def describe(self, n: int) -> str:
         """What was sampled, for a numerical verdict: `3 random draws, both signs, sizes up to 9`."""
@@ -356,9 +372,11 @@ def sample(t: Typed, rng, sizes: dict[str, int], nodes: list[Node]) -> dict[str,
 
 def random_function(m: int, k: int, rng) -> tuple:
     """A random smooth f: R^m -> R^k with its exact derivatives, (f, ∇f or J_f, ∇²f):
-    k = 1: f(u) = ½ uᵀ Q u + cᵀ sin(u) + bᵀ u, ∇f = Q u + c ∘ cos(u) + b, ∇²f = Q − diag(c ∘ sin(u)) (Q symmetric);
-    k > 1: g(u) = tanh(M u + c), J_g = diag(1 − tanh²(M u + c)) M, and the Hessians of its
-    components stacked (km×m): ∇²g_i = −2 tanh(z_i)(1 − tanh²(z_i)) M_iᵀ M_i with z = M u + c."""
+    k = 1: f(u) = ½ uᵀ Q u + cᵀ s(u) + bᵀ u with s the sine and s' the cosine entrywise,
+    ∇f = Q u + c ∘ s'(u) + b, ∇²f = Q − diag(c ∘ s(u)) (Q symmetric);
+    k > 1: g(u) = t(M u + c) with t the hyperbolic tangent entrywise, J_g = diag(1 − t²(M u + c)) M,
+    and the Hessians of its components stacked (km×m): ∇²g_i = −2 t(z_i)(1 − t²(z_i)) M_iᵀ M_i
+    with z = M u + c."""
     def flat(u):                    # a float (R) or a vector
         return np.asarray(u, dtype=float).reshape(-1)
     if k == 1:
@@ -558,7 +576,6 @@ def compare(result, f, var, env, sizes):
     if info.symmetric and result.order == 1 and f.shape == (1, 1):
         return got, symmetric_gradient(fn_of(f), x0)
     if result.order == 2:
-        from .deriv.derive import gradient_of
         G = gradient_of(f, var, result.var_shape, symmetric_matrix(info))
         T = symmetrized(numeric_tensor(fn_of(G), x0, result.var_shape, G.shape), info)
         if T.ndim == 4 and result.flatten:
@@ -589,7 +606,6 @@ def compare_joint(result, f, env, sizes, h=1e-6):
     F is f (vec F for a matrix) or, for a Hessian, the stacked gradient the engine computes."""
     targets = [f]
     if result.order == 2:
-        from .deriv.derive import gradient_of
         targets = [gradient_of(f, name, result.typed.symbols[name].shape) for name in result.joint]
 
     def F(e):

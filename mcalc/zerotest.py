@@ -1,11 +1,11 @@
 """The zero test (issue 15): is a simplified result identically zero, or is one term of its
 sum? Decided numerically, in pure Python (no NumPy on the one-liner path): the result is
 evaluated with floats on two random draws of small sizes (2 to 4) and data over the widest
-domain where it is defined (both signs wherever allowed; positive entries under log, sqrt,
+domain where it is defined (both signs wherever allowed; positive entries under logarithms, roots,
 fractional or negative powers and divisions; well-conditioned matrices with det > 0 under
 det, logdet and inverses). It runs only for the rare candidates where cancellation can hide:
-sums of at most MAX_NODES nodes. Piecewise functions (relu, step, abs, …) are never judged
-(relu(x - 10) is zero on every small draw, not everywhere), nor is anything the evaluator
+sums of at most MAX_NODES nodes. Piecewise functions (the records with a kink: |u|, max, …) are never
+judged (max(x - 10, 0) is zero on every small draw, not everywhere), nor is anything the evaluator
 does not know: the answer is then "undecided" and the result stays as it is.
 """
 from __future__ import annotations
@@ -19,10 +19,12 @@ from .nodes import (Add, Commutation, Det, Diag, Div, Elementwise, EPow, HadDiv,
                     Kron, LogDet, Mul, Neg, Node, Norm, Num, Ones, Power, Size, Sum, Sym, Trace, Transpose, Vec,
                     Zero, children, walk)
 from .render.base import Renderer
+from .render.text import render_result_text
+from .simplify import add, identity, mul, num, ones, zero
 
 MAX_NODES = 400          # larger results are not tested (the test must stay cheap)
 REL_TOL = 1e-9           # |value| ≤ REL_TOL × (sum of the terms' magnitudes) is zero
-PIECEWISE = {name for name, op in ops.OPS.items() if op.kink is not None}   # relu, abs, max, ...
+PIECEWISE = {name for name, op in ops.OPS.items() if op.kink is not None}   # |u|, max, ...
 
 
 class Undecided(Exception):
@@ -107,9 +109,9 @@ def real_power(x: float, e: Fraction) -> float:
 
 
 def unsaturated(f, x: float) -> float:
-    """f(x), unless f is flat at x in floating point (tanh(231) = tanh(231.0002) = 1.0, exp(-800)
-    = 0.0): such a draw has lost what the data says, and 1 - tanh(u)^2 would read as zero
-    there. A function of a smooth record is never constant near a point, so flatness is
+    """f(x), unless f is flat at x in floating point (the hyperbolic tangent of 231 and of
+    231.0002 are both 1.0, e^-800 is 0.0): such a draw has lost what the data says, and
+    1 - t(u)^2 (t that tangent) would read as zero there. A function of a smooth record is never constant near a point, so flatness is
     rounding."""
     y = f(x)
     if f(x + 1e-6 * max(1.0, abs(x))) == y:
@@ -217,6 +219,17 @@ class Evaluator(Renderer):
 
     def _render_HadDiv(self, n):
         return elementwise(lambda x, y: x / y, self.render(n.left), self.render(n.right))
+
+    def _render_VarPow(self, n):
+        a, b = self.render(n.arg), self.render(n.exp)
+
+        def pw(x, y):
+            if x < 0 and y != int(y):
+                raise Undecided("a negative base under a real power")
+            return x ** y
+        if len(a) == 1 and len(a[0]) == 1 and not (len(b) == 1 and len(b[0]) == 1):
+            return [[pw(a[0][0], y) for y in row] for row in b]
+        return elementwise(pw, a, b)
 
     def _render_EPow(self, n):
         return elementwise(lambda x: real_power(x, n.exp), self.render(n.arg))
@@ -424,7 +437,6 @@ def uniform(value) -> tuple | None:
 def constant_node(n: Node, value) -> Node | None:
     """c ones, c I or c for a constant value whose entries are one simple fraction c (or c on
     the diagonal and 0 elsewhere)."""
-    from .simplify import identity, mul, num, ones
     flat = [x for row in value for x in row]
     c = Fraction(flat[0]).limit_denominator(12)
     if abs(float(c) - flat[0]) > 1e-9 * max(1.0, abs(flat[0])):
@@ -441,8 +453,6 @@ def constant_node(n: Node, value) -> Node | None:
 def drop_zero_terms(n: Node, notes: list[str]) -> Node:
     """The result with its identically zero terms dropped (0 when all of it is, c ones when it is
     that constant), saying so in a note."""
-    from .render.text import render_result_text
-    from .simplify import add, zero
     verdict = judge(n)
     if verdict is None:
         return n

@@ -240,6 +240,8 @@ def domains(typed) -> Domains:
                     d.positive |= positive_syms(m.arg, bound_nodes)
             if isinstance(m, (N.Div, N.HadDiv)):
                 d.positive |= positive_syms(m.right, bound_nodes)
+            if isinstance(m, N.VarPow) and not isinstance(m.exp, N.Size):    # a real power: a > 0
+                d.positive |= positive_syms(m.arg, bound_nodes)
             if isinstance(m, (N.Det, N.LogDet, N.Inverse)) or (
                     isinstance(m, N.Power) and m.arg.shape != (1, 1) and m.exp < 0):
                 d.invertible |= syms_in(m.arg, bound)
@@ -269,9 +271,9 @@ def draw_value(info, sizes, dom: Domains, rng):
         a = rng.standard_normal(shape)
     if info.symmetric:
         a = (a + a.T) / 2
-    if getattr(info, "probability", False):         # positive entries summing to 1
+    if getattr(info, "probability", False):         # positive entries summing to 1 (a matrix: each row)
         a = rng.uniform(0.2, 1.0, shape)
-        a = a / a.sum()
+        a = a / (a.sum(axis=1, keepdims=True) if len(shape) == 2 and shape[1] != 1 else a.sum())
     if shape[1] == 1:
         return a[:, 0]
     return a
@@ -591,6 +593,7 @@ class Evaluator:
             "Hadamard": lambda n: self(n.left) * self(n.right),
             "HadDiv": lambda n: self(n.left) / self(n.right),
             "EPow": lambda n: self(n.arg) ** float(n.exp),
+            "VarPow": lambda n: self(n.arg) ** self(n.exp),
             "Kron": lambda n: np.kron(self(n.left), self(n.right)),
             "Trace": lambda n: np.array([[np.trace(self(n.arg))]]),
             "Det": lambda n: np.array([[np.linalg.det(self(n.arg))]]),

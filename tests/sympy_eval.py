@@ -150,6 +150,7 @@ class SympyEvaluator:
             "Inverse": lambda n: self(n.arg).inv(),
             "Hadamard": lambda n: self(n.left).multiply_elementwise(self(n.right)),
             "HadDiv": lambda n: self.zipwith(n.left, n.right, lambda a, b: a / b),
+            "VarPow": lambda n: self.broadcast(n.arg, n.exp, lambda a, b: a ** b),
             "EPow": lambda n: self(n.arg).applyfunc(
                 lambda e: e ** sp.Rational(n.exp.numerator, n.exp.denominator)),
             "Kron": lambda n: _kron(self(n.left), self(n.right)),
@@ -167,6 +168,13 @@ class SympyEvaluator:
 
     def dim(self, d) -> int:
         return resolve((d,), self.sizes)[0]
+
+    def broadcast(self, left, right, fn) -> sp.Matrix:
+        """fn entry by entry, a 1×1 side broadcast (p.^x, x.^p)."""
+        a, b = self(left), self(right)
+        rows, cols = max(a.rows, b.rows), max(a.cols, b.cols)
+        at = lambda m, i, j: m[0, 0] if m.shape == (1, 1) else m[i, j]
+        return sp.Matrix(rows, cols, lambda i, j: fn(at(a, i, j), at(b, i, j)))
 
     def zipwith(self, left, right, fn) -> sp.Matrix:
         a, b = self(left), self(right)

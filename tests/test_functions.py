@@ -103,7 +103,7 @@ def test_verify_agrees_with_finite_differences(expr, wrt, layout):
     ("x: R^n; y: R^m; max(x, y)", ["max", "equal shapes"]),
     ("x: R^n; max(x)", ["max", "2 arguments"]),
     ("x: R^n; softmax(x, x)", ["softmax", "1 argument"]),
-    ("A: R^(n×n) probability; A", ["probability", "column"]),
+    ("y: R^(1×n) probability; y", ["probability", "column"]),      # a row; a matrix probability has rows that sum to 1
 ])
 def test_misuse_is_bad_input(expr, words):
     out = run("shape", expr, "--format", "text")

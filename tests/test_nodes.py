@@ -94,3 +94,15 @@ def test_a_subclass_inherits_fields_and_adds_its_own():
     assert s._fields == ("arg", "by", "to") and children(s) == (x,)
     assert (s.arg, s.by, s.to) == (x, 3, 4) and Shifted(x) == Shifted(x, 2, 0)
     assert Shifted(x) != Scaled(x)
+
+
+def test_arguments_bind_as_in_a_function_with_these_parameters():
+    """The made __init__ (closures, no generated source) takes fields by position or name,
+    fills defaults, and refuses what a def with the same parameters would refuse."""
+    assert Sym(name="x", probability=True) == Sym("x", False, True)
+    assert Norm(x, kind="F").kind == "F" and Norm(x).kind is None
+    for bad in (lambda: Sym(), lambda: Sym("x", nam="y"), lambda: Sym("x", name="y"),
+                lambda: Sym("x", False, False, True), lambda: Neg()):
+        with pytest.raises(TypeError):
+            bad()
+    assert children(Norm(x, "F")) == (x,) and children(Mul((A, x))) == (A, x) and children(x) == ()

@@ -188,6 +188,75 @@ def test_a_scalar_added_to_a_square_matrix_stays_an_error():
     assert caret(r)[1] == len("A: R^(n×n); c: R; ")
 
 
+def test_undeclared_logistic_loss_reads_y_a_vector_and_x_a_matrix():
+    """Nothing declared: the number 1 carries no shape, so it does not make y a scalar and X a
+    row; X stays a matrix by the case convention and 1 is broadcast to ones, with a note."""
+    t = api.typed("sum(log(1 + exp(-y .* (X w))))")
+    assert t.symbols["y"].shape == ("n", 1) and t.symbols["w"].shape == ("m", 1)
+    assert t.symbols["X"].shape == ("n", "m")
+    assert t.body == api.typed("X: R^(n×m); w: R^m; y: R^n; sum(log(ones + exp(-y .* (X w))))").body
+    assert "read 1 as ones: broadcast to every entry of exp(-y .* X w)" in t.notes
+    r = invoke(["diff", "sum(log(1 + exp(-y .* (X w))))", "--wrt", "w", "--format", "text"])
+    assert r.exit_code == 0 and "note: read 1 as ones" in r.stderr
+
+
+@pytest.mark.parametrize("expr, wrt", [
+    ("sum(log(1 + exp(-y .* (X w))))", "w"), ("sum(log(1 + exp(-y .* (X w))))", "X"),
+    ("sum(1 ./ (1 + exp(-X w)))", "w"), ("-y^T log(sigmoid(X w)) - (1 - y)^T log(1 - sigmoid(X w))", "w"),
+    ("x: R^n; sum(1 ./ x)", "x"), ("x: R^n; c: R; sum(c ./ x)", "c"), ("x: R^n; c: R; c .* x", "x"),
+    ("X: R^(n×m); sum(1 ./ X)", "X"), ("x: R^n; c: R; sum(x^T - c)", "c"), ("x: R^n; ||x^T - 1||^2", "x"),
+])
+def test_numbers_broadcast_and_are_checked_numerically(expr, wrt):
+    from mcalc.verify import verify
+    for layout in api.LAYOUTS:
+        r = api.diff(expr, wrt, layout=layout)
+        v = verify(r)
+        assert v.conclusive and v.ok, (layout, r.text, v.reason)
+
+
+@pytest.mark.parametrize("expr, shapes", [
+    ("y(1 - y)", {"y": (1, 1)}), ("1/(1 + exp(-t))", {"t": (1, 1)}), ("log(1 + x)", {"x": (1, 1)}),
+    ("(n - 2) x", {"n": (1, 1), "x": ("m", 1)}), ("1 - x^T x", {"x": ("n", 1)}),
+    ("sigmoid(x)(1 - sigmoid(x))", {"x": (1, 1)}), ("1 + A x", {"A": ("m", "n"), "x": ("n", 1)}),
+    ("x: R^n; 1 + x", {"x": ("n", 1)}), ("(1 + x)^2", {"x": (1, 1)}),
+])
+def test_a_number_is_a_scalar_term_where_that_keeps_every_capital_a_matrix(expr, shapes):
+    """The readings that did not involve a capital stay as they were (1 - y is a scalar sum)."""
+    t = api.typed(expr)
+    assert {k: t.symbols[k].shape for k in shapes} == shapes
+
+
+@pytest.mark.parametrize("expr, explicit, note", [
+    ("x: R^n; 1 ./ x", "x: R^n; ones ./ x", "read 1 as ones: broadcast to every entry of x"),
+    ("x: R^n; c: R; c ./ x", "x: R^n; c: R; (c ones) ./ x", "read c as c ones: broadcast to every entry of x"),
+    ("X: R^(n×m); 1 ./ X", "X: R^(n×m); (ones ones^T) ./ X", "read 1 as ones ones^T: broadcast to every entry of X"),
+    ("x: R^n; c: R; x^T - c", "x: R^n; c: R; x^T - c ones^T", "read c as c ones^T: broadcast to every entry of x^T"),
+    ("x: R^n; x^T + 1", "x: R^n; x^T + ones^T", "read 1 as ones^T: broadcast to every entry of x^T"),
+])
+def test_numbers_and_scalars_in_entrywise_operations_broadcast_with_a_note(expr, explicit, note):
+    t = api.typed(expr)
+    assert t.body == api.typed(explicit).body
+    assert note in t.notes
+
+
+@pytest.mark.parametrize("expr, explicit", [
+    ("x: R^n; 2 .* x", "x: R^n; 2 x"), ("x: R^n; x ./ 2", "x: R^n; x / 2"), ("x: R^n; c: R; c .* x", "x: R^n; c: R; c x"),
+    ("x: R^n; c: R; x ./ c", "x: R^n; c: R; x / c"), ("X: R^(n×m); X .* 3", "X: R^(n×m); X 3"),
+])
+def test_a_scalar_times_an_array_entrywise_is_a_scaling(expr, explicit):
+    assert api.typed(expr).body == api.typed(explicit).body
+
+
+def test_a_number_added_to_an_undeclared_capital_is_an_error():
+    r = shape_cli("1 + X")
+    assert_clean_failure(r)
+    assert message(r) == "cannot add 1 (1×1) and X (n×m)"
+    assert "c I" in hint(r) and "c ones ones^T" in hint(r)
+    r = shape_cli("A: R^(n×n); A - 2")
+    assert_clean_failure(r)
+    assert message(r) == "cannot subtract 2 (1×1) from A (n×n)" and "c ones ones^T" in hint(r)
+
+
 def test_a_row_and_a_column_do_not_broadcast():
     r = shape_cli("x: R^n; y: R^m; x + y^T")
     assert_clean_failure(r)
@@ -215,6 +284,36 @@ def test_bars_of_a_vector_are_an_error_with_a_hint():
     assert "square" in message(r)
 
 
+@pytest.mark.parametrize("bars, full", [
+    ("A: R^(n×n); B: R^(n×n); |A||B|", "A: R^(n×n); B: R^(n×n); det(A) det(B)"),
+    ("a: R; b: R; |a||b|", "a: R; b: R; abs(a) abs(b)"),
+    ("a: R; b: R; c: R; d: R; |a||b| + |c||d|", "a: R; b: R; c: R; d: R; abs(a) abs(b) + abs(c) abs(d)"),
+    ("A: R^(n×n); b: R; |A||b|", "A: R^(n×n); b: R; det(A) abs(b)"),
+    ("x: R^n; |x^T x - ||x||^2|", "x: R^n; abs(x^T x - ||x||^2)"),
+    ("a: R; ||x|| |a|", "a: R; ||x|| abs(a)"),
+])
+def test_bars_that_touch_are_two_bars(bars, full):
+    """|A||B| lexes as |A| |B|: a || right after an operand inside |…| closes it and opens the next."""
+    assert same(bars, full)
+
+
+def test_bars_that_touch_are_differentiated_and_checked():
+    from mcalc.verify import verify
+    for layout in api.LAYOUTS:
+        r = api.diff("|A||B|", "A", where="A: R^(n×n); B: R^(n×n)", layout=layout)
+        v = verify(r)
+        assert v.conclusive and v.ok, (layout, v.reason)
+
+
+@pytest.mark.parametrize("expr, col", [("|a||b||c|", 2), ("|a ||x|| |", 3), ("A: R^(n×n); |A||B||C|", 14)])
+def test_truly_ambiguous_bars_are_an_error_with_a_caret(expr, col):
+    r = shape_cli(expr)
+    assert_clean_failure(r)
+    assert message(r) == "ambiguous bars: || may close |…| and open another, or open a norm"
+    assert caret(r)[1:] == (col, 2)
+    assert "det(A) det(B)" in hint(r) and "norm(x)" in hint(r)
+
+
 @pytest.mark.parametrize("short, full", [
     ("tr X", "tr(X)"), ("tr A X B", "tr(A X B)"), ("tr X + tr Y", "tr(X) + tr(Y)"),
     ("2 tr A B", "2 tr(A B)"), ("log det X", "log(det(X))"), ("logdet X", "logdet(X)"),
@@ -233,6 +332,28 @@ def test_functions_without_brackets_apply_to_the_following_product(short, full):
 ])
 def test_frobenius_product(frob, full):
     assert same(frob, full)
+
+
+@pytest.mark.parametrize("frob, full", [
+    ("A : B + C : D", "tr(A^T B) + tr(C^T D)"), ("A : B - C : D", "tr(A^T B) - tr(C^T D)"),
+    ("x^T y + A : B", "x^T y + tr(A^T B)"), ("-A : B + C : D", "tr((-A)^T B) + tr(C^T D)"),
+    ("A .* B : C", "tr((A .* B)^T C)"), ("G : X + lambda tr(X)", "tr(G^T X) + lambda tr(X)"),
+    ("A : B + C", "tr(A^T B) + C"), ("L = A : B + C : D; L", "L = tr(A^T B) + tr(C^T D); L"),
+])
+def test_frobenius_binds_tighter_than_a_sum_and_looser_than_a_product(frob, full):
+    """':' sits between + and the products: A : B + C : D is a sum of two Frobenius products."""
+    assert same(frob, full)
+
+
+def test_a_sum_of_frobenius_products_is_differentiated_and_checked():
+    from mcalc.verify import verify
+    where = "A: R^(n×m); B: R^(n×m); C: R^(p×q); D: R^(p×q)"
+    for wrt, want in (("A", "B"), ("D", "C")):
+        for layout in api.LAYOUTS:
+            r = api.diff("A : B + C : D", wrt, where=where, layout=layout)
+            assert r.text in (want, want + "^T")
+            v = verify(r)
+            assert v.conclusive and v.ok, (layout, v.reason)
 
 
 def test_frobenius_is_differentiated_and_checked():
@@ -290,25 +411,56 @@ def test_matrix_named_symbol_is_still_a_symbol():
 
 
 # ---- scalar exponents that are variables --------------------------------------------------------
-@pytest.mark.parametrize("expr, wrt", [
-    ("a^b", "a"), ("a^b", "b"), ("2^x", "x"), ("x: R^n; sum(x.^p)", "x"), ("x: R^n; sum(x.^p)", "p"),
-    ("x: R^n; sum(p.^x)", "x"), ("x: R^n; sum(p.^x)", "p"), ("s^(2 t)", "t"), ("x: R^n; (x^T x)^a", "x"),
+@pytest.mark.parametrize("expr, wrt, text, log_note", [
+    ("a^b", "a", "a^(b - 1) b", False), ("a^b", "b", "a^b log(a)", True), ("2^x", "x", "2^x log(2)", False),
+    ("x: R^n; sum(x.^p)", "x", "p x.^(p - 1)", False), ("x: R^n; sum(x.^p)", "p", "sum(log(x) .* x.^p)", True),
+    ("x: R^n; sum(p.^x)", "x", "log(p) p.^x", True), ("x: R^n; sum(p.^x)", "p", None, False),
+    ("s^(2 t)", "t", "2 log(s) s^(2 t)", True), ("x: R^n; (x^T x)^a", "x", "2 (x^T x)^(a - 1) a x", False),
+    ("x: R^n; sum(x.^n)", "x", "n x.^(n - 1)", False), ("x: R^n; y: R^n; sum(x.^y)", "y", "log(x) .* x.^y", True),
+    ("x: R^n; x.^p", "x", None, False), ("x: R^n; p.^x", "x", None, True), ("a^b", None, None, False),
 ])
-def test_variable_exponents_are_differentiated_correctly(expr, wrt):
+def test_variable_exponents_keep_the_power_form_and_are_checked(expr, wrt, text, log_note):
+    """d(a^b) = b a^(b-1) da + a^b log(a) db, printed in the power form; the log (and the note
+    that it needs a positive base) only where the exponent holds the variable."""
     from mcalc.verify import verify
-    for layout in api.LAYOUTS:
-        r = api.diff(expr, wrt, layout=layout)
-        v = verify(r)
-        assert v.conclusive and v.ok, (layout, r.text, v.reason)
-        assert any(n.startswith("read ") and "log" in n for n in r.notes)
+    wrts = [wrt] if wrt else ["a", "b"]
+    for w in wrts:
+        for layout in api.LAYOUTS:
+            r = api.diff(expr, w, layout=layout)
+            assert "exp(" not in r.text
+            if text and layout == "mixed":
+                assert r.text == text
+            notes = [n for n in r.notes if "is differentiated for" in n]
+            assert bool(notes) == log_note or wrt is None, (r.notes, log_note)
+            v = verify(r)
+            assert v.conclusive and v.ok, (layout, r.text, v.reason)
+    if wrt is None:
+        r = api.diff("a^b", "b", order=2)
+        assert r.text == "a^b log(a)^2" and verify(r).ok
+
+
+def test_a_positive_base_is_drawn_only_where_the_power_needs_it():
+    """2^x and x.^n (n a size, an integer) take any sign; x.^p (p real) and log(x) need x > 0."""
+    from mcalc.verify import verify
+    for expr, wrt, positive in (("2^x", "x", False), ("x: R^n; sum(x.^n)", "x", False),
+                                ("x: R^n; sum(x.^p)", "x", True), ("x: R^n; sum(p.^x)", "x", False),
+                                ("a^b", "b", True)):
+        v = verify(api.diff(expr, wrt))
+        assert v.ok and v.conclusive
+        assert ("> 0" in v.sampled) == positive, (expr, v.sampled)
 
 
 def test_variable_exponent_reading_and_shapes():
-    assert same("a^b", "a: R; b: R; exp(b log(a))")
-    assert same("x: R^n; x.^p", "x: R^n; p: R; exp(p log(x))")
+    from mcalc.nodes import VarPow
+    t = api.typed("a^b")
+    assert isinstance(t.body, VarPow) and t.symbols["a"].shape == t.symbols["b"].shape == (1, 1)
     assert api.typed("x: R^n; x.^p").symbols["p"].shape == (1, 1)
     assert api.typed("x: R^n; p.^x").symbols["p"].shape == (1, 1)
-    assert same("x: R^n; y: R^n; x.^y", "x: R^n; y: R^n; exp(y .* log(x))")
+    assert api.typed("x: R^n; p.^x").body.shape == ("n", 1)
+    for expr, wrt in (("a^b", "a"), ("2^x", "x"), ("x: R^n; x.^p", "p"), ("x: R^n; p.^x", "x"), ("s^(2 t)", "s"),
+                      ("x: R^n; y: R^n; x.^y", "x")):
+        r = api.diff(expr, wrt)
+        assert "exp(" not in r.text
 
 
 @pytest.mark.parametrize("expr, words", [("A^n", "a matrix power needs a number exponent"),
@@ -328,13 +480,17 @@ def test_variable_exponent_errors(expr, words):
     (r"\log\det X", "logdet X"), (r"\log \det(X)", "logdet(X)"), (r"\|x\|_2^2", "||x||_2^2"),
     (r"\left( A + B \right)^{-1}", "(A + B)^-1"), (r"a^\top \cdot b", "a^T * b"), (r"x \odot y", "x .* y"),
     (r"A \otimes B", "A ⊗ B"), (r"X^{-1}", "X^-1"), (r"\sigma(W x + b)", "sigmoid(W x + b)"),
-    (r"\Sigma^{-1} \mu", "Σ^-1 μ"), (r"\boldsymbol{\mu}^\top \mathbf{x}", "mu^T x"), (r"x^{\top} y", "x^T y"),
+    (r"\Sigma^{-1} \mu", "Σ^-1 μ"), (r"\boldsymbol{\mu}^\top \mathbf{x}", "mu: R^n; mu^T x"), (r"x^{\top} y", "x^T y"),
     (r"x^\intercal y", "x^T y"), (r"W_{1} x", "W_1 x"), (r"\|X\|_F^2", "||X||_F^2"),
     (r"\|X \mathbf{w} - \mathbf{y}\|^2 + \lambda \, \|\mathbf{w}\|^2", "||X w - y||^2 + λ ||w||^2"),
     (r"\sqrt{\mathbf{x}^\top \mathbf{x}}", "sqrt(x^T x)"), (r"\exp\left(-\frac{1}{2} x^\top x\right)", "exp(-(1)/(2) x^T x)"),
     (r"\mathbf{x}^{\circ 2}", "x.^2"), (r"\mathbf{x} \oslash \mathbf{y}", "x ./ y"), (r"\mathbf{1}^\top x", "ones^T x"),
     (r"\lvert s \rvert", "abs(s)"), (r"\langle A, B \rangle", "⟨A, B⟩"), (r"\tfrac{1}{2}\,\|x\|^2", "(1)/(2) ||x||^2"),
     (r"X_{\mathrm{train}} w", "X_train w"), (r"\pi x", "pi x"),
+    # every record's LaTeX form reads back as the record (latex_input.record_heads), and its latex_in
+    (r"\operatorname{GELU}(x)", "gelu(x)"), (r"\sgn(x)", "sign(x)"), (r"\tr(A X)", "tr(A X)"),
+    (r"\log\operatorname{softmax}(z)", "log_softmax(z)"), (r"\left\lvert s \right\rvert", "abs(s)"),
+    (r"\sigma\left(x\right)", "sigmoid(x)"), (r"\arctan(x) + \max(x, y)", "arctan(x) + max(x, y)"),
 ])
 def test_latex_reads_as_its_mcalc_spelling(tex, ours):
     assert same(tex, ours)
@@ -478,6 +634,28 @@ def test_the_seven_misreads_are_refused_or_read_as_meant():
     with pytest.raises(McalcError, match=r"did you mean R\^\(n×n\)"):          # 6
         api.typed("A x", ["A: R^nxn"])
     assert api.typed("1/N ||X w - y||^2").symbols["N"].kind == "size"          # 7: a positive constant
+
+
+@pytest.mark.parametrize("tex, shape", [
+    (r"\boldsymbol{\mu}^\top A \boldsymbol{\mu}", ("n", 1)), (r"\bm{\mu}^\top \mathbf{x}", ("n", 1)),
+    (r"\vec{\mu}^\top \mathbf{x}", ("n", 1)), (r"\boldsymbol{\varepsilon}^\top \boldsymbol{\varepsilon}", ("n", 1)),
+    (r"\mu \mathbf{x}", (1, 1)), (r"\boldsymbol{\Sigma}^{-1} \mathbf{x}", ("n", "n")),
+])
+def test_a_bold_greek_letter_is_an_array_as_mathbf_is(tex, shape):
+    r"""\boldsymbol{\mu} (\bm, \vec) is a vector μ, as \mathbf{x} is x; a plain \mu stays a scalar."""
+    t = api.typed(tex)
+    name = {"mu", "epsilon", "Sigma"} & set(t.symbols)
+    assert t.symbols[name.pop()].shape == shape
+
+
+def test_a_bold_greek_vector_is_differentiated_and_checked():
+    from mcalc.verify import verify
+    tex = r"(\mathbf{x} - \boldsymbol{\mu})^\top \Sigma^{-1} (\mathbf{x} - \boldsymbol{\mu})"
+    for layout in api.LAYOUTS:
+        r = api.diff(tex, "mu", where="Sigma: R^(n×n) symmetric", layout=layout)
+        assert r.shape in (("n", 1), (1, "n"))
+        v = verify(r)
+        assert v.conclusive and v.ok, (layout, v.reason)
 
 
 def test_latex_where_declarations():

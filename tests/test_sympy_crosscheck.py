@@ -63,9 +63,12 @@ def point(r, sizes, var: Variable, rng) -> dict:
                 if info.symmetric:
                     sym = symbol_matrix(name, shape, symmetric=True)
                     values[sym[i, j]] = to_number(v[min(i, j), max(i, j)])
-        if getattr(info, "probability", False):   # rounded entries must still sum to 1 exactly
+        if getattr(info, "probability", False) and shape[1] == 1:   # rounded entries must still sum to 1 exactly
             last = general[shape[0] - 1, 0]
             values[last] = 1 - sum(values[general[i, 0]] for i in range(shape[0] - 1))
+        elif getattr(info, "probability", False):                    # a matrix: each row does
+            for i in range(shape[0]):
+                values[general[i, shape[1] - 1]] = 1 - sum(values[general[i, j]] for j in range(shape[1] - 1))
     return values
 
 

@@ -21,6 +21,8 @@ CASES = [
     ("sum(abs(w))", "w", "w: R^n", {"mixed": "sign(w)", "numerator": "sign(w)^T"}),
     ("-y^T log(exp(z) / sum(exp(z)))", "z", "z: R^n; y: R^n probability", {"mixed": "softmax(z) - y"}),
     ("-sum(y .* log(exp(z) / sum(exp(z))))", "z", "z: R^n; y: R^n", {"mixed": "sum(y) softmax(z) - y"}),
+    ("-sum(T .* log(softmax(Phi W)))", "W", "Phi: R^(N×D); W: R^(D×K); T: R^(N×K) probability",
+     {"mixed": "Phi^T (softmax(Phi W) - T)", "numerator": "(softmax(Phi W) - T)^T Phi"}),
     ("x^T (A + B) x", "x", "x: R^n; A: R^(n×n); B: R^(n×n)",
      {"mixed": "(A + A^T + B + B^T) x", "numerator": "x^T (A + A^T + B + B^T)"}),
     ("tr(inv(X^T X))", "X", "X: R^(m×n)", {"mixed": "-2 X (X^T X)^-2", "numerator": "-2 (X^T X)^-2 X^T"}),
@@ -78,3 +80,54 @@ def test_a_residual_net_keeps_the_users_bindings():
     r = api.diff("; ".join(parts), "W5", where=where)
     assert r.text == ("h1 = tanh(W1 x) + x; h2 = h1 + tanh(W2 h1); h3 = h2 + tanh(W3 h2); h4 = h3 + tanh(W4 h3); "
                       "(ones - tanh(W5 h4).^2) h4^T")
+
+
+def residual_net(layers: int) -> tuple[str, str]:
+    parts = ["h1 = tanh(W1 x + b1)"] + [f"h{i} = h{i - 1} + tanh(W{i} h{i - 1} + b{i})" for i in range(2, layers + 1)]
+    where = "x: R^n; y: R^n; " + "; ".join(f"W{i}: R^(n×n)" for i in range(1, layers + 1))
+    return "; ".join(parts + [f"L = ||h{layers} - y||^2"]), where
+
+
+def test_a_deep_residual_net_is_backpropagated_through_its_names():
+    """14 layers inline to 2^14 copies of x: the gradient goes through the layers' names in
+    reverse mode instead (g_h = ∂L/∂h, one line per layer), in well under a second or two."""
+    import time
+
+    from mcalc.verify import verify
+    expr, where = residual_net(14)
+    start = time.perf_counter()
+    r = api.diff(expr, "W1", where=where)
+    took = time.perf_counter() - start
+    assert took < 5.0, took
+    assert r.text.startswith("h1 = tanh(W1 x + b1); h2 = tanh(W2 h1 + b2) + h1; ")
+    assert ("; g_h14 = 2 (h14 - y); g_h13 = W14^T (g_h14 .* (ones - tanh(W14 h13 + b14).^2)) + g_h14; "
+            in r.text)
+    assert r.text.endswith("; g_h1 = W2^T (g_h2 .* (ones - tanh(W2 h1 + b2).^2)) + g_h2; (g_h1 .* (ones - h1.^2)) x^T")
+    assert len(r.text) < 1300
+    for layout in ("mixed", "numerator", "denominator"):
+        v = verify(api.diff(expr, "W1", where=where, layout=layout), trials=2)
+        assert v.ok, (layout, v)
+    assert verify(api.diff(expr, "x", where=where), trials=2).ok
+    again = api.typed(r.text, where=where)          # the text parses back
+    assert [name for name, _ in again.bindings][-1] == "g_h1"
+
+
+def test_gp_gradients_name_alpha_once():
+    """Rasmussen & Williams (5.9): ∂/∂θ log p(y|X,θ) = 1/2 tr((α αᵀ - K^-1) ∂K/∂θ), α = K^-1 y:
+    K^-1 y is named once, its transpose yᵀ K^-1 counting as a use (K symmetric)."""
+    gp = "-1/2 y^T inv(K) y - 1/2 logdet(K)"
+    r = api.diff(gp, "K", where="y: R^n; K: R^(n×n) symmetric")
+    assert r.text == "alpha = K^-1 y; 1/2 (alpha alpha^T - K^-1)"
+    assert r.latex.endswith(r"\quad \text{where } \boldsymbol{\alpha} = K^{-1} \mathbf{y}")
+    assert r.numpy.split("def derivative(")[1].count("_np.linalg.inv(") == 1
+    assert api.diff(gp, "K", where="y: R^n; K: R^(n×n) symmetric", layout="numerator").text == \
+        "alpha = K^-1 y; 1/2 (alpha alpha^T - K^-1)"
+    theta = "K = A + t B; " + gp
+    where = "y: R^n; A: R^(n×n) symmetric; B: R^(n×n) symmetric; t: R"
+    assert api.diff(theta, "t", where=where).text == "K = t B + A; alpha = K^-1 y; 1/2 (alpha^T B alpha - tr(K^-1 B))"
+    # not symmetric: y^T K^-1 is not the transpose of K^-1 y, so nothing is named
+    assert api.diff(gp, "K", where="y: R^n; K: R^(n×n)").text == "1/2 (K^-T y y^T K^-T - K^-T)"
+    from mcalc.verify import verify
+    for layout in ("mixed", "numerator", "denominator"):
+        assert verify(api.diff(theta, "t", where=where, layout=layout), trials=2).ok
+        assert verify(api.diff(gp, "K", where="y: R^n; K: R^(n×n) symmetric", layout=layout), trials=2).ok

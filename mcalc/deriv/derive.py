@@ -7,18 +7,19 @@ import re
 from dataclasses import replace
 
 from .. import layout as layouts
-from .. import limits
+from .. import limits, ops
 from ..bindings import inline, refold
-from ..dims import dim_product
+from ..dims import dim_product, dim_sum
 from ..errors import DiffError, McalcError, UsageError
 from ..layout import f_dims, kind, result_shape, x_dims
-from ..nodes import SCALAR, Add, Delta, Node, Sym, Unit, map_children
+from ..nodes import Add, Delta, Identity, Node, Num, SCALAR, Sym, Unit, VarPow, children, map_children, walk
 from ..program import canonical_name
+from ..render.text import render_text
 from ..result import Result
 from ..shapes import fmt_shape
-from ..simplify import hcat, mul, num, numel, simplify, tidy, transpose, vec, zero
+from ..simplify import add, hadamard, hcat, mul, num, numel, simplify, tidy, trace, transpose, vec, zero
 from ..zerotest import drop_zero_terms
-from .engine import Differentiator, Linear, adjoint, free_names, is_symmetric, jac
+from .engine import Differentiator, Linear, adjoint, backprop, free_names, is_symmetric, jac
 
 # --wrt x, x[i], X[i,j] (a joint (t,s) is read apart)
 WRT_RE = re.compile(r"^\s*([^\[\]\s,()]+)\s*(\[\s*([A-Za-z0-9_]+)\s*(,\s*([A-Za-z0-9_]+)\s*)?\])?\s*$")
@@ -33,7 +34,7 @@ def substitute_delta(n: Node, value: Node) -> Node:
 def gradient_of(f: Node, var: str, xshape, symmetric: bool = False) -> Node:
     """G with df = tr(Gᵀ dX), for scalar f (on symmetric directions: sym(G))."""
     df = Differentiator(var, xshape, symmetric)(f)
-    g = adjoint(Linear(var), df, num(1))
+    g = backprop(var, df, num(1))
     return simplify(g) if g is not None else zero(xshape)
 
 
@@ -98,7 +99,8 @@ def variable(t, wrt: str):
     if info.kind == "size":
         raise UsageError(f"{var} is a dimension, not a variable")
     if info.probability:
-        raise UsageError(f"{var} is declared probability (its entries sum to 1), so it cannot vary freely",
+        what = "its entries sum" if info.shape[1] == 1 else "each of its rows sums"
+        raise UsageError(f"{var} is declared probability ({what} to 1), so it cannot vary freely",
                          hint="differentiate with respect to unconstrained parameters, e.g. the logits z of softmax(z)")
     keep = frozenset([var]) if var in dict(t.bindings) else frozenset()
     body, values = inline(t, keep)
@@ -165,7 +167,6 @@ def derive_stack(t, name: str, order: int):
 
 def vcat(*blocks: Node) -> Node:
     """[a; b]: blocks stacked vertically, written [aᵀ, bᵀ]ᵀ."""
-    from ..simplify import hcat
     return transpose(hcat(*[transpose(b) for b in blocks])) if len(blocks) > 1 else blocks[0]
 
 
@@ -173,7 +174,6 @@ def derive_joint(t, wrt: str, layout: str, order: int, flatten: bool = False):
     """d f/d(t, s), d f/d(x, y): the derivative with respect to the stacked vector z of the
     variables (scalars, vectors, matrices by vec), seed 004's chain rule; order 2 gives the
     Hessian in blocks, its off-diagonal blocks the mixed derivatives ∂²f/∂x∂yᵀ."""
-    from ..dims import dim_sum
     names = [n.strip() for n in wrt.strip("() ").split(",") if n.strip()]
     if len(names) < 2:
         raise UsageError("a joint derivative needs at least two variables: --wrt \"(t,s)\" or \"(x,y)\"")
@@ -239,6 +239,79 @@ def derive_joint(t, wrt: str, layout: str, order: int, flatten: bool = False):
                   joint=tuple(v for v, _ in vars_), flatten=flatten)
 
 
+# a bound value whose inlined tree has more nodes than this, most of them repeats, stays a name
+MAX_INLINED_TREE = 400
+
+
+def tree_size(n: Node, memo: dict) -> int:
+    hit = memo.get(n)
+    if hit is None:
+        hit = memo[n] = 1 + sum(tree_size(c, memo) for c in children(n))
+    return hit
+
+
+def kept_bindings(t, var: str, values: dict[str, Node]) -> dict[str, Node]:
+    """The bound names a gradient keeps as names, with their values (in terms of each other):
+    those whose inlined value is a tree of more than MAX_INLINED_TREE nodes that mostly repeats
+    itself (h2 = h1 + f(W2 h1) holds h1 twice, so 14 residual layers inline to 2^14 copies
+    of x); when one is, all are kept."""
+    sizes: dict[Node, int] = {}
+    heavy = {name for name, v in values.items()
+             if name != var and tree_size(v, sizes) > MAX_INLINED_TREE and tree_size(v, sizes) > 4 * len(set(walk(v)))}
+    if not heavy:
+        return {}
+    _, kept = inline(t, frozenset(dict(t.bindings)))        # then every name stays, as the user wrote the layers
+    return {name: kept[name] for name, _ in t.bindings if name != var}
+
+
+def frobenius(g: Node, v: Node) -> Node:
+    """tr(gᵀ v): the scalar whose gradient in a name of v is the cotangent g pushed through v."""
+    return mul(g, v) if v.shape == SCALAR else trace(mul(transpose(g), v))
+
+
+def gradient_through(body: Node, var: str, xshape, sym: bool, bound: dict[str, Node], shapes: dict,
+                     taken: set) -> tuple[Node, dict[str, Node]]:
+    """Reverse mode through the kept bindings, as backpropagation is written: the cotangent of
+    each bound name, g_h = ∂f/∂h, is gathered from every use of h (the formula's, and the later
+    bindings' with their own cotangents), then pushed into the names h's value uses, last
+    binding first. A compound cotangent gets a name (g_h4 = g_h5 + W5^T (g_h5 .*
+    f'(W5 h4 + b5))), so the result is as long as the network, not 2^layers. Returns
+    the gradient in var and the cotangents' bindings, in the order they are computed."""
+    cot: dict[str, list[Node]] = {}
+    names = set(bound) | {var}
+
+    def pour(expr: Node, g: Node | None):
+        f = expr if g is None else frobenius(g, expr)
+        for m in sorted(free_names(expr) & names):
+            part = gradient_of(f, m, xshape if m == var else shapes[m], sym and m == var)
+            cot.setdefault(m, []).append(part)
+
+    pour(body, None)
+    lets: dict[str, Node] = {}
+    for name in reversed(list(bound)):
+        parts = cot.pop(name, None)
+        if not parts:
+            continue
+        g = simplify(add(*parts))
+        if list(children(g)):
+            gname = fresh_name(f"g_{name}", taken)
+            taken.add(gname)
+            lets[gname] = g
+            g = Sym(gname, shape=g.shape)
+        pour(bound[name], g)
+    parts = cot.get(var)
+    return (simplify(add(*parts)) if parts else zero(xshape)), lets
+
+
+def fresh_name(base: str, taken: set) -> str:
+    if base not in taken:
+        return base
+    i = 2
+    while f"{base}_{i}" in taken:
+        i += 1
+    return f"{base}_{i}"
+
+
 def derive_var(t, wrt: str, layout: str, order: int, flatten: bool):
     var, info, body, values = variable(t, wrt)
     xshape = info.shape
@@ -247,7 +320,18 @@ def derive_var(t, wrt: str, layout: str, order: int, flatten: bool):
     notes: list[str] = []
     transposed = False
     sym = is_symmetric(info)
-    if order == 1:
+    bound = kept_bindings(t, var, values) if order == 1 and f.shape == SCALAR and kind(xshape) != "scalar" else {}
+    if bound:
+        kept = frozenset(bound) | ({var} if var in dict(t.bindings) else frozenset())
+        g_body, _ = inline(t, kept)
+        bound = {k: simplify(v, memo) for k, v in bound.items()}
+        shapes = {k: v.shape for k, v in bound.items()}
+        D, cotangents = gradient_through(simplify(g_body, memo), var, xshape, sym, bound, shapes,
+                                         set(t.symbols) | set(t.dims) | set(dict(t.bindings)))
+        values = {**values, **bound, **cotangents}
+        transposed = layouts.transposed(f.shape, xshape, layout, flatten)
+        rshape = result_shape(f.shape, xshape, layout, flatten)
+    elif order == 1:
         D, transposed = first_derivative(f, var, xshape, layout, flatten, notes, sym)
         rshape = result_shape(f.shape, xshape, layout, flatten)
     else:
@@ -260,10 +344,12 @@ def derive_var(t, wrt: str, layout: str, order: int, flatten: bool):
     D = tidy(D)
     if transposed:
         D = tidy(transpose(D))
+    notes.extend(power_notes(f, var))
     notes.extend(layouts.notes(f.shape, xshape, layout))
     D = drop_zero_terms(D, notes)
     notes.extend(stacked_hessian_notes(D))
-    node, lets = refold(D, values, lambda v: simplify(v, memo), taken=set(t.symbols) | set(t.dims))
+    node, lets = refold(D, values, lambda v: simplify(v, memo), taken=set(t.symbols) | set(t.dims),
+                        repeats=not bound)     # backpropagation's names are the layers' own
     tensor, index = None, None
     if len(rshape) > 2:
         fd = tuple(xshape) if order == 2 else f_dims(f.shape)
@@ -304,7 +390,6 @@ def latex_number(v) -> str:
 def index_strings(f: Node, var: str, xshape, fd, order: int = 1, symmetric: bool = False):
     """(text, unicode, latex) of ∂F_ij/∂X_kl in index notation, or None."""
     from ..render.latex import render_latex, tex_name
-    from ..render.text import render_text
     from ..render.unicode import render_unicode
     from .index import index_form, terms_text
     df = Differentiator(var, xshape, symmetric)(f)
@@ -383,6 +468,19 @@ def symmetric_note(var: str, what: str) -> str:
             f"same answer, as sym(G) does for gradients")
 
 
+def power_notes(f: Node, var: str) -> list[str]:
+    """a^b differentiated in its exponent has the logarithm of a: real for a positive base only. A number
+    base (2^x) needs no word, nor does a power whose exponent does not hold the variable."""
+    out = []
+    for m in walk(f):
+        if isinstance(m, VarPow) and not (isinstance(m.arg, Num) and m.arg.value > 0) and any(
+                isinstance(s, Sym) and s.name == var for s in walk(m.exp)):
+            base = render_text(m.arg)
+            out.append(f"{render_text(m)} is differentiated for {base} > 0: its derivative in the exponent "
+                       f"has {ops.LOG.name}({base})")
+    return list(dict.fromkeys(out))
+
+
 def terms_of(n: Node) -> list[Node]:
     return list(n.args) if isinstance(n, Add) else [n]
 
@@ -392,7 +490,5 @@ def diagonal_part(D, xshape, scalar: bool, var: str, notes: list[str]):
     if not scalar:
         notes.append(f"{var} is declared diagonal; this derivative of a non-scalar treats its entries as independent")
         return D
-    from ..nodes import Identity
-    from ..simplify import hadamard
     notes.append(f"{var} is diagonal: this is the gradient on diagonal matrices, I ∘ G of the unconstrained gradient G")
     return hadamard(Identity(shape=tuple(xshape)), D)

@@ -100,6 +100,8 @@ class Linear:
     def __init__(self, var: str):
         self.var = var
         self.memo: dict[Node, bool] = {}
+        self.shared: frozenset = frozenset()      # subterms df holds in several places (backprop)
+        self.pending: dict[Node, list[Node]] = {}  # their cotangents, gathered before they are pushed on
 
     def dep(self, n: Node) -> bool:
         hit = self.memo.get(n)
@@ -166,14 +168,63 @@ def adjoint_rule(*classes):
 
 
 def adjoint(lin: Linear, n: Node, g: Node) -> Node:
-    """The cotangent of dX given the cotangent g of the linear node n."""
+    """The cotangent of dX given the cotangent g of the linear node n (None: no part of it
+    yet; a shared subterm's cotangent waits in lin.pending for `backprop`)."""
     if not lin.dep(n):
         return None
+    if n in lin.shared:
+        lin.pending.setdefault(n, []).append(g)
+        return None
+    return push(lin, n, g)
+
+
+def push(lin: Linear, n: Node, g: Node) -> Node:
     r = ADJOINT.get(type(n))
     if r is None:
         raise DiffError(f"cannot write the gradient through {type(n).__name__.lower()} in matrix form", n.span,
                         operation=f"gradient through {type(n).__name__}")
     return r(lin, n, g)
+
+
+def backprop(var: str, df: Node, g: Node) -> Node | None:
+    """The cotangent of dX given the cotangent g of df, in reverse mode: df is a graph (the
+    differential of h2 = h1 + f(W2 h1) holds dh1 twice), so a subterm held in several
+    places gathers the sum of its cotangents and is pushed on once, after every term that
+    holds it (larger terms first), instead of once per copy."""
+    lin = Linear(var)
+    lin.shared = shared_terms(lin, df)
+    parts = [adjoint(lin, df, g)]
+    sizes: dict[Node, int] = {}
+    for s in sorted(lin.shared, key=lambda m: -tree_size(m, sizes)):
+        gs = lin.pending.pop(s, None)
+        if gs:
+            parts.append(push(lin, s, add(*gs)))
+    return adjoint_sum(lin, parts)
+
+
+def shared_terms(lin: Linear, df: Node) -> frozenset:
+    """The compound subterms of df (holding dX) that occur under more than one parent."""
+    count: dict[Node, int] = {}
+    seen: set[Node] = set()
+    todo = [df]
+    while todo:
+        n = todo.pop()
+        if n in seen:
+            continue
+        seen.add(n)
+        for c in children(n):
+            if lin.dep(c):
+                count[c] = count.get(c, 0) + 1
+                todo.append(c)
+    return frozenset(n for n, k in count.items() if k > 1 and not isinstance(n, Delta) and children(n))
+
+
+def tree_size(n: Node, memo: dict) -> int:
+    """Nodes of n counted as a tree: a term is larger than every term inside it."""
+    hit = memo.get(n)
+    if hit is None:
+        hit = memo[n] = 1 + sum(tree_size(c, memo) for c in children(n))
+    return hit
 
 
 def adjoint_sum(lin, parts):

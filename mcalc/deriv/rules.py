@@ -7,11 +7,11 @@ from typing import Callable
 
 from .. import ops
 from ..errors import DiffError
-from ..nodes import (Apply, Call, HCat, Add, Commutation, Constant, Delta, Det, Diag, Div, Elementwise, EPow, HadDiv, Hadamard,
-                     Identity, Inverse, Kron, LogDet, Mul, Neg, Node, Norm, Num, Ones, Power, Size, Sum,
-                     Sym, Trace, Transpose, Unit, Vec, Zero)
+from ..nodes import (Add, Apply, Call, Commutation, Constant, Delta, Det, Diag, Div, EPow, Elementwise, HCat, HadDiv,
+                     Hadamard, Identity, Inverse, Kron, LogDet, Mul, Neg, Node, Norm, Num, Ones, Power, Size, Sum, Sym,
+                     Trace, Transpose, Unit, VarPow, Vec, Zero, replace)
 from ..simplify import (hcat, add, det, diag, div, elementwise, epow, hadamard, haddiv, inverse, is_scalar, kron,
-                        mul, neg, num, ones, power, simplify, sum_, trace, transpose, vec, zero)
+                        mul, neg, num, ones, power, simplify, sum_, trace, transpose, varpow, vec, zero)
 
 D = Callable[[Node], Node]
 DIFF_RULES: dict[type, Callable[[Node, D], Node]] = {}
@@ -148,6 +148,24 @@ def d_epow(node, d):
     return mul(num(node.exp), hadamard(epow(node.arg, node.exp - 1), d(node.arg)))
 
 
+@rule(VarPow)
+def d_varpow(node, d):
+    """d(a^b) = b a^(b-1) da + a^b (the natural logarithm of a) db, entry by entry; that term only where b varies"""
+    a, b = node.arg, node.exp
+    da, db = d(a), d(b)
+    terms = []
+    if not isinstance(da, Zero):
+        terms.append(entrywise(entrywise(b, varpow(a, add(b, neg(ones(b.shape))))), da))
+    if not isinstance(db, Zero):
+        terms.append(entrywise(entrywise(node, elementwise(ops.LOG.name, a)), db))
+    return add(*terms) if terms else zero(node.shape)
+
+
+def entrywise(x, y):
+    """x ∘ y, a 1×1 side scaling the other."""
+    return mul(x, y) if is_scalar(x) or is_scalar(y) else hadamard(x, y)
+
+
 @rule(Kron)
 def d_kron(node, d):
     """d(A (x) B) = dA (x) B + A (x) dB"""
@@ -170,13 +188,13 @@ def d_logdet(node, d):
 
 @rule(Norm)
 def d_norm(node, d):
-    """d ||u|| = tr(u^T du)/||u||;  d ||u||_1 = tr(sign(u)^T du)"""
+    """d ||u|| = tr(u^T du)/||u||;  d ||u||_1 = d sum(|u|)"""
     u = node.arg
     vector = u.shape[0] == 1 or u.shape[1] == 1
     if node.kind == "1":
         if not vector:
-            raise DiffError("the entrywise 1-norm of a matrix is not supported; write sum(abs(X))", node.span,
-                            operation="1-norm of a matrix")
+            raise DiffError(f"the entrywise 1-norm of a matrix is not supported; write sum({ops.ABS.name}(X))",
+                            node.span, operation="1-norm of a matrix")
         return trace(mul(transpose(simplify(ops.ABS.derivative(u))), d(u)))
     if node.kind == "2" and not vector:
         raise DiffError("cannot differentiate the spectral norm ||X||_2 of a matrix "

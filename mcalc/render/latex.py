@@ -238,6 +238,12 @@ class LatexRenderer(Renderer):
     def _render_EPow(self, n):
         return f"{self.postfix_base(n.arg)}^{{\\circ {exponent(n.exp)}}}"
 
+    def _render_VarPow(self, n):
+        exp = self.render(n.exp)
+        if n.shape == (1, 1):
+            return f"{self.postfix_base(n.arg, POSTFIX + 1)}^{{{exp}}}"
+        return f"{self.postfix_base(n.arg)}^{{\\circ {exp}}}"
+
     def _render_Transpose(self, n):
         return f"{self.postfix_base(n.arg)}^{{\\top}}"
 

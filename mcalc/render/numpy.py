@@ -8,7 +8,8 @@ from fractions import Fraction
 
 from .. import ops
 from ..dims import dim_names, factors, is_product, terms
-from ..nodes import SCALAR, Call, Elementwise, Node, Sym, Transpose, children, walk
+from ..nodes import Apply, Call, Elementwise, Node, SCALAR, Sym, Transpose, children, walk
+from ..simplify import size
 from .base import Renderer
 
 HELPERS = '''import numpy as _np
@@ -176,6 +177,9 @@ class NumpyRenderer(Renderer):
     def _render_HadDiv(self, n):
         return f"({self.render(n.left)} / {self.render(n.right)})"
 
+    def _render_VarPow(self, n):
+        return f"({self.render(n.arg)} ** {self.render(n.exp)})"
+
     def _render_EPow(self, n):
         return f"({self.render(n.arg)} ** {number(n.exp)})"
 
@@ -207,7 +211,7 @@ class NumpyRenderer(Renderer):
         a = self.render(n.arg)
         vector = n.arg.shape[0] == 1 or n.arg.shape[1] == 1
         if n.kind == "1":
-            return f"_np.sum(_np.abs({a}))" if vector else f"_np.linalg.norm({a}, 1)"
+            return f"_np.sum({ops.ABS.numpy.format(a)})" if vector else f"_np.linalg.norm({a}, 1)"
         if n.kind == "2" and not vector:
             return f"_np.linalg.norm({a}, 2)"
         return f"_np.linalg.norm({a})"
@@ -244,7 +248,6 @@ def shared_subexpressions(roots: list[Node]) -> list[Node]:
             if list(children(n)) and not (isinstance(n, Transpose) and isinstance(n.arg, Sym)):
                 counts[n] = counts.get(n, 0) + 1
     shared = [n for n, c in counts.items() if c > 1]
-    from ..simplify import size
     shared.sort(key=size)
     return shared
 
@@ -348,7 +351,6 @@ def body_lines(bindings, result: Node, final: str) -> list[str]:
 
 def callables(nodes: list[Node]) -> list[str]:
     """The names of the abstract functions' callables the code calls (f, grad_f, hess_f, J_g)."""
-    from ..nodes import Apply
     return sorted({m.callable_name for root in nodes for m in walk(root) if isinstance(m, Apply)})
 
 

@@ -1,10 +1,12 @@
 """Text in the input language: what it prints parses back to an equal tree."""
 from __future__ import annotations
 
+from decimal import Decimal, localcontext
 from fractions import Fraction
 
 from .. import ops
-from ..nodes import PRECEDENCE, Add, Hadamard, Inverse, Kron, Mul, Neg, Node, Num, Power, Size, Sym, Transpose
+from ..nodes import (Add, EPow, Hadamard, Inverse, Kron, Mul, Neg, Node, Num, PRECEDENCE, Power, Size, Sym, Transpose,
+                     Zero)
 from .base import Renderer, fmt_fraction, leading_number, split_product
 
 P = PRECEDENCE
@@ -29,7 +31,6 @@ def signed_terms(node: Add):
 
 def decimal_text(v) -> str:
     """The shortest decimal spelling of a terminating fraction: 1/2 → 0.5, 1/1000 → 0.001."""
-    from decimal import Decimal, localcontext
     with localcontext() as ctx:
         ctx.prec = 80
         d = (Decimal(v.numerator) / Decimal(v.denominator)).normalize()
@@ -119,7 +120,7 @@ class TextRenderer(Renderer):
                 den = den + [Power(a.arg, -a.exp, shape=a.shape) for a in powers]
         parts = []
         if self.quotients and den and rest and not all(isinstance(d, (Sym, Size)) for d in den):
-            # a compound denominator reads as a quotient: (x - a)/||x - a||, exp(x)/sum(exp(x)),
+            # a compound denominator reads as a quotient: (x - a)/||x - a||, e/sum(e),
             # and a fraction joins it: -||x - mu||^2/(2 sigma^2)
             if coef.denominator != 1:
                 den = [Num(Fraction(coef.denominator), shape=(1, 1))] + den
@@ -168,6 +169,15 @@ class TextRenderer(Renderer):
         base = self.parenthesize(n.arg, POSTFIX)
         return f"({base}).^{exp}" if isinstance(n.arg, Num) else f"{base}.^{exp}"
 
+    def _render_VarPow(self, n):
+        """a^b of scalars, x.^p entry by entry; an exponent that is not a name is bracketed."""
+        exp = self.render(n.exp)
+        exp = exp if isinstance(n.exp, (Sym, Size)) else f"({exp})"
+        if n.shape == (1, 1):
+            return f"{self.parenthesize(n.arg, POSTFIX + 1)}^{exp}"
+        base = self.parenthesize(n.arg, POSTFIX)
+        return f"({base}).^{exp}" if isinstance(n.arg, Num) else f"{base}.^{exp}"
+
     def _render_Transpose(self, n):
         return f"{self.parenthesize(n.arg, POSTFIX)}^T"
 
@@ -200,7 +210,6 @@ class TextRenderer(Renderer):
             self.in_kron -= 1
 
     def block(self, a) -> str:
-        from ..nodes import Zero
         if not isinstance(a, Zero) or a.shape == (1, 1):
             return self.render(a)
         rows, cols = a.shape
@@ -236,7 +245,6 @@ class ResultRenderer(TextRenderer):
     quotients = True
 
     def _render_Hadamard(self, n):
-        from ..nodes import EPow
         if isinstance(n.right, EPow) and n.right.exp < 0:      # a .* x.^-1 reads as a ./ x
             e = -n.right.exp
             den = n.right.arg if e == 1 else EPow(n.right.arg, e, shape=n.right.shape)

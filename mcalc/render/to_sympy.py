@@ -7,6 +7,8 @@ import operator
 from functools import reduce
 from typing import NamedTuple
 
+from ..bindings import inline_bindings
+
 try:
     import sympy as sp
     from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
@@ -106,6 +108,12 @@ class SymPyRenderer(Renderer):
         base = self.render(n.arg)
         return sp.MatPow(base, self.exponent(n.exp)) if isinstance(base, sp.MatrixExpr) else base ** self.exponent(n.exp)
 
+    def _render_VarPow(self, n):
+        a, b = self.render(n.arg), self.render(n.exp)
+        if isinstance(b, sp.MatrixExpr):
+            raise UsageError("to_sympy has no form for an array exponent (p.^x)")
+        return sp.HadamardPower(a, b) if isinstance(a, sp.MatrixExpr) else a ** b
+
     def _render_Transpose(self, n):
         a = self.render(n.arg)
         return a.T if isinstance(a, sp.MatrixExpr) else a
@@ -186,7 +194,6 @@ class SymPyRenderer(Renderer):
 
 
 def to_sympy(result) -> SymPyForms:
-    from ..bindings import inline_bindings
     node, _ = inline_bindings(result.bindings, result.node)
     r = SymPyRenderer()
     return SymPyForms(r.render(node), r.render(result.function))

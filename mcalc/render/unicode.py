@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from .. import ops
+from ..nodes import Kron, Size, Sym, Transpose
 from ..program import GREEK
 from .text import TextRenderer
 
@@ -53,17 +54,20 @@ class UnicodeRenderer(TextRenderer):
         exp = str(e.numerator) if e.denominator == 1 else f"({e.numerator}/{e.denominator})"
         return f"{self.parenthesize(n.arg, 60)}^∘{exp}"
 
+    def _render_VarPow(self, n):
+        exp = self.render(n.exp)
+        exp = exp if isinstance(n.exp, (Sym, Size)) else f"({exp})"
+        return f"{self.parenthesize(n.arg, 61 if n.shape == (1, 1) else 60)}^{'' if n.shape == (1, 1) else '∘'}{exp}"
+
     def _render_Transpose(self, n):
         return f"{self.parenthesize(n.arg, 60)}ᵀ"
 
     def _render_Inverse(self, n):
-        from ..nodes import Transpose
         if isinstance(n.arg, Transpose):
             return f"{self.parenthesize(n.arg.arg, 60)}⁻ᵀ"
         return f"{self.parenthesize(n.arg, 60)}⁻¹"
 
     def _render_Hadamard(self, n):
-        from ..nodes import Kron
         return f"{self.parenthesize(n.left, 30, strict=isinstance(n.left, Kron))} ⊙ {self.parenthesize(n.right, 31)}"
 
     def _render_HadDiv(self, n):

@@ -1,0 +1,125 @@
+"""The LALR parser for a grammar text, without lark's grammar machinery at start-up. The only
+module that imports lark (parse.py reads the parser and lark's types from here).
+
+Lark's standalone generator (`lark.tools.standalone`) writes one Python module holding lark's
+LALR runtime and the grammar's tables. mcalc generates that module the first time it meets a
+grammar text, into `~/.cache/mcalc/mcalc_lalr_<key>.py`, the key a digest of the text (the
+text is made from the ops records by `parse.grammar_text()`, so a new record or a changed
+grammar file gets its own module, and two versions of mcalc never overwrite each other's),
+compiles it to byte code there, and from then on imports only it: about half of what
+`import lark` plus lark's cached tables cost. When the cache cannot be written, lark itself
+builds the parser in memory, with the same types and the same errors.
+"""
+from __future__ import annotations
+
+import io
+import os
+import sys
+from importlib.machinery import SourceFileLoader      # reads the byte code next to it
+from types import ModuleType, SimpleNamespace
+
+try:
+    from _blake2 import blake2b          # built in: no OpenSSL to load (hashlib's costs ~3 ms)
+except ImportError:                      # pragma: no cover - a Python built without it
+    from hashlib import blake2b
+
+OPTIONS = dict(parser="lalr", propagate_positions=True, start=["start", "decls"], maybe_placeholders=False)
+FORMAT = "1"          # how the module is generated; a change here makes every key new
+
+
+def key(text: str, keep: tuple[str, ...] = ()) -> str:
+    return blake2b(f"{FORMAT}\0{' '.join(keep)}\0{text}".encode(), digest_size=10).hexdigest()
+
+
+def cache_dir() -> str:
+    return os.path.join(os.path.expanduser("~"), ".cache", "mcalc")
+
+
+def runtime(text: str, always_accept: tuple[str, ...] = ()):
+    """The parser runtime for the grammar text: a module (or namespace) with Lark_StandAlone
+    (keyword arguments: postlex, transformer) and lark's Token, Tree, Transformer, v_args and
+    exception classes. always_accept: the terminals the postlexer reads that no rule uses
+    (lark keeps them only when told)."""
+    keep = tuple(sorted(always_accept))
+    name = f"mcalc_lalr_{key(text, keep)}"
+    if name in sys.modules:
+        return sys.modules[name]
+    path = os.path.join(cache_dir(), name + ".py")
+    for _ in range(2):
+        if not os.path.exists(path):
+            try:
+                generate(text, path, keep)
+            except OSError:
+                return in_memory(text)
+        try:
+            return load(name, path)
+        except (OSError, SyntaxError, ValueError, EOFError, ImportError):
+            sys.modules.pop(name, None)      # a damaged file: make it again, once
+            try:
+                os.remove(path)
+            except OSError:
+                return in_memory(text)
+    return in_memory(text)
+
+
+def load(name: str, path: str) -> ModuleType:
+    loader = SourceFileLoader(name, path)
+    module = ModuleType(name)
+    module.__file__, module.__loader__ = path, loader
+    sys.modules[name] = module               # the module's dataclasses look themselves up here
+    loader.exec_module(module)
+    if not callable(getattr(module, "Lark_StandAlone", None)):
+        raise ImportError(f"{path} is not a generated parser")
+    return module
+
+
+class Keep:
+    """A stand-in postlexer for generating: lark keeps the terminals it always accepts."""
+
+    def __init__(self, always_accept: tuple[str, ...]):
+        self.always_accept = always_accept
+
+    def process(self, stream):
+        return stream
+
+
+def generate(text: str, path: str, keep: tuple[str, ...] = ()) -> None:
+    """Write the standalone module for text to path (atomically) and its byte code beside it
+    (written even when PYTHONDONTWRITEBYTECODE is set: the import would otherwise compile
+    200 kB of source on every run)."""
+    import py_compile
+
+    from lark import Lark
+    from lark.tools.standalone import gen_standalone
+
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    out = io.StringIO()
+    inst = Lark(text, postlex=Keep(keep), **OPTIONS)
+    inst.options.postlex = None              # given again at load time; not serializable
+    gen_standalone(inst, out=out)
+    source = out.getvalue().replace("\nimport pickle, zlib, base64\n", "\n")   # only used compressed
+    tmp = f"{path}.{os.getpid()}.tmp"
+    try:
+        with open(tmp, "w", encoding="utf-8") as f:
+            f.write(source)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+    try:
+        py_compile.compile(path, doraise=True)
+    except py_compile.PyCompileError as e:
+        raise OSError(str(e)) from None
+
+
+def in_memory(text: str) -> SimpleNamespace:
+    """lark itself, shaped like a generated module (the cache cannot be written)."""
+    import lark
+    from lark import exceptions
+
+    return SimpleNamespace(
+        Lark_StandAlone=lambda **kw: lark.Lark(text, **OPTIONS, **kw),
+        Token=lark.Token, Tree=lark.Tree, Transformer=lark.Transformer, v_args=lark.v_args,
+        UnexpectedInput=exceptions.UnexpectedInput, UnexpectedToken=exceptions.UnexpectedToken,
+        UnexpectedCharacters=exceptions.UnexpectedCharacters, UnexpectedEOF=exceptions.UnexpectedEOF,
+        VisitError=exceptions.VisitError)

@@ -1,0 +1,84 @@
+"""The parser runtime (issue 18): lark's standalone LALR module, generated per grammar text into
+the cache and imported without lark; lark itself when the cache cannot be written, with the same
+messages and carets."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from mcalc import lalr, parse
+
+BAD = ["x +", "(x", "x )", "A x ,", "x^", "tr(", "x: R^", "||x", "[x", "x .*", "x = ; x", "2..5", "1e-3e4",
+       "x: R^(n", "y = x; z =", "x^T A @", "x ./", "|x", "x ≤ y", "sum(x", "x: R^3x3; x", "x: R^n; "]
+
+MESSAGES = """
+import json, sys
+from mcalc import parse
+from mcalc.errors import McalcError
+out = {"runtime": type(parse.LALR).__name__, "messages": {}}
+for text in json.loads(sys.argv[1]):
+    try:
+        parse.parse_program(text)
+        out["messages"][text] = None
+    except McalcError as e:
+        out["messages"][text] = [e.lines(), e.span.start if e.span else None, e.span.end if e.span else None]
+print(json.dumps(out))
+"""
+
+
+def messages(home: str) -> dict:
+    env = dict(os.environ, HOME=home)
+    p = subprocess.run([sys.executable, "-c", MESSAGES, json.dumps(BAD)], capture_output=True, text=True,
+                       env=env, timeout=120)
+    assert p.returncode == 0, p.stderr[-2000:]
+    return json.loads(p.stdout.strip().splitlines()[-1])
+
+
+def test_the_parser_is_the_generated_module():
+    assert parse.LALR.__name__.startswith("mcalc_lalr_")
+    assert Path(parse.LALR.__file__).parent == Path(lalr.cache_dir())
+
+
+def test_lark_itself_gives_the_same_messages_and_carets(tmp_path):
+    """HOME is a file, so the cache cannot be made: lark builds the parser in memory."""
+    home = tmp_path / "not-a-folder"
+    home.write_text("")
+    fallback = messages(str(home))
+    generated = messages(str(tmp_path / "home"))
+    assert fallback["runtime"] == "SimpleNamespace" and generated["runtime"] == "module"
+    assert fallback["messages"] == generated["messages"]
+    assert all(m is not None for m in generated["messages"].values())
+
+
+def test_a_new_grammar_text_gets_its_own_module_with_byte_code(tmp_path, monkeypatch):
+    """A changed grammar (say a new record's name in FUNC) is never read with old tables; the
+    byte code is written even under PYTHONDONTWRITEBYTECODE, which this suite runs with."""
+    monkeypatch.setenv("HOME", str(tmp_path))
+    text = parse.grammar_text() + "\n// changed\n"
+    rt = lalr.runtime(text, parse.NormBars.always_accept)
+    try:
+        assert rt is not parse.LALR and rt.__name__ != parse.LALR.__name__
+        assert Path(rt.__file__).parent == tmp_path / ".cache" / "mcalc"
+        assert list((tmp_path / ".cache" / "mcalc" / "__pycache__").glob(rt.__name__ + ".*.pyc"))
+        tree = rt.Lark_StandAlone(postlex=parse.NormBars()).parse("||x||^2", start="start")
+        assert isinstance(tree, rt.Tree)            # '||' lexed: the postlexer's BAR was kept
+        assert lalr.runtime(text, parse.NormBars.always_accept) is rt          # the same text: the same module
+    finally:
+        sys.modules.pop(rt.__name__, None)
+
+
+def test_a_damaged_module_is_made_again(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    text = parse.grammar_text() + "\n// damaged\n"
+    name = "mcalc_lalr_" + lalr.key(text, tuple(sorted(parse.NormBars.always_accept)))
+    folder = tmp_path / ".cache" / "mcalc"
+    folder.mkdir(parents=True)
+    (folder / f"{name}.py").write_text("DATA = (\n", encoding="utf-8")       # cut off mid-write
+    try:
+        rt = lalr.runtime(text, parse.NormBars.always_accept)
+        assert rt.__name__ == name and callable(rt.Lark_StandAlone)
+    finally:
+        sys.modules.pop(name, None)
