@@ -324,8 +324,18 @@ class Build(Transformer):
     def bars(self, meta, bar, arg, close):
         return reading.Bars(arg, span=span_of(meta))
 
-    def hcat(self, meta, *args):
+    def row(self, meta, *args):
+        return args
+
+    def hcat(self, meta, args):
         return args[0] if len(args) == 1 else HCat(tuple(args), span=span_of(meta))
+
+    def vcat(self, meta, *rows):
+        """[a; b] = [aᵀ, bᵀ]ᵀ, and [A, B; C, D] stacks the block rows [A, B] and [C, D]: the
+        tree the engine builds for a stacked vector and a block matrix, so they read back."""
+        blocks = [self.hcat(meta, r) for r in rows]
+        return Transpose(HCat(tuple(Transpose(b, span=b.span) for b in blocks), span=span_of(meta)),
+                         span=span_of(meta))
 
     def call(self, meta, fn, *args):
         """A call, as its record says: an elementwise function, a function of arrays, or a

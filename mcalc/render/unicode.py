@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from .. import ops
-from ..nodes import Kron, Size, Sym, Transpose
+from ..nodes import HCat, Kron, Size, Sym, Transpose
 from ..program import GREEK
 from .text import TextRenderer
 
@@ -60,6 +60,11 @@ class UnicodeRenderer(TextRenderer):
         return f"{self.parenthesize(n.arg, 61 if n.shape == (1, 1) else 60)}^{'' if n.shape == (1, 1) else '∘'}{exp}"
 
     def _render_Transpose(self, n):
+        if isinstance(n.arg, HCat):          # [a; b], [A, B; C, D]: stacked blocks
+            rows = [", ".join(self.render(b) for b in a.arg.args) if isinstance(a, Transpose) and isinstance(a.arg, HCat)
+                    else self.render(a.arg) if isinstance(a, Transpose) else f"{self.parenthesize(a, 60)}ᵀ"
+                    for a in n.arg.args]
+            return "[" + "; ".join(rows) + "]"
         return f"{self.parenthesize(n.arg, 60)}ᵀ"
 
     def _render_Inverse(self, n):
