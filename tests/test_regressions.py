@@ -331,3 +331,16 @@ def test_an_entry_outside_the_variable_is_refused(expr, wrt):
     assert code == 2 and "is not an entry" in out and "count from 1" in out
     code, out = cli("check", expr, "--wrt", wrt, "--claim", "x", "--layout", "numerator", "--format", "text")
     assert code == 2
+
+
+# ---- the 50k soak of session 4: a name bound out of a block result must size its constants --
+@pytest.mark.parametrize("expr, wrt, where, order", [
+    ("tr(B) / (1 + ||w.^9||^2)", "(w,B)", "w: R^m; B: R^(m,m)", 2),        # M = w.^17 vec(I_m)^T
+    ("sum(X ⊗ M)", "(X,M)", "X: R^(m×m); M: R^(m×m)", 1),                    # u = vec(ones_m ones_m^T)^T
+    ("sin(tr(kron(Q, P)) + y^T Q y)", "(y,Q)", "P: R^(p×p); Q: R^(4×4); y: R^4", 2),
+])
+def test_a_binding_named_out_of_a_block_result_parses_back_with_its_shape(expr, wrt, where, order):
+    r = diff(expr, wrt, where=where, order=order)
+    assert r.bindings and "[" in r.text
+    assert typed(r.text, where).body.shape == r.shape
+    assert mcalc.check(expr, wrt, r.text, where=where, order=order).ok

@@ -289,6 +289,14 @@ def render_text(node: Node) -> str:
     return _TEXT.render(node)
 
 
-def render_result_text(node: Node) -> str:
-    """A derivative in the input language, written as a person would: x/||x||."""
-    return _RESULT.render(node)
+def render_result_text(node: Node, sized: bool = False) -> str:
+    """A derivative in the input language, written as a person would: x/||x||. With `sized`,
+    I and ones carry their size (I_n, ones_m) as inside ⊗ and blocks: a binding named out of a
+    block result (q = vec(I_m)) must say its size by itself, since nothing around it does."""
+    if not sized:
+        return _RESULT.render(node)
+    _RESULT.in_kron += 1
+    try:
+        return _RESULT.render(node)
+    finally:
+        _RESULT.in_kron -= 1
