@@ -12,7 +12,7 @@ from ..bindings import inline, refold
 from ..dims import dim_product, dim_sum
 from ..errors import DiffError, McalcError, UsageError
 from ..layout import f_dims, kind, result_shape, x_dims
-from ..nodes import Add, Delta, HCat, Identity, Node, Num, SCALAR, Sym, Transpose, Unit, VarPow, children, map_children, walk
+from ..nodes import Add, Apply, Delta, HCat, Identity, Node, Num, SCALAR, Sym, Transpose, Unit, VarPow, children, map_children, walk
 from ..program import canonical_name
 from ..render.text import render_text
 from ..result import Result
@@ -444,7 +444,6 @@ def second_derivative(f, var, xshape, layout, flatten, notes, sym: bool = False)
 def stacked_hessian_notes(D: Node) -> list[str]:
     """What hess_g(u) means for a vector-valued g (the stacked Hessians of its components) and
     hess_x(t) for a curve (x''(t)), once per function the result uses."""
-    from ..nodes import Apply, walk
     notes, seen = [], set()
     for n in walk(D):
         if not isinstance(n, Apply) or n.order != 2 or n.scalar_valued or n.fn in seen:

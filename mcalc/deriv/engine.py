@@ -13,7 +13,7 @@ from typing import Callable
 
 from .. import limits
 from ..errors import DiffError, LimitError
-from ..nodes import (Add, HCat, Commutation, Delta, Diag, HadDiv, Hadamard, Kron, Mul, Node, Ones,
+from ..nodes import (Add, Apply, HCat, Commutation, Delta, Diag, HadDiv, Hadamard, Kron, Mul, Node, Ones,
                      Sum, Sym, Trace, Transpose, Vec, children)
 from ..simplify import (add, hcat, hadamard_factors, diag, epow, hadamard, haddiv, identity, is_column, is_row, is_scalar, kron, mul,
                         num, numel, ones, simplify, sum_, trace, transpose, vec, zero)
@@ -131,7 +131,6 @@ def kron_moved(lin: Linear, n: Mul) -> Node | None:
     dv ⊗ B); P (A ⊗ dvᵀ) ∇²g(u) w R = P (A ⊗ wᵀ) ∇²g(u) dv R, the blocks ∇²g_k(u) of the
     stacked Hessians being symmetric (dJ_g(u) = (I ⊗ duᵀ) ∇²g(u) comes out as Σ_k c_k ∇²g_k du
     = (cᵀ ⊗ I) ∇²g(u) du). None when neither applies."""
-    from ..nodes import Apply
     i, scalars, before, after = lin.split(n)
     f = n.args[i]
     if not isinstance(f, Kron) or not after:
