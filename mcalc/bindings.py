@@ -36,12 +36,30 @@ def inline_bindings(bindings, body: Node, keep: frozenset = frozenset()) -> tupl
     return sub(body), values
 
 
-def refold(result: Node, values: dict[str, Node], canon, taken=(), repeats: bool = True) -> tuple[Node, list[tuple[str, Node]]]:
+def refold(result: Node, values: dict[str, Node], canon, taken=(), repeats: bool = True,
+           spelled: dict[str, Node] | None = None) -> tuple[Node, list[tuple[str, Node]]]:
     """Name the input's bound subexpressions where they occur in the result, then (with
     repeats) name what the result still repeats (`name_repeats`); taken: names the new ones
-    must avoid."""
-    out, lets = refold_bound(result, values, canon)
-    return name_repeats(out, lets, set(taken) | set(values)) if repeats else (out, lets)
+    must avoid; spelled: the input's bindings as written, to print them so (`as_spelled`)."""
+    out, bound = refold_bound(result, values, canon)
+    out, lets = name_repeats(out, bound, set(taken) | set(values)) if repeats else (out, bound)
+    return out, as_spelled(lets, dict(bound), spelled or {})
+
+
+def as_spelled(lets: list[tuple[str, Node]], bound: dict[str, Node], spelled: dict[str, Node]) -> list[tuple[str, Node]]:
+    """The input's own bindings as the user wrote them (C = K + s^2 I, not s^2 I + K), where
+    the result keeps the binding as it was named (nothing renamed inside it) and every name it
+    uses is bound before it in the result."""
+    out, defined = [], set()
+    for name, v in lets:
+        raw = spelled.get(name)
+        if raw is not None and bound.get(name) is v:
+            uses = {m.name for m in walk(raw) if isinstance(m, Sym) and m.name in spelled}
+            if uses <= defined:
+                v = raw
+        out.append((name, v))
+        defined.add(name)
+    return out
 
 
 def refold_bound(result: Node, values: dict[str, Node], canon) -> tuple[Node, list[tuple[str, Node]]]:

@@ -116,17 +116,27 @@ def test_a_deep_residual_net_is_backpropagated_through_its_names():
     r = api.diff(expr, "W1", where=where)
     took = time.perf_counter() - start
     assert took < 5.0, took
-    assert r.text.startswith("h1 = tanh(W1 x + b1); h2 = tanh(W2 h1 + b2) + h1; ")
+    assert r.text.startswith("h1 = tanh(W1 x + b1); h2 = h1 + tanh(W2 h1 + b2); ")      # as the user wrote them
     assert ("; g_h14 = 2 (h14 - y); g_h13 = W14^T (g_h14 .* (ones - tanh(W14 h13 + b14).^2)) + g_h14; "
             in r.text)
     assert r.text.endswith("; g_h1 = W2^T (g_h2 .* (ones - tanh(W2 h1 + b2).^2)) + g_h2; (g_h1 .* (ones - h1.^2)) x^T")
     assert len(r.text) < 1300
+    assert api.diff(expr, "W1", where=where, layout="numerator").text.endswith(
+        "; g_h1 = W2^T (g_h2 .* (ones - tanh(W2 h1 + b2).^2)) + g_h2; x ((ones - h1.^2)^T .* g_h1^T)")
     for layout in ("mixed", "numerator", "denominator"):
         v = verify(api.diff(expr, "W1", where=where, layout=layout), trials=2)
         assert v.ok, (layout, v)
     assert verify(api.diff(expr, "x", where=where), trials=2).ok
     again = api.typed(r.text, where=where)          # the text parses back
     assert [name for name, _ in again.bindings][-1] == "g_h1"
+
+
+def test_the_users_bindings_keep_their_spelling():
+    """A bound value the result keeps as a name prints as the user wrote it."""
+    r = api.diff("C = K + s^2 I; -1/2 y^T inv(C) y - 1/2 logdet(C)", "s", where="y: R^n; K: R^(n×n) symmetric; s: R")
+    assert r.text == "C = K + s^2 I; s (y^T C^-2 y - tr(C^-1))"
+    from mcalc.verify import verify
+    assert verify(r, trials=2).ok
 
 
 def test_gp_gradients_name_alpha_once():
@@ -141,7 +151,7 @@ def test_gp_gradients_name_alpha_once():
         "alpha = K^-1 y; 1/2 (alpha alpha^T - K^-1)"
     theta = "K = A + t B; " + gp
     where = "y: R^n; A: R^(n×n) symmetric; B: R^(n×n) symmetric; t: R"
-    assert api.diff(theta, "t", where=where).text == "K = t B + A; alpha = K^-1 y; 1/2 (alpha^T B alpha - tr(K^-1 B))"
+    assert api.diff(theta, "t", where=where).text == "K = A + t B; alpha = K^-1 y; 1/2 (alpha^T B alpha - tr(K^-1 B))"
     # not symmetric: y^T K^-1 is not the transpose of K^-1 y, so nothing is named
     assert api.diff(gp, "K", where="y: R^n; K: R^(n×n)").text == "1/2 (K^-T y y^T K^-T - K^-T)"
     from mcalc.verify import verify

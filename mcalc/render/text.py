@@ -278,7 +278,6 @@ class ResultRenderer(TextRenderer):
         """A reciprocal written as a division, where that is no longer (metric.tokens): a scalar
         sigma^-1 as 1/sigma, an elementwise u.^-1 of a column as ones ./ u (ones is a column); with
         its precedence."""
-        from ..nodes import EPow
         if isinstance(n, Power) and n.is_scalar and n.exp == -1 and not isinstance(n.arg, (Num, Inverse)):
             return P[Mul], f"1/{self.parenthesize(n.arg, P[Mul] + 1)}"
         if isinstance(n, EPow) and n.exp == -1 and not isinstance(n.arg, Num) and n.shape[1] == 1 != n.shape[0]:
