@@ -97,7 +97,7 @@ class Checked(Evaluator):
 
     def _render_LogDet(self, n):
         self.invertible(n, n.arg, det_positive=True)
-        return super()._render_LogDet(n)
+        return super()._render_Function(n)
 
     def _render_Power(self, n):
         if n.arg.shape == (1, 1) and n.exp.denominator != 1:
