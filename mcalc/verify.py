@@ -484,7 +484,7 @@ def verify(result, trials: int = 3, seed: int = 0, tol: float = 1e-5) -> Verific
     named = tuple((ix, d) for ix, d in zip(result.entry or (), result.var_shape) if not ix.isdigit())
     sampler = Sampler(t, [((), f), (tuple(result.bindings), result.node)], seed=seed, lo=lowest,
                       hi=max(SIZE_HI, lowest + 3), indices=named)
-    worst, decided = 0.0, 0
+    worst, decided, noisy = 0.0, 0, 0
     for trial in range(trials):
         try:
             draw = sampler.draw(trial)
@@ -512,12 +512,45 @@ def verify(result, trials: int = 3, seed: int = 0, tol: float = 1e-5) -> Verific
         if got.shape != want.shape:      # a wrong shape of the right size is still wrong
             return Verification(False, float("inf"), trials, sampler.used)
         err = float(np.max(np.abs(got - want))) / scale if want.size else 0.0
+        if err >= tol and err * scale <= FD_NOISE_FACTOR * value_noise(f, draw.env, draw.sizes) / FD_STEP:
+            noisy += 1       # the difference is within the rounding noise of f's value: undecided
+            continue
         worst = max(worst, err)
         decided += 1
+    if not decided and noisy:
+        return Verification(False, float("nan"), trials, sampler.used, conclusive=False,
+                            reason="finite differences are below the rounding noise of the formula's value "
+                                   "on every draw (an ill-conditioned formula)")
     if not decided:      # every finite difference stepped out of the domain: nothing was compared
         return Verification(False, float("nan"), trials, sampler.used, conclusive=False,
                             reason="every finite difference stepped out of the formula's domain")
     return Verification(worst < tol, worst, decided, sampler.used, sampled=sampler.describe(decided))
+
+
+FD_STEP = 1e-6            # the finite-difference step, relative to max(1, |x|)
+FD_NOISE_FACTOR = 10.0    # a disagreement below this many times (value noise / step) decides nothing
+
+
+def value_noise(f: Node, env: dict, sizes: dict, rounds: int = 4) -> float:
+    """How far f's computed value moves when every input moves by a few units in the last place:
+    the rounding noise of evaluating f here (large where f is ill-conditioned, as
+    det(P^-T (P + P + P)) = 3^n with P nearly singular). A central difference with step h cannot
+    resolve a derivative more finely than about this noise / h, so a disagreement below that
+    decides nothing; a wrong derivative disagrees by far more on a well-conditioned draw."""
+    try:
+        with np.errstate(all="ignore"):
+            f0 = np.asarray(evaluate(f, env, sizes), dtype=float)
+            rng = np.random.default_rng(12345)
+            noise = 0.0
+            for _ in range(rounds):
+                e = {k: (v * (1 + 4 * np.finfo(float).eps * rng.choice((-1.0, 1.0), size=np.shape(v)))
+                         if isinstance(v, np.ndarray) and v.dtype.kind == "f" else v) for k, v in env.items()}
+                f1 = np.asarray(evaluate(f, e, sizes), dtype=float)
+                d = np.abs(f1 - f0)
+                noise = max(noise, float(np.max(d)) if d.size else 0.0)
+        return noise if np.isfinite(noise) else 0.0
+    except Exception:  # noqa: BLE001 - an estimate only: where it cannot be made, it claims no noise
+        return 0.0
 
 
 def entry_positions(xshape, sizes):
