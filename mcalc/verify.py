@@ -427,7 +427,9 @@ def numeric_tensor(fn, x0: np.ndarray, xshape, fshape, h=1e-6) -> np.ndarray:
             xm[full] -= s
             return (f_axes(fn(xp), fshape) - f_axes(fn(xm), fshape)) / (2 * s)
         # one Richardson step: the O(h²) error of a central difference cancels
-        T[(Ellipsis,) + idx] = (4 * central(step / 2) - central(step)) / 3
+        half, whole = central(step / 2), central(step)
+        T[(Ellipsis,) + idx] = (4 * half - whole) / 3
+        note_spread(half, whole)
     return T
 
 
@@ -500,6 +502,7 @@ def verify(result, trials: int = 3, seed: int = 0, tol: float = 1e-5) -> Verific
         if too_big:
             return Verification(False, float("nan"), 0, sampler.used, conclusive=False, reason=too_big)
         try:
+            _spread[0] = 0.0
             with np.errstate(all="raise"):
                 got, want = compare(result, f, var, draw.env, draw.sizes)
         except (FloatingPointError, np.linalg.LinAlgError):
@@ -512,45 +515,35 @@ def verify(result, trials: int = 3, seed: int = 0, tol: float = 1e-5) -> Verific
         if got.shape != want.shape:      # a wrong shape of the right size is still wrong
             return Verification(False, float("inf"), trials, sampler.used)
         err = float(np.max(np.abs(got - want))) / scale if want.size else 0.0
-        if err >= tol and err * scale <= FD_NOISE_FACTOR * value_noise(f, draw.env, draw.sizes) / FD_STEP:
-            noisy += 1       # the difference is within the rounding noise of f's value: undecided
+        if err >= tol and (err * scale <= FD_SPREAD_FACTOR * _spread[0] or _spread[0] >= FD_UNRESOLVED * scale):
+            noisy += 1       # the differences do not agree with themselves this closely: undecided
             continue
         worst = max(worst, err)
         decided += 1
     if not decided and noisy:
         return Verification(False, float("nan"), trials, sampler.used, conclusive=False,
-                            reason="finite differences are below the rounding noise of the formula's value "
-                                   "on every draw (an ill-conditioned formula)")
+                            reason="finite differences do not resolve this formula's derivative on any draw "
+                                   "(steps h and h/2 disagree: it is ill-conditioned or varies too fast)")
     if not decided:      # every finite difference stepped out of the domain: nothing was compared
         return Verification(False, float("nan"), trials, sampler.used, conclusive=False,
                             reason="every finite difference stepped out of the formula's domain")
     return Verification(worst < tol, worst, decided, sampler.used, sampled=sampler.describe(decided))
 
 
-FD_STEP = 1e-6            # the finite-difference step, relative to max(1, |x|)
-FD_NOISE_FACTOR = 10.0    # a disagreement below this many times (value noise / step) decides nothing
+FD_SPREAD_FACTOR = 10.0   # a disagreement below this many times the differences' own spread decides nothing
+FD_UNRESOLVED = 1e-2      # steps h and h/2 this far apart (relative to the derivative): no finite difference resolves it
+_spread = [0.0]           # the largest |D(h/2) - D(h)| of the comparison under way
 
 
-def value_noise(f: Node, env: dict, sizes: dict, rounds: int = 4) -> float:
-    """How far f's computed value moves when every input moves by a few units in the last place:
-    the rounding noise of evaluating f here (large where f is ill-conditioned, as
-    det(P^-T (P + P + P)) = 3^n with P nearly singular). A central difference with step h cannot
-    resolve a derivative more finely than about this noise / h, so a disagreement below that
-    decides nothing; a wrong derivative disagrees by far more on a well-conditioned draw."""
-    try:
-        with np.errstate(all="ignore"):
-            f0 = np.asarray(evaluate(f, env, sizes), dtype=float)
-            rng = np.random.default_rng(12345)
-            noise = 0.0
-            for _ in range(rounds):
-                e = {k: (v * (1 + 4 * np.finfo(float).eps * rng.choice((-1.0, 1.0), size=np.shape(v)))
-                         if isinstance(v, np.ndarray) and v.dtype.kind == "f" else v) for k, v in env.items()}
-                f1 = np.asarray(evaluate(f, e, sizes), dtype=float)
-                d = np.abs(f1 - f0)
-                noise = max(noise, float(np.max(d)) if d.size else 0.0)
-        return noise if np.isfinite(noise) else 0.0
-    except Exception:  # noqa: BLE001 - an estimate only: where it cannot be made, it claims no noise
-        return 0.0
+def note_spread(half, whole) -> None:
+    """Record how far central differences at steps h/2 and h disagree: their truncation and
+    rounding error, which the Richardson step reduces but cannot remove where the formula is
+    ill-conditioned (det(P^-T (P + P + P)) = 3^n with P nearly singular: rounding) or varies
+    faster than any step resolves (sin of a degree-12 polynomial at size 9: truncation)."""
+    with np.errstate(all="ignore"):
+        d = np.abs(np.asarray(half, dtype=float) - np.asarray(whole, dtype=float))
+    m = float(np.max(d)) if d.size else 0.0
+    _spread[0] = max(_spread[0], m if np.isfinite(m) else float("inf"))
 
 
 def entry_positions(xshape, sizes):
@@ -655,7 +648,9 @@ def compare_joint(result, f, env, sizes, h=1e-6):
                 xm[idx] -= s
                 ep[name], em[name] = xp, xm
                 return (F(ep) - F(em)) / (2 * s)
-            cols.append((4 * central(step / 2) - central(step)) / 3)
+            half, whole = central(step / 2), central(step)
+            cols.append((4 * half - whole) / 3)
+            note_spread(half, whole)
     J = np.stack(cols, axis=1)
     got = result_value(result, env, sizes)
     fk = kind(f.shape, True)

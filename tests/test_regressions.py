@@ -355,6 +355,21 @@ def test_a_derivative_below_the_rounding_noise_of_the_value_is_not_called_wrong(
     assert v.ok or not v.conclusive
 
 
+def test_a_hessian_no_finite_difference_resolves_is_undecided_not_wrong():
+    # sin of a degree-12 polynomial at size 9 turns ~1e9 times over a step of 1e-6: central
+    # differences at h and h/2 disagree as much as they measure, so the draw decides nothing
+    r = diff("sin((||Y ⊗ X||_F^2)^3 + 1/n (c + t))", "(X,Y)", order=2, where="Y: R^(2×n); X: R^(n×n)")
+    v = verify(r, trials=3)
+    assert v.ok or not v.conclusive
+
+
+def test_a_wrong_joint_hessian_is_still_wrong():
+    r = diff("sin(||Y ⊗ X||_F^2)", "(X,Y)", order=2, where="Y: R^(2×n); X: R^(n×n)")
+    assert verify(r).ok
+    wrong = replace(r, node=diff("cos(||Y ⊗ X||_F^2)", "(X,Y)", order=2, where="Y: R^(2×n); X: R^(n×n)").node)
+    assert not verify(wrong).ok
+
+
 def test_the_noise_allowance_does_not_excuse_a_wrong_derivative():
     r = diff("x^T A x", "x")
     wrong = replace(r, node=diff("x^T A x", "x", where="A: R^(n×n) symmetric").node)   # 2 A x
