@@ -213,24 +213,40 @@ def occurrences(chain: tuple, sub: tuple, tsub: tuple) -> int:
 def repeated_chains(roots: list[Node]) -> Counter:
     """Stretches of products that occur more than once, a transposed stretch counting as a use
     of the stretch it transposes (y^T K^-1 of K^-1 y for a symmetric K), by the product they
-    make; only stretches shorter than their product (a whole product is a subterm already)."""
+    make; only stretches shorter than their product (a whole product is a subterm already).
+    Stretches are compared as tuples of small integers, one per distinct factor (equal factors,
+    equal numbers), so that counting compares no trees."""
     chains = [c for root in roots for m in walk(root) if len(c := chain_of(m)) > 2 or
               len(c) == 2 and len(m.args) > 2]
+    ids: dict[Node, int] = {}
+
+    def numbered(c: tuple) -> tuple:
+        return tuple(ids.setdefault(f, len(ids)) for f in c)
+
+    coded = [numbered(c) for c in chains]
+    # every stretch's count, overlaps included: a bound on the count without overlaps
+    present = Counter(cc[i:i + k] for cc in coded for k in range(2, len(cc) + 1) for i in range(len(cc) - k + 1))
     out: Counter = Counter()
     seen: set = set()
-    for c in chains:
+    for c, cc in zip(chains, coded):
         for k in range(2, len(c) + 1):
             for i in range(len(c) - k + 1):
-                sub = c[i:i + k]
-                if sub in seen or any(isinstance(x, (Delta, Unit)) for f in sub for x in walk(f)):
+                code = cc[i:i + k]
+                if code in seen:
                     continue
-                seen.add(sub)
+                seen.add(code)
+                sub = c[i:i + k]
+                if any(isinstance(x, (Delta, Unit)) for f in sub for x in walk(f)):
+                    continue
                 m = mul(*sub)
                 if chain_of(m) != sub:
                     continue
                 tm = transpose(m)
                 tsub = chain_of(tm)
-                uses = sum(occurrences(d, sub, tsub) for d in chains)
+                tcode = numbered(tsub) if len(tsub) == k else None     # another length never matches
+                if present[code] + (present[tcode] if tcode != code else 0) < 2:
+                    continue
+                uses = sum(occurrences(d, code, tcode) for d in coded)
                 if uses >= 2:
                     out[tm if m.shape[0] == 1 and len(tsub) == len(sub) else m] = uses   # a column is named: α, not αᵀ
     return out

@@ -33,6 +33,10 @@ class Result:
     joint: tuple | None = None         # --wrt "(t,s)": the scalar names
     show_steps: bool = False           # mcalc.diff(..., steps=True): display the derivation too
     chain: Callable | None = field(default=None, repr=False, compare=False)   # --steps: the engine's chain rule
+    # --steps' trace of fired rules: the engine on this result's typed program, (wrt, layout, order,
+    # flatten, stack) -> Result, and the arguments this result was asked with
+    engine: Callable | None = field(default=None, repr=False, compare=False)
+    request: tuple = field(default=(), repr=False, compare=False)
 
     @property
     def steps(self) -> list:

@@ -374,8 +374,9 @@ def random_function(m: int, k: int, rng) -> tuple:
     """A random smooth f: R^m -> R^k with its exact derivatives, (f, ∇f or J_f, ∇²f):
     k = 1: f(u) = ½ uᵀ Q u + cᵀ s(u) + bᵀ u with s the sine and s' the cosine entrywise,
     ∇f = Q u + c ∘ s'(u) + b, ∇²f = Q − diag(c ∘ s(u)) (Q symmetric);
-    k > 1: g(u) = t(M u + c) with t the hyperbolic tangent entrywise, J_g = diag(1 − t²(M u + c)) M
-    (no Hessian: it is a tensor)."""
+    k > 1: g(u) = t(M u + c) with t the hyperbolic tangent entrywise, J_g = diag(1 − t²(M u + c)) M,
+    and the Hessians of its components stacked (km×m): ∇²g_i = −2 t(z_i)(1 − t²(z_i)) M_iᵀ M_i
+    with z = M u + c."""
     def flat(u):                    # a float (R) or a vector
         return np.asarray(u, dtype=float).reshape(-1)
     if k == 1:
@@ -386,9 +387,12 @@ def random_function(m: int, k: int, rng) -> tuple:
                 lambda u: Q @ flat(u) + c * np.cos(flat(u)) + b,
                 lambda u: Q - np.diag(c * np.sin(flat(u))))
     M, c = rng.standard_normal((k, m)) / np.sqrt(m), rng.standard_normal(k)
+    def stacked_hessians(u):
+        t = np.tanh(M @ flat(u) + c)
+        return np.vstack([-2 * t[i] * (1 - t[i] ** 2) * np.outer(M[i], M[i]) for i in range(k)])
     return (lambda u: np.tanh(M @ flat(u) + c),
             lambda u: (1 - np.tanh(M @ flat(u) + c) ** 2)[:, None] * M,
-            None)
+            stacked_hessians)
 
 
 def f_axes(value: np.ndarray, fshape) -> np.ndarray:

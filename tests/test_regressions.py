@@ -336,7 +336,9 @@ def test_an_entry_outside_the_variable_is_refused(expr, wrt):
 # ---- the 50k soak of session 4: a name bound out of a block result must size its constants --
 @pytest.mark.parametrize("expr, wrt, where, order", [
     ("tr(B) / (1 + ||w.^9||^2)", "(w,B)", "w: R^m; B: R^(m,m)", 2),        # M = w.^17 vec(I_m)^T
-    ("sum(X ⊗ M)", "(X,M)", "X: R^(m×m); M: R^(m×m)", 1),                    # u = vec(ones_m ones_m^T)^T
+    # u = vec(ones_m ones_m^T)^T at order 1 (now printed [sum(M) vec(…); sum(X) vec(…)], no name);
+    # the Hessian names P = vec(ones_m ones_m^T) (ones_m ⊗ ones_m)^T out of its blocks
+    ("sum(X ⊗ M)", "(X,M)", "X: R^(m×m); M: R^(m×m)", 2),
     ("sin(tr(kron(Q, P)) + y^T Q y)", "(y,Q)", "P: R^(p×p); Q: R^(4×4); y: R^4", 2),
 ])
 def test_a_binding_named_out_of_a_block_result_parses_back_with_its_shape(expr, wrt, where, order):

@@ -47,6 +47,8 @@ def result_renderable(r, v=None, steps=None):
             line.append(f"{s.rule}: ", style="dim")
             line.append(s.unicode)
             parts.append(line)
+            if s.fired:
+                parts.append(Text(f"    {s.fired_text}", style="dim"))
         parts.append(Text(""))
     body = Text()
     if r.tensor is not None and r.index is not None:
