@@ -543,7 +543,7 @@ def note_spread(half, whole) -> None:
     """Record how far central differences at steps h/2 and h disagree: their truncation and
     rounding error, which the Richardson step reduces but cannot remove where the formula is
     ill-conditioned (det(P^-T (P + P + P)) = 3^n with P nearly singular: rounding) or varies
-    faster than any step resolves (sin of a degree-12 polynomial at size 9: truncation)."""
+    faster than any step resolves (an oscillation of a degree-12 polynomial at size 9: truncation)."""
     with np.errstate(all="ignore"):
         d = np.abs(np.asarray(half, dtype=float) - np.asarray(whole, dtype=float))
     m = float(np.max(d)) if d.size else 0.0
