@@ -469,7 +469,8 @@ def s_same(I, n, a):
 
 @rule(Apply)
 def s_apply(I, n, arg):
-    """f: R^m -> R^k applied to u ∈ R^m: f(u) is k×1, ∇f(u) m×1, J_f(u) k×m, ∇²f(u) m×m."""
+    """f: R^m -> R^k applied to u ∈ R^m: f(u) is k×1, ∇f(u) m×1, J_f(u) k×m, ∇²f(u) m×m; for
+    k > 1, ∇²f(u) stacks the k Hessians of the components, (k m)×m (x''(t), k×1, for a curve)."""
     m, k = as_term(n.domain), as_term(n.codomain)
     I.need(I.unify_shapes(arg, (m, 1)),
            lambda: f"{n.fn} takes R^{fmt_dim(n.domain)}, not {I.show(n.arg)}" if n.domain != 1 else
@@ -477,7 +478,9 @@ def s_apply(I, n, arg):
     if n.order == 0:
         return (k, 1)
     if n.order == 2:
-        return (m, m)
+        if n.codomain == 1:
+            return (m, m)
+        return (k if n.domain == 1 else I.u.find(Prod((k, m))), m)
     return (m, 1) if n.codomain == 1 else (k, m)
 
 

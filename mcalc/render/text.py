@@ -5,7 +5,7 @@ from decimal import Decimal, localcontext
 from fractions import Fraction
 
 from .. import ops
-from ..nodes import (Add, EPow, Hadamard, Inverse, Kron, Mul, Neg, Node, Num, PRECEDENCE, Power, Size, Sym, Transpose,
+from ..nodes import (Add, EPow, HCat, Hadamard, Inverse, Kron, Mul, Neg, Node, Num, PRECEDENCE, Power, Size, Sym, Transpose,
                      Zero)
 from .base import Renderer, fmt_fraction, leading_number, split_product
 
@@ -179,7 +179,26 @@ class TextRenderer(Renderer):
         return f"({base}).^{exp}" if isinstance(n.arg, Num) else f"{base}.^{exp}"
 
     def _render_Transpose(self, n):
+        if isinstance(n.arg, HCat):
+            return self.stacked(n.arg)
         return f"{self.parenthesize(n.arg, POSTFIX)}^T"
+
+    def stacked(self, n: HCat) -> str:
+        """[aᵀ, bᵀ]ᵀ is the stacked [a; b], and [[A, B]ᵀ, [C, D]ᵀ]ᵀ the block matrix
+        [A, B; C, D] (rows separated by ';', as the grammar's vcat reads them)."""
+        self.in_kron += 1
+        try:
+            rows = []
+            for a in n.args:
+                if isinstance(a, Transpose) and isinstance(a.arg, HCat):
+                    rows.append(", ".join(self.block(b) for b in a.arg.args))
+                elif isinstance(a, Transpose):
+                    rows.append(self.block(a.arg))
+                else:
+                    rows.append(f"{self.parenthesize(a, POSTFIX)}^T")
+            return "[" + "; ".join(rows) + "]"
+        finally:
+            self.in_kron -= 1
 
     def _render_Inverse(self, n):
         if isinstance(n.arg, Transpose):
@@ -219,6 +238,15 @@ class TextRenderer(Renderer):
 
     def call(self, name, args):
         return f"{name}({', '.join(self.render(a) for a in args)})"
+
+    def _render_Vec(self, n):
+        """vec(I_n): a constant under vec says its size, as inside ⊗ (from vec(I) alone the n²
+        entries cannot be read back as n×n)."""
+        self.in_kron += 1
+        try:
+            return self._render_Function(n)
+        finally:
+            self.in_kron -= 1
 
     def _render_Function(self, n):
         """tr(X), det(X), logdet(X), sum(X), vec(X), diag(X): the name of the class's record."""
