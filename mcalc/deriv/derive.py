@@ -12,7 +12,7 @@ from ..bindings import inline, refold
 from ..dims import dim_product, dim_sum
 from ..errors import DiffError, McalcError, UsageError
 from ..layout import f_dims, kind, result_shape, x_dims
-from ..nodes import Add, Delta, Identity, Node, Num, SCALAR, Sym, Unit, VarPow, children, map_children, walk
+from ..nodes import Add, Apply, Delta, HCat, Identity, Node, Num, SCALAR, Sym, Transpose, Unit, VarPow, children, map_children, walk
 from ..program import canonical_name
 from ..render.text import render_text
 from ..result import Result
@@ -168,7 +168,7 @@ def derive_stack(t, name: str, order: int):
 
 
 def vcat(*blocks: Node) -> Node:
-    """[a; b]: blocks stacked vertically, written [aᵀ, bᵀ]ᵀ."""
+    """[a; b]: blocks stacked vertically, the tree [aᵀ, bᵀ]ᵀ (which the text prints and reads as [a; b])."""
     return transpose(hcat(*[transpose(b) for b in blocks])) if len(blocks) > 1 else blocks[0]
 
 
@@ -196,7 +196,7 @@ def derive_joint(t, wrt: str, layout: str, order: int, flatten: bool = False):
     notes = [f"joint derivative with respect to z = ({', '.join(names)}), the stacked vector of "
              + (f"{len(names)} scalars" if all(s == 1 for s in sizes) else
                 f"{' and '.join(('vec ' if kind(i.shape) == 'matrix' else '') + v for v, i in vars_)} "
-                f"({' + '.join(map(str, sizes))} = {N} entries)")]
+                f"({' + '.join(map(str, sizes))}" + (f" = {N}" if isinstance(N, int) else "") + " entries)")]
     if any(is_symmetric(info) for _, info in vars_):
         raise UsageError(f"--wrt {wrt}: a symmetric matrix in a joint derivative is not supported",
                          hint="differentiate with respect to it alone")
@@ -220,7 +220,8 @@ def derive_joint(t, wrt: str, layout: str, order: int, flatten: bool = False):
         notes.append("the Hessian ∂²f/∂z∂zᵀ in blocks: row block i, column block j is ∂²f/∂z_i∂z_jᵀ "
                      "(the off-diagonal blocks are the mixed second derivatives)")
     elif fk == "scalar":
-        D = vcat(*[tidy(grad(v, i)) for v, i in vars_])          # ∇_z f, N×1
+        columns = [tidy(grad(v, i)) for v, i in vars_]
+        D = vcat(*columns)                                        # ∇_z f, N×1
         if layout == "numerator":
             D = transpose(D)
         shape = (1, N) if layout == "numerator" else (N, 1)
@@ -235,6 +236,11 @@ def derive_joint(t, wrt: str, layout: str, order: int, flatten: bool = False):
         D = transpose(J) if layout == "denominator" else J
         shape = (N, m) if layout == "denominator" else (m, N)
     D = tidy(D)
+    if order == 1 and fk == "scalar" and layout != "numerator":
+        # the stacked [a; b] keeps its blocks as columns (A^T x, not (x^T A)^T), as it reads
+        D = Transpose(HCat(tuple(Transpose(c, shape=(1, c.shape[0])) for c in columns),
+                           shape=(1, N)), shape=(N, 1))
+    notes.extend(stacked_hessian_notes(D))
     node, lets = refold(D, values, lambda v: simplify(v, memo), taken=set(t.symbols) | set(t.dims),
                         spelled=dict(t.bindings))
     return Result(t.source, wrt, layout, order, t, node, shape, lets, notes, function=f, var_shape=(N, 1),
@@ -252,6 +258,21 @@ def tree_size(n: Node, memo: dict) -> int:
     return hit
 
 
+def distinct(n: Node) -> list[Node]:
+    """The distinct subterms of n, each once, in the order walk meets them first: a graph that
+    is an exponential tree (inlined residual layers) costs its own size, not the tree's."""
+    seen: set[Node] = set()
+    out, stack = [], [n]
+    while stack:
+        cur = stack.pop()
+        if cur in seen:
+            continue
+        seen.add(cur)
+        out.append(cur)
+        stack.extend(reversed(children(cur)))
+    return out
+
+
 def kept_bindings(t, var: str, values: dict[str, Node]) -> dict[str, Node]:
     """The bound names a gradient keeps as names, with their values (in terms of each other):
     those whose inlined value is a tree of more than MAX_INLINED_TREE nodes that mostly repeats
@@ -259,7 +280,7 @@ def kept_bindings(t, var: str, values: dict[str, Node]) -> dict[str, Node]:
     of x); when one is, all are kept."""
     sizes: dict[Node, int] = {}
     heavy = {name for name, v in values.items()
-             if name != var and tree_size(v, sizes) > MAX_INLINED_TREE and tree_size(v, sizes) > 4 * len(set(walk(v)))}
+             if name != var and tree_size(v, sizes) > MAX_INLINED_TREE and tree_size(v, sizes) > 4 * len(distinct(v))}
     if not heavy:
         return {}
     _, kept = inline(t, frozenset(dict(t.bindings)))        # then every name stays, as the user wrote the layers
@@ -349,6 +370,7 @@ def derive_var(t, wrt: str, layout: str, order: int, flatten: bool):
     notes.extend(power_notes(f, var))
     notes.extend(layouts.notes(f.shape, xshape, layout))
     D = drop_zero_terms(D, notes)
+    notes.extend(stacked_hessian_notes(D))
     node, lets = refold(D, values, lambda v: simplify(v, memo), taken=set(t.symbols) | set(t.dims),
                         repeats=not bound, spelled=dict(t.bindings))     # backpropagation's names are the layers' own
     tensor, index = None, None
@@ -437,6 +459,23 @@ def second_derivative(f, var, xshape, layout, flatten, notes, sym: bool = False)
     return H, ((n, n) if flatten else tuple(xshape) + tuple(xshape))
 
 
+def stacked_hessian_notes(D: Node) -> list[str]:
+    """What hess_g(u) means for a vector-valued g (the stacked Hessians of its components) and
+    hess_x(t) for a curve (x''(t)), once per function the result uses."""
+    notes, seen = [], set()
+    for n in walk(D):
+        if not isinstance(n, Apply) or n.order != 2 or n.scalar_valued or n.fn in seen:
+            continue
+        seen.add(n.fn)
+        g = n.fn
+        if n.domain == 1:
+            notes.append(f"hess_{g}(t) is the second derivative {g}''(t) of the curve {g}")
+        else:
+            notes.append(f"hess_{g}(u) stacks the Hessians ∇²{g}_k(u) of the components of {g} vertically "
+                         f"(({n.codomain}·{n.domain})×{n.domain}), so that (cᵀ ⊗ I) hess_{g}(u) = Σ_k c_k ∇²{g}_k(u)")
+    return notes
+
+
 def symmetric_note(var: str, what: str) -> str:
     """The one convention for a symmetric variable (SPEC §1, §2; docs/symmetric.md)."""
     if what == "gradient":
@@ -455,9 +494,9 @@ def power_notes(f: Node, var: str) -> list[str]:
     """a^b differentiated in its exponent has the logarithm of a: real for a positive base only. A number
     base (2^x) needs no word, nor does a power whose exponent does not hold the variable."""
     out = []
-    for m in walk(f):
+    for m in distinct(f):
         if isinstance(m, VarPow) and not (isinstance(m.arg, Num) and m.arg.value > 0) and any(
-                isinstance(s, Sym) and s.name == var for s in walk(m.exp)):
+                isinstance(s, Sym) and s.name == var for s in distinct(m.exp)):
             base = render_text(m.arg)
             out.append(f"{render_text(m)} is differentiated for {base} > 0: its derivative in the exponent "
                        f"has {ops.LOG.name}({base})")
