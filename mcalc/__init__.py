@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import functools
 
+from .errors import McalcError
+
 __version__ = "0.1.0"
 
 
@@ -20,7 +22,6 @@ def _short_traceback(f):
     notebook shows the message and the caret, not fifteen frames."""
     @functools.wraps(f)
     def run(*args, **kwargs):
-        from .errors import McalcError
         try:
             return f(*args, **kwargs)
         except McalcError as e:

@@ -2,6 +2,7 @@
 layer over these functions."""
 from __future__ import annotations
 
+import functools
 import re
 import sys
 
@@ -84,4 +85,5 @@ def diff_one(expr: str, wrt: str, where, layout: str, order: int, flatten: bool,
     except McalcError as e:
         raise e.with_source(expr)
     r.notes[:0] = [n for n in t.notes if n not in r.notes]     # how the input was read comes first
+    r.engine, r.request = functools.partial(derive, t), (wrt, layout, order, flatten, stack)
     return r

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections import Counter
 
 from . import ops
-from .nodes import Add, Delta, Mul, Node, Num, Sym, Transpose, Unit, children, map_children, walk
+from .nodes import Add, Delta, Inverse, Mul, Node, Num, Power, Sym, Transpose, Unit, children, map_children, walk
+from .render.text import render_result_text
 from .shapes import Typed
-from .simplify import size
+from .simplify import mul, size, transpose
 
 
 def inline(t: Typed, keep: frozenset = frozenset()) -> tuple[Node, dict[str, Node]]:
@@ -87,7 +88,6 @@ def refold_bound(result: Node, values: dict[str, Node], canon) -> tuple[Node, li
         symmetric), so that y^T K^-1 reads as the transpose of K^-1 y."""
         return Sym(name, shape=shape, symmetric=name in symmetric)
 
-    from .simplify import transpose
     for name in order:
         c = canon(values[name])
         if not list(children(c)):
@@ -157,7 +157,6 @@ def name_repeats(out: Node, lets: list[tuple[str, Node]], taken: set[str]) -> tu
     be a stretch of a product (`repeated_chains`): K^-1 y in K^-1 y y^T K^-1, its transpose
     y^T K^-1 counting as a use."""
     from .metric import tokens
-    from .render.text import render_result_text
     lets = list(lets)
     names = set(taken) | {name for name, _ in lets}
     for root in [out] + [v for _, v in lets]:
@@ -214,25 +213,40 @@ def occurrences(chain: tuple, sub: tuple, tsub: tuple) -> int:
 def repeated_chains(roots: list[Node]) -> Counter:
     """Stretches of products that occur more than once, a transposed stretch counting as a use
     of the stretch it transposes (y^T K^-1 of K^-1 y for a symmetric K), by the product they
-    make; only stretches shorter than their product (a whole product is a subterm already)."""
-    from .simplify import mul, transpose
+    make; only stretches shorter than their product (a whole product is a subterm already).
+    Stretches are compared as tuples of small integers, one per distinct factor (equal factors,
+    equal numbers), so that counting compares no trees."""
     chains = [c for root in roots for m in walk(root) if len(c := chain_of(m)) > 2 or
               len(c) == 2 and len(m.args) > 2]
+    ids: dict[Node, int] = {}
+
+    def numbered(c: tuple) -> tuple:
+        return tuple(ids.setdefault(f, len(ids)) for f in c)
+
+    coded = [numbered(c) for c in chains]
+    # every stretch's count, overlaps included: a bound on the count without overlaps
+    present = Counter(cc[i:i + k] for cc in coded for k in range(2, len(cc) + 1) for i in range(len(cc) - k + 1))
     out: Counter = Counter()
     seen: set = set()
-    for c in chains:
+    for c, cc in zip(chains, coded):
         for k in range(2, len(c) + 1):
             for i in range(len(c) - k + 1):
-                sub = c[i:i + k]
-                if sub in seen or any(isinstance(x, (Delta, Unit)) for f in sub for x in walk(f)):
+                code = cc[i:i + k]
+                if code in seen:
                     continue
-                seen.add(sub)
+                seen.add(code)
+                sub = c[i:i + k]
+                if any(isinstance(x, (Delta, Unit)) for f in sub for x in walk(f)):
+                    continue
                 m = mul(*sub)
                 if chain_of(m) != sub:
                     continue
                 tm = transpose(m)
                 tsub = chain_of(tm)
-                uses = sum(occurrences(d, sub, tsub) for d in chains)
+                tcode = numbered(tsub) if len(tsub) == k else None     # another length never matches
+                if present[code] + (present[tcode] if tcode != code else 0) < 2:
+                    continue
+                uses = sum(occurrences(d, code, tcode) for d in coded)
                 if uses >= 2:
                     out[tm if m.shape[0] == 1 and len(tsub) == len(sub) else m] = uses   # a column is named: α, not αᵀ
     return out
@@ -242,7 +256,6 @@ def solves(n: Node) -> bool:
     """An inverse applied to a vector (K^-1 y): named once even when that does not shorten
     the text, as Rasmussen & Williams write α = K^-1 y (a matrix Σ^-1 Xᵀ stays written out
     unless naming it is shorter)."""
-    from .nodes import Inverse, Power
     inverse = any(isinstance(f, Inverse) or isinstance(f, Power) and f.exp < 0 for f in chain_of(n))
     return inverse and len(chain_of(n)) >= 2 and is_column_vector(n)
 
@@ -253,7 +266,6 @@ def is_column_vector(n: Node) -> bool:
 
 def replace_chain(n: Node, part: Node, sym: Node) -> Node:
     """n with the stretch of product `part` (and its transpose) written as sym (symᵀ)."""
-    from .simplify import transpose
     sub, tsub = chain_of(part), chain_of(transpose(part))
     tsym = Transpose(sym, shape=(sym.shape[1], sym.shape[0]))
 

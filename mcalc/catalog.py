@@ -2,6 +2,12 @@
 (the parser's function names, the differential rules), so the list cannot drift from them."""
 from __future__ import annotations
 
+from . import ops
+from .nodes import Sym
+from .present import FunctionList
+from .render.text import render_text
+from .simplify import simplify
+
 # The operators are grammar, not functions: (spelling, meaning).
 OPERATORS = [
     ("A + B, A - B", "sum, difference (same shapes; a scalar broadcasts)"),
@@ -24,11 +30,6 @@ OPERATORS = [
 
 def function_list():
     """One row per spelling, from its record (mcalc/ops.py): arguments and the derivative."""
-    from . import ops
-    from .nodes import Sym
-    from .present import FunctionList
-    from .render.text import render_text
-    from .simplify import simplify
 
     u = Sym("u", shape=("n", 1))
     rows = []

@@ -4,18 +4,27 @@ transposition mistake shows)."""
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 
+import numpy as np
+
 from . import limits
-from .api import LAYOUTS, Result, diff, inline
-from .errors import InternalError, LimitError, McalcError, ShapeError, Span, UsageError
+from .api import LAYOUTS, Result, as_where, diff, inline, inline_bindings, latex, split_wrt, typed
+from .deriv.derive import derive, substitute_delta
+from .deriv.engine import differential
 from .dims import dim_names
-from .nodes import Node, Sym
+from .errors import InternalError, LimitError, McalcError, ShapeError, Span, UsageError
+from .nodes import Identity, Node, Size, Sym, Unit, map_children, walk
 from .nodes import replace as replace_node
 from .parse import Binding, Decl, Program, parse_program
+from .present import as_text
+from .render.text import render_text
 from .report import homework_status, points_text, wrong_details  # noqa: F401
 from .shapes import fmt_shape, infer
+from .simplify import add, expand, hadamard, mul, neg, num, simplify, tidy, transpose
+from .verify import Sampler, Undefined, evaluate_checked, value_checked, verify
 
 
 @dataclass
@@ -37,11 +46,9 @@ class CheckResult:
         return "✓ correct" if self.ok else "✗ wrong"
 
     def __repr__(self) -> str:
-        from .present import as_text
         return as_text(self, "repr")
 
     def _repr_latex_(self) -> str:
-        from .present import as_text
         return as_text(self, "notebook")
 
     def to_json(self) -> dict:
@@ -104,7 +111,6 @@ def typed_claim(claim: str, result: Result, shape=None, extra: dict | None = Non
 
 
 def rename(node: Node, names: dict[str, str]) -> Node:
-    from .nodes import map_children
     if not names:
         return node
 
@@ -139,7 +145,6 @@ def unit_names(result: Result) -> dict[str, tuple]:
 
 
 def with_units(node: Node, result: Result) -> Node:
-    from .nodes import Unit, map_children
     names = unit_names(result)
     if not names:
         return node
@@ -169,7 +174,6 @@ class Comparison:
 
 def rel_gap(va, vb) -> float:
     """max |a - b| relative to the size of both sides (no absolute floor: 1e-7 A x is not 0)."""
-    import numpy as np
     if va.size != vb.size:
         return float("inf")
     va = va.reshape(vb.shape)
@@ -183,8 +187,6 @@ def compare_numerically(a_pair, b_pair, typed_prog, reference=(), trials=4, seed
     """Evaluate a (bindings, node) against b on the same random data. The data is drawn where b
     and every `reference` pair (the formula) are defined; a that is not defined there is not b.
     `indices` are (name, dimension) of free entry indices (--wrt X[i,j]): each draw picks them."""
-    from .nodes import Size, walk
-    from .verify import Sampler, Undefined, value_checked
     # sizes the claim leaves open (a bare I inside sum(...)) are drawn like any other
     dims = set(typed_prog.dims)
     for _, node in (a_pair, b_pair):
@@ -210,7 +212,6 @@ def compare_numerically(a_pair, b_pair, typed_prog, reference=(), trials=4, seed
 def mirror(draw, sampler, programs):
     """The draw with every unrestricted symbol negated (where the programs are defined there):
     a claim right only for one sign of the data (|x| for x) fails at one of the two points."""
-    from .verify import Undefined, evaluate_checked, value_checked
     env = dict(draw.env)
     free = [n for n in sampler.typed.free_symbols() if n not in sampler.restricted]
     if not free:
@@ -234,7 +235,6 @@ def numeric_equal(a_pair, b_pair, typed_prog, trials=3, seed=7, indices=()) -> f
 
 def derive_typed(t, wrt: str, layout: str, order: int, flatten: bool) -> Result:
     """The derivative from an already typed formula (no second parse)."""
-    from .deriv.derive import derive
     try:
         return derive(t, wrt, layout, order, flatten, False)
     except McalcError as e:
@@ -250,7 +250,6 @@ def check(expr: str, wrt: str, claim: str, where=None, layout: str = "mixed", or
           flatten: bool = False) -> CheckResult:
     """Decide whether `claim` is the derivative of `expr` with respect to `wrt`: exactly where
     canonical forms agree, otherwise on random data (see mcalc.verify.Sampler)."""
-    from .api import split_wrt, typed
     if layout not in LAYOUTS:
         raise UsageError(f"unknown layout {layout!r}; choose mixed, numerator or denominator")
     if order not in (1, 2):
@@ -277,7 +276,6 @@ def check_typed(t, wrt: str, claim: str, layout: str, order: int, flatten: bool)
 
 def self_check(correct: Result) -> None:
     """The engine's own derivative against finite differences: a failure is a bug (exit 3)."""
-    from .verify import verify
     v = verify(correct, trials=2)
     if v.conclusive and not v.ok:
         raise InternalError(f"the engine's own derivative {correct.text} failed verification against finite "
@@ -285,14 +283,11 @@ def self_check(correct: Result) -> None:
 
 
 def simplify_(node):
-    from .simplify import simplify
     return simplify(node)
 
 
 def difference_text(a, b) -> str:
     """a - b in its shortest form."""
-    from .render.text import render_text
-    from .simplify import add, expand, neg, tidy
     plain = tidy(add(a, neg(b)))
     expanded = tidy(expand(plain))
     return min((render_text(plain), render_text(expanded)), key=len)
@@ -303,7 +298,6 @@ def decide(t, correct: Result, claim: str, claim_shape, claim_node, layout, orde
     """`claim_node` is the simplified claim, `written` the claim as written (bindings inlined):
     the numbers are taken from what was written, so that a simplification (x.^(1/2) ./ x.^(1/2)
     to ones) cannot hide where the claim is undefined."""
-    from .simplify import tidy, transpose
     want_node, _ = inline_result(correct)
     shape_ok = squeeze(claim_shape) == squeeze(correct.shape)
     base_prog = correct.typed
@@ -370,8 +364,6 @@ def decide(t, correct: Result, claim: str, claim_shape, claim_node, layout, orde
 
 def symmetric_notes(correct: Result, claim_node, want_node, compare) -> list[str]:
     """For a symmetric variable: name the unconstrained and the Cookbook forms of a wrong claim."""
-    from .nodes import Identity
-    from .simplify import add, hadamard, mul, neg, num, transpose
     info = correct.typed.symbols.get(correct.wrt)
     if info is None or not info.symmetric or correct.function.shape != (1, 1) or correct.order != 1:
         return []
@@ -414,7 +406,6 @@ class EqualResult:
 
     def _repr_latex_(self) -> str:
         """The notebook form: the two sides with = or ≠, and what the verdict rests on."""
-        from .api import latex
         relation = "=" if self.ok else r"\neq"
         how = "same canonical form" if self.exact else self.sampled
         return (f"$${latex(self.lhs)} {relation} {latex(self.rhs)}"
@@ -432,7 +423,6 @@ def typed_pair(lhs: str, rhs: str, where=None):
     """Both sides typed together (one set of symbols, dimensions unified across both), or a
     ShapeError when they cannot share their symbols' shapes. Each side is first typed alone,
     so that bad input on either side is reported against its own text."""
-    from .api import as_where, typed
     tl = typed(lhs, where)
     tr = typed(rhs, where)
     a, b = tl.program, tr.program
@@ -454,8 +444,6 @@ def typed_pair(lhs: str, rhs: str, where=None):
 def equal(lhs: str, rhs: str, where=None) -> EqualResult:
     """Are lhs and rhs equal as functions of their symbols (same shape, same value wherever
     either is defined)? Exactly where canonical forms agree, otherwise on random data."""
-    from .render.text import render_text
-    from .simplify import tidy
     try:
         tl, tr, t = typed_pair(lhs, rhs, where)
     except McalcError as e:
@@ -523,9 +511,6 @@ def check_derivation(t, wrt: str, lines: list[str], layout: str = "mixed", order
     """Each line but the last rewrites f (it must equal f) or, where it contains dX, is the
     differential (it must equal the engine's df, dX a symbol of X's shape); the last line is
     the claim, decided as `check` decides it."""
-    from .deriv.derive import substitute_delta
-    from .deriv.engine import differential
-    from .simplify import tidy
     if not lines:
         raise UsageError("a derivation needs at least one line (the claim)")
     result = check_typed(t, wrt, spell_differential(lines[-1], wrt), layout, order, flatten)
@@ -570,18 +555,14 @@ def check_derivation(t, wrt: str, lines: list[str], layout: str = "mixed", order
 
 
 def walk_nodes(node):
-    from .nodes import walk
     return walk(node)
 
 
 def render(node) -> str:
-    from .render.text import render_text
     return render_text(node)
 
 
 def inline_result(r: Result):
-    from .api import inline_bindings
-    from .simplify import simplify
     node, values = inline_bindings(r.bindings, r.node)
     return simplify(node), values
 
@@ -741,8 +722,6 @@ def parse_problem(p, defaults: dict) -> Problem:
 
 def grade(p: Problem) -> Outcome:
     """One problem: its claim, and its derivation line by line where it has one."""
-    import time
-    from .api import typed
     start = time.perf_counter()
     if p.error is not None:
         return Outcome(p, None, p.error)

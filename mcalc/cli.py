@@ -2,9 +2,13 @@
 `present` returns. No mathematics and no formatting here."""
 from __future__ import annotations
 
+import copy
+import functools
+import gc
 import io
 import os
 import sys
+import traceback
 from difflib import get_close_matches
 from enum import Enum
 from typing import Annotated, Optional
@@ -185,7 +189,6 @@ def fail(e: McalcError) -> None:
 
 def internal(e: BaseException) -> None:
     if os.environ.get("MCALC_DEBUG") == "1":
-        import traceback
         traceback.print_exc()
     else:
         typer.echo(f"mcalc: internal error ({type(e).__name__}: {str(e)[:120]}); please report it "
@@ -195,7 +198,6 @@ def internal(e: BaseException) -> None:
 
 def guarded(f):
     """Run a command body: McalcError → its message and exit code; anything else → exit 3."""
-    import functools
 
     @functools.wraps(f)
     def run(*args, **kwargs):
@@ -454,7 +456,6 @@ def app_for(argv: list[str]) -> typer.Typer:
              if (i.name or typer.main.get_command_name(i.callback.__name__)) == name]
     if len(infos) != 1:
         return app
-    import copy
     one = copy.copy(app)
     one.registered_commands = infos
     return one
@@ -474,7 +475,6 @@ def run_argv(argv: list[str]) -> int:
 
 def run() -> None:
     """The console script."""
-    import gc
     gc.set_threshold(100_000, 50, 100)    # a short-lived process: collect cycles rarely
     try:
         sys.stdout, sys.stderr = pipe_safe(sys.stdout), pipe_safe(sys.stderr)

@@ -2,6 +2,8 @@
 `present`. No printing, no terminal: cli.py reads the arguments and writes the output."""
 from __future__ import annotations
 
+import os
+
 from .errors import McalcError, UsageError
 from .present import Derivative, Derivatives, Formula, FunctionList, Homework, Options, Sheet
 
@@ -65,7 +67,6 @@ def equal(lhs: str, rhs: str, opts: Options):
 def homework(path: str, junit: str | None) -> Homework:
     """Grade a homework file; --junit FILE is written whatever the outcome (a file that cannot
     be read at all is one <error> there, and exit 2)."""
-    import os
 
     from .claims import HomeworkError, junit_xml, load_homework, run_homework
     try:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from . import ops
-from .nodes import Node
+from .dims import eval_dim
+from .nodes import CONSTANTS, Node
 from .render.base import Renderer
 
 
@@ -32,7 +33,6 @@ class Evaluator(Renderer):
         return hit
 
     def dim(self, d) -> int:
-        from .dims import eval_dim
         return eval_dim(d, self.dims)
 
     def size(self, shape) -> tuple[int, ...]:
@@ -49,7 +49,6 @@ class Evaluator(Renderer):
         return np.full((1, 1), float(self.dim(n.name)))
 
     def _render_Constant(self, n):
-        from .nodes import CONSTANTS
         return np.full((1, 1), CONSTANTS[n.name])
 
     def _render_Num(self, n):

@@ -12,19 +12,22 @@ builds the parser in memory, with the same types and the same errors.
 """
 from __future__ import annotations
 
+import io
 import os
 import sys
+from importlib.machinery import SourceFileLoader      # reads the byte code next to it
 from types import ModuleType, SimpleNamespace
 
+try:
+    from _blake2 import blake2b          # built in: no OpenSSL to load (hashlib's costs ~3 ms)
+except ImportError:                      # pragma: no cover - a Python built without it
+    from hashlib import blake2b
+
 OPTIONS = dict(parser="lalr", propagate_positions=True, start=["start", "decls"], maybe_placeholders=False)
-FORMAT = "1"          # how the module is generated; a change here makes every key new
+FORMAT = "2"          # how the module is generated; a change here makes every key new
 
 
 def key(text: str, keep: tuple[str, ...] = ()) -> str:
-    try:
-        from _blake2 import blake2b          # built in: no OpenSSL to load (hashlib's costs ~3 ms)
-    except ImportError:                      # pragma: no cover - a Python built without it
-        from hashlib import blake2b
     return blake2b(f"{FORMAT}\0{' '.join(keep)}\0{text}".encode(), digest_size=10).hexdigest()
 
 
@@ -60,7 +63,6 @@ def runtime(text: str, always_accept: tuple[str, ...] = ()):
 
 
 def load(name: str, path: str) -> ModuleType:
-    from importlib.machinery import SourceFileLoader      # reads the byte code next to it
     loader = SourceFileLoader(name, path)
     module = ModuleType(name)
     module.__file__, module.__loader__ = path, loader
@@ -85,7 +87,6 @@ def generate(text: str, path: str, keep: tuple[str, ...] = ()) -> None:
     """Write the standalone module for text to path (atomically) and its byte code beside it
     (written even when PYTHONDONTWRITEBYTECODE is set: the import would otherwise compile
     200 kB of source on every run)."""
-    import io
     import py_compile
 
     from lark import Lark
@@ -96,7 +97,7 @@ def generate(text: str, path: str, keep: tuple[str, ...] = ()) -> None:
     inst = Lark(text, postlex=Keep(keep), **OPTIONS)
     inst.options.postlex = None              # given again at load time; not serializable
     gen_standalone(inst, out=out)
-    source = out.getvalue().replace("\nimport pickle, zlib, base64\n", "\n")   # only used compressed
+    source = quiet_logger(out.getvalue().replace("\nimport pickle, zlib, base64\n", "\n"))   # only used compressed
     tmp = f"{path}.{os.getpid()}.tmp"
     try:
         with open(tmp, "w", encoding="utf-8") as f:
@@ -109,6 +110,30 @@ def generate(text: str, path: str, keep: tuple[str, ...] = ()) -> None:
         py_compile.compile(path, doraise=True)
     except py_compile.PyCompileError as e:
         raise OSError(str(e)) from None
+
+
+LOGGING = ("\nimport logging\n",
+           '\nlogger: logging.Logger = logging.getLogger("lark")\nlogger.addHandler(logging.StreamHandler())\n',
+           "\nlogger.setLevel(logging.CRITICAL)\n")
+QUIET = """
+class _QuietLogger:
+    # lark's logger at level CRITICAL, at which lark logs nothing: every call does nothing
+    def _nothing(self, *args, **kwargs):
+        return None
+    debug = info = warning = error = exception = critical = setLevel = _nothing
+logger = _QuietLogger()
+"""
+
+
+def quiet_logger(source: str) -> str:
+    """The module without `import logging` (about 3 ms a start): lark's logger there is set
+    to CRITICAL, which lark never logs at, so a logger that does nothing is the same. Only
+    when the source has exactly those lines (another lark version's is left as it is)."""
+    imp, make, level = LOGGING
+    if source.count(imp) != 1 or source.count(make) != 1 or source.count(level) != 1:
+        return source
+    out = source.replace(imp, "\n").replace(make, QUIET).replace(level, "\n")
+    return source if "logging." in out else out
 
 
 def in_memory(text: str) -> SimpleNamespace:

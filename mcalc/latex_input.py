@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from . import ops
 from .errors import ParseError, Span
@@ -61,12 +62,17 @@ def record_heads() -> list[Head]:
     return [h for _, h in sorted(heads, key=lambda t: -len(t[0]))]
 
 
-HEADS = record_heads()
-CLOSERS = {h.close for h in HEADS if h.close}
+@lru_cache(maxsize=1)
+def heads() -> tuple[list[Head], set[str]]:
+    """The records' heads and the commands that close a pair, made when LaTeX is first read
+    (compiling their patterns cost every one-liner about 4 ms)."""
+    found = record_heads()
+    return found, {h.close for h in found if h.close}
 BRACKETS = ("(", "\\left(", "\\big(", "\\Big(")
 WRAPPERS = ("mathbf", "boldsymbol", "bm", "mathrm", "operatorname", "mathit", "mathsf", "vec", "textbf",
             "mathnormal", "text")
 BOLD = ("mathbf", "boldsymbol", "bm", "vec", "textbf")   # a bold letter is an array, even a Greek one
+MATRIX_ENVIRONMENTS = ("bmatrix", "pmatrix", "matrix", "Bmatrix")      # not vmatrix: that is a determinant
 FRACTIONS = ("frac", "tfrac", "dfrac")
 
 
@@ -146,6 +152,11 @@ class Reader:
             elif c == "~":
                 self.emit(" ", i, i + 1)
                 i += 1
+            elif c == "0" and self.src.startswith("_{", i + 1) and not (self.out and (self.out[-1].isalnum() or self.out[-1] in "._")):
+                i = self.zero_block(i)
+            elif c == "&":
+                self.emit(", ", i, i + 1)        # a block matrix's columns
+                i += 1
             else:
                 self.emit(c, i, i + 1)
                 i += 1
@@ -161,9 +172,20 @@ class Reader:
         self.emit(head.name + ("(" if head.kind == "pair" else ""), i, j, word=True)
         return j
 
+    def zero_block(self, i: int) -> int:
+        """0_{m \\times n}, a zero block of a block matrix, is 0 ones_m ones_n^T (its size known)."""
+        a, b = self.group(i + 2, "0_")
+        dims = [d.strip() for d in re.split(r"\\times|×", self.src[a:b])]
+        if len(dims) != 2 or not all(re.fullmatch(r"[A-Za-z0-9]+", d) for d in dims):
+            self.fail("a zero block is written 0_{m \\times n}", i, b + 1)
+        r, c = dims
+        self.emit("(0" + (f" ones_{{{r}}}" if r != "1" else "") + (f" ones_{{{c}}}^T" if c != "1" else "") + ")",
+                  i, b + 1)
+        return b + 1
+
     def backslash(self, i: int, hi: int) -> int:
         name, j = self.command(i)
-        for head in HEADS:
+        for head in heads()[0]:
             m = head.pattern.match(self.src, i)
             if m and (not head.bracketed or self.src[m.end():].lstrip().startswith(BRACKETS)):
                 return self.record(head, i, m.end())
@@ -198,7 +220,21 @@ class Reader:
             self.emit(".^{", i, j)                         # x^{\circ 2}: the Hadamard power
             del self.out[-5:-3], self.starts[-5:-3], self.ends[-5:-3]
             return j
-        if name in CLOSERS:
+        if name in ("begin", "end"):      # \begin{bmatrix} A & B \\ C & D \end{bmatrix} is [A, B; C, D]
+            a, b = self.group(j, "\\" + name)
+            if self.src[a:b].strip() not in MATRIX_ENVIRONMENTS:
+                self.fail(f"unknown LaTeX environment {self.src[a:b].strip()!r}", i, b + 1,
+                          "a block matrix or stacked vector is \\begin{bmatrix} … \\end{bmatrix}")
+            self.emit("[" if name == "begin" else "]", i, b + 1)
+            return b + 1
+        if name == "\\":
+            self.emit("; ", i, j)              # the next row of a block matrix
+            return j
+        if name == "nabla":     # \nabla f(u), \nabla^2 f(u): grad_f(u), hess_f(u), as mcalc prints them
+            m = re.match(r"\s*\^\s*(?:2|\{\s*2\s*\})\s*|\s*", self.src[j:hi])
+            self.emit("hess_" if "2" in m.group(0) else "grad_", i, j + m.end(), word=True)
+            return j + m.end()
+        if name in heads()[1]:
             self.emit(")", i, j)
             return j
         if name in SYMBOLS:

@@ -1,6 +1,7 @@
 """Every bound on input and work, in one place (documented in the README)."""
 import time as _time
 from contextlib import contextmanager as _contextmanager
+from functools import wraps
 
 from .errors import LimitError
 
@@ -45,7 +46,6 @@ def tick() -> None:
 
 def budgeted(f):
     """Run f inside one time budget (shared with the caller's, if it has one)."""
-    from functools import wraps
 
     @wraps(f)
     def run(*args, **kwargs):

@@ -380,7 +380,10 @@ class Elementwise(Node):
 class Apply(Node):
     """A function declared by its signature, fn: R^domain -> R^codomain (1 for R), applied to arg,
     or one of its derivatives: order 0 is fn(u); order 1 is ∇fn(u) (domain×1) for a scalar
-    function and the Jacobian J_fn(u) (codomain×domain) otherwise; order 2 is ∇²fn(u)."""
+    function and the Jacobian J_fn(u) (codomain×domain) otherwise; order 2 is the Hessian
+    ∇²fn(u) (domain×domain) of a scalar function and, for a vector-valued g: R^n -> R^m, the
+    Hessians ∇²g_k(u) of its components stacked vertically (mn×n, seed 004's stacking), so
+    that Σ_k c_k ∇²g_k(u) = (cᵀ ⊗ I_n) ∇²g(u); for a curve x: R -> R^n that is x''(t) (n×1)."""
     fn: str
     arg: Node
     order: int = 0

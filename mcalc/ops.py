@@ -24,8 +24,8 @@ from fractions import Fraction
 from typing import Callable
 
 from .dims import factors as dim_factors
-from .nodes import (SCALAR, Add, Call, Constant, Det, Diag, Elementwise, EPow, Hadamard, Inverse, Kron, LogDet, Mul, Neg,
-                    Node, Norm, Num, Ones, Power, Size, Sum, Trace, Transpose, Vec, Zero)
+from .nodes import (Add, Call, Constant, Det, Diag, EPow, Elementwise, Hadamard, Inverse, Kron, LogDet, Mul, Neg, Node,
+                    Norm, Num, Ones, Power, SCALAR, Size, Sum, Trace, Transpose, Vec, Zero, walk)
 
 
 @dataclass(frozen=True, eq=False)
@@ -496,7 +496,6 @@ BARS: dict[str, Op] = {op.bars: op for op in RECORDS if op.bars}       # |a|: "s
 
 def notes(roots) -> list[str]:
     """Notes the records make on how their calls were read (softmax of a matrix: row by row)."""
-    from .nodes import walk
     out: list[str] = []
     for root in roots:
         for n in walk(root):

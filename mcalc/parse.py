@@ -11,8 +11,8 @@ from pathlib import Path
 from . import lalr, latex_input, limits, ops, reading
 from .dims import dim_product
 from .errors import LimitError, McalcError, ParseError, Span
-from .nodes import (Add, Apply, Call, Commutation, HCat, Div, Elementwise, EPow, HadDiv, Hadamard, Identity,
-                    Inverse, Kron, Mul, Neg, Node, Norm, Num, Ones, Power, Sym, Transpose, Zero, map_children)
+from .nodes import (Add, Apply, Call, Commutation, Div, EPow, Elementwise, HCat, HadDiv, Hadamard, Identity, Inverse,
+                    Kron, Mul, Neg, Node, Norm, Num, Ones, Power, Sym, Transpose, Zero, map_children, walk)
 from .nodes import replace as with_fields
 from .program import GREEK, GREEK_LETTER, Binding, Decl, Program, Signature, canonical_name, is_greek  # noqa: F401 (re-exported)
 
@@ -192,13 +192,29 @@ class Build(Transformer):
             return sig, order
         return None
 
+    def primed(self, n: Node):
+        """x'(t), x''(t): the derivatives of a declared function of one variable, as papers write
+        them: (signature, order), or None when n is not a declared name with primes."""
+        k = 0
+        while isinstance(n, Transpose) and n.span is not None and self.source[n.span.end - 1:n.span.end] == "'":
+            n, k = n.arg, k + 1
+        if k == 0 or not isinstance(n, Sym) or n.span is None or n.name not in self.functions:
+            return None
+        sig = self.functions[n.name]
+        if sig.domain != 1 or k > 2:
+            raise ParseError(f"{n.name}{chr(39) * k} is not a derivative mcalc knows: primes are for the first and "
+                             f"second derivatives of a function of one variable",
+                             n.span, hint=f"write {'grad_' if sig.codomain == 1 else 'J_'}{n.name}(...) "
+                                          f"or hess_{n.name}(...)")
+        return sig, k
+
     def applied(self, a, b):
         """f (u) is the call f(u) when f is declared a function; in x^T f(u) the call is the last
         factor, and f(u)^T is (f(u))^T: postfix operators that begin at f's bracket apply to the call."""
         head, rest = a, None
         if isinstance(a, Mul) and len(a.args) == 2 and id(a) not in self.grouped:
             head, rest = a.args[1], a.args[0]
-        found = self.function_of(head)
+        found = self.function_of(head) or self.primed(head)
         if found is None:
             return None
         sig, order = found
@@ -206,7 +222,8 @@ class Build(Transformer):
         while at < len(self.source) and self.source[at] in " \t":
             at += 1
         if at >= len(self.source) or self.source[at] != "(":
-            raise ParseError(f"{head.name} is a function; write {head.name}(...)", head.span)
+            name = self.source[head.span.start:head.span.end]
+            raise ParseError(f"{name} is a function; write {name}(...)", head.span)
         posts, arg = [], b
         while isinstance(arg, (Transpose, Power, EPow, Inverse)) and arg.span and arg.span.start == at:
             posts.append(arg)
@@ -307,8 +324,18 @@ class Build(Transformer):
     def bars(self, meta, bar, arg, close):
         return reading.Bars(arg, span=span_of(meta))
 
-    def hcat(self, meta, *args):
+    def row(self, meta, *args):
+        return args
+
+    def hcat(self, meta, args):
         return args[0] if len(args) == 1 else HCat(tuple(args), span=span_of(meta))
+
+    def vcat(self, meta, *rows):
+        """[a; b] = [aᵀ, bᵀ]ᵀ, and [A, B; C, D] stacks the block rows [A, B] and [C, D]: the
+        tree the engine builds for a stacked vector and a block matrix, so they read back."""
+        blocks = [self.hcat(meta, r) for r in rows]
+        return Transpose(HCat(tuple(Transpose(b, span=b.span) for b in blocks), span=span_of(meta)),
+                         span=span_of(meta))
 
     def call(self, meta, fn, *args):
         """A call, as its record says: an elementwise function, a function of arrays, or a
@@ -756,7 +783,6 @@ def function_names(functions: dict) -> set[str]:
 
 def check_function_uses(statements, functions: dict) -> None:
     """A declared function is only ever called: f alone, or f declared twice, is an error."""
-    from .nodes import walk
     for st in statements:
         roots = [st.value] if isinstance(st, Binding) else [st] if isinstance(st, Node) else []
         if isinstance(st, Binding) and st.name in functions:

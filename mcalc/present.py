@@ -196,6 +196,8 @@ def diff_text(value: Derivatives, opts: Options, out: Output) -> None:
     def show(d):
         for s in d.steps or ():
             out.out(f"{s.rule}: {s.text}")
+            if s.fired:
+                out.out(f"    {s.fired_text}")
         out.out(d.result.text)
         side_notes(d, out)
     each(value, out, show)

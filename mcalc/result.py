@@ -6,7 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable
 
-from .nodes import Node
+from .nodes import HCat, Node, contains
+from .present import as_text
 from .render.text import render_result_text
 from .shapes import SymbolInfo, Typed, fmt_shape
 
@@ -32,6 +33,10 @@ class Result:
     joint: tuple | None = None         # --wrt "(t,s)": the scalar names
     show_steps: bool = False           # mcalc.diff(..., steps=True): display the derivation too
     chain: Callable | None = field(default=None, repr=False, compare=False)   # --steps: the engine's chain rule
+    # --steps' trace of fired rules: the engine on this result's typed program, (wrt, layout, order,
+    # flatten, stack) -> Result, and the arguments this result was asked with
+    engine: Callable | None = field(default=None, repr=False, compare=False)
+    request: tuple = field(default=(), repr=False, compare=False)
 
     @property
     def steps(self) -> list:
@@ -41,7 +46,8 @@ class Result:
 
     @property
     def flat_text(self) -> str:
-        lets = "".join(f"{name} = {render_result_text(v)}; " for name, v in self.bindings)
+        sized = bool(self.bindings) and contains(self.node, lambda n: isinstance(n, HCat))
+        lets = "".join(f"{name} = {render_result_text(v, sized)}; " for name, v in self.bindings)
         return lets + render_result_text(self.node)
 
     @property
@@ -75,11 +81,9 @@ class Result:
         return to_sympy(self)
 
     def _repr_latex_(self) -> str:
-        from .present import as_text
         return as_text(self, "notebook")
 
     def __repr__(self) -> str:
-        from .present import as_text
         return as_text(self, "repr")
 
     def __str__(self) -> str:
@@ -117,13 +121,10 @@ class ShapeResult:
         return shape_json(self)
 
     def __repr__(self) -> str:
-        from .present import as_text
         return as_text(self, "repr")
 
     def _repr_latex_(self) -> str:
-        from .present import as_text
         return as_text(self, "notebook")
 
     def _repr_html_(self) -> str:
-        from .present import as_text
         return as_text(self, "html")

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from . import ops
+from .api import diff
+from .deriv.rules import DIFF_RULES
 
 SHEET = [
     # (section, name, formula, variable, declarations)
@@ -36,13 +38,11 @@ class Row:
 
 
 def sheet(layout: str = "mixed") -> list[Row]:
-    from .api import diff
     return [Row(sec, name, f, x, diff(f, x, where=w, layout=layout)) for sec, name, f, x, w in SHEET]
 
 
 def differential_rules() -> list[tuple[str, str]]:
     """(node class or function, identity) for every rule with a stated identity."""
-    from .deriv.rules import DIFF_RULES
     seen, out = set(), []
     for cls, r in DIFF_RULES.items():
         doc = (r.__doc__ or "").strip()

@@ -3,16 +3,19 @@ the formula. Returns a Typed program whose every node carries a resolved shape."
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import chain, count
 from typing import Callable
 
 from . import limits, ops
-from .errors import LimitError, ShapeError
-from .nodes import (SCALAR, Apply, Call, HCat, Add, Commutation, Constant, Delta, Det, Diag, Dim, Div, Elementwise, EPow, HadDiv,
-                    Hadamard, Identity, Inverse, Kron, LogDet, Mul, Neg, Node, Norm, Num, Ones,
-                    Power, Shape, Size, Sum, Sym, Trace, Transpose, Unit, VarPow, Vec, Zero, replace, walk)
 from .dims import dim_names, dim_product, dim_sum, factors, is_product
+from .errors import LimitError, ShapeError
+from .nodes import (Add, Apply, Call, Commutation, Constant, Delta, Det, Diag, Dim, Div, EPow, Elementwise, HCat,
+                    HadDiv, Hadamard, Identity, Inverse, Kron, LogDet, Mul, Neg, Node, Norm, Num, Ones, Power, SCALAR,
+                    Shape, Size, Sum, Sym, Trace, Transpose, Unit, VarPow, Vec, Zero, children, map_children, replace,
+                    walk)
 from .program import Decl, Program, is_greek
 from .reading import Bars, VarPower
+from .render.text import render_text
 
 
 class Var:
@@ -240,7 +243,6 @@ class Inference:
 
     # -- helpers used by the rules
     def text(self, n: Node) -> str:
-        from .render.text import render_text
         try:
             s = render_text(n)
         except Exception:  # a half-built node; the shape is what matters
@@ -311,7 +313,6 @@ class Inference:
 
 
 def _kids(n: Node):
-    from .nodes import children
     return list(children(n))
 
 
@@ -468,7 +469,8 @@ def s_same(I, n, a):
 
 @rule(Apply)
 def s_apply(I, n, arg):
-    """f: R^m -> R^k applied to u ∈ R^m: f(u) is k×1, ∇f(u) m×1, J_f(u) k×m, ∇²f(u) m×m."""
+    """f: R^m -> R^k applied to u ∈ R^m: f(u) is k×1, ∇f(u) m×1, J_f(u) k×m, ∇²f(u) m×m; for
+    k > 1, ∇²f(u) stacks the k Hessians of the components, (k m)×m (x''(t), k×1, for a curve)."""
     m, k = as_term(n.domain), as_term(n.codomain)
     I.need(I.unify_shapes(arg, (m, 1)),
            lambda: f"{n.fn} takes R^{fmt_dim(n.domain)}, not {I.show(n.arg)}" if n.domain != 1 else
@@ -476,7 +478,9 @@ def s_apply(I, n, arg):
     if n.order == 0:
         return (k, 1)
     if n.order == 2:
-        return (m, m)
+        if n.codomain == 1:
+            return (m, m)
+        return (k if n.domain == 1 else I.u.find(Prod((k, m))), m)
     return (m, 1) if n.codomain == 1 else (k, m)
 
 
@@ -714,7 +718,6 @@ def infer(program: Program) -> Typed:
 
 def name_dims(I: Inference) -> dict[int, str]:
     used = set(I.dim_names) | set(I.symbols) | set(I.bound)
-    from itertools import chain, count
     pool = (n for n in chain(NAME_POOL, (f"n{i}" for i in count(1))) if n not in used)
     names: dict[int, str] = {}
 
@@ -762,7 +765,6 @@ def build_typed(I: Inference, names: dict[int, str]) -> Typed:
     dims = set(I.dim_names)
 
     def rebuild(n: Node) -> Node:
-        from .nodes import map_children
         shape = resolve(I.shapes[id(n)])
         dims.update(d for d in shape if isinstance(d, str))   # also sizes no symbol carries (ones s)
         m = map_children(n, rebuild)

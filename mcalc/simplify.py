@@ -12,18 +12,19 @@ tests/fixtures/simplify.txt holds one block per rule: an input and the output it
 from __future__ import annotations
 
 from fractions import Fraction
+from math import gcd
 from typing import Callable
 
 from . import limits, ops
-from .errors import LimitError
 from .dims import factors
+from .dims import dim_product, dim_sum
+from .errors import LimitError
 from .nodes import (SCALAR, Apply, Call, HCat, Add, Commutation, Delta, Det, Diag, Dim, Div, Elementwise, EPow, HadDiv,
                     Hadamard, Identity, Inverse, Kron, LogDet, Mul, Neg, Node, Norm, Num, Ones, Power,
                     Shape, Size, Sum, Sym, Trace, Transpose, Unit, VarPow, Vec, Zero, PRECEDENCE, children, map_children,
                     precedence, walk)
-from .rewrite import normalize, rule
-from .dims import dim_product, dim_sum
 from .nodes import replace as node_replace
+from .rewrite import normalize, rule
 
 ONE = Fraction(1)
 
@@ -935,6 +936,36 @@ def hadamard_powers(n: Hadamard):
     return hadamard_of([f for f in out if not isinstance(f, Ones)], n.shape)
 
 
+@rule(Hadamard, HadDiv)
+def hadamard_roots(n: Hadamard | HadDiv):
+    """A ∘ sqrt(A).^-1 = sqrt(A);  A ⊘ sqrt(A) = sqrt(A);  sqrt(A) ∘ sqrt(A) = A (where A is a factor too)"""
+    fs = hadamard_factors(n) if isinstance(n, Hadamard) else \
+        hadamard_factors(n.left) + [epow(f, -1) for f in hadamard_factors(n.right)]
+    plain = {epow_parts(f)[0] for f in fs}
+    def parts(f):
+        base, e = epow_parts(f)
+        if isinstance(base, Elementwise) and base.fn == "sqrt" and \
+                (base.arg in plain or sum(epow_parts(g)[0] == base for g in fs) > 1):
+            return base.arg, e / 2
+        return base, e
+    if all(parts(f)[0] == epow_parts(f)[0] for f in fs):
+        return None                     # no square root meets its radicand: other rules' business
+    exps: dict[Node, Fraction] = {}
+    for f in fs:
+        base, e = parts(f)
+        exps[base] = exps.get(base, Fraction(0)) + e
+    if len(exps) == len(fs) or any(e.denominator not in (1, 2) or (e.denominator == 2 and abs(e) != Fraction(1, 2))
+                                   for e in exps.values()):
+        return None
+    def power_of(base, e):
+        if e.denominator == 2:
+            root = elementwise("sqrt", base)
+            return root if e > 0 else epow(root, -1)
+        return epow(base, e)
+    out = [power_of(base, e) for base, e in exps.items() if e != 0]
+    return hadamard_of([f for f in out if not isinstance(f, Ones)], n.shape)
+
+
 def quotient_rule(num_fn: str, den_fn: str, quotient: str):
     def fold(n: Hadamard):
         fs = hadamard_factors(n)
@@ -1095,6 +1126,17 @@ def function_at_one(n: Elementwise):
     if not isinstance(n.arg, Ones) or v is None:
         return None
     return mul(num(v), n.arg) if v else zero(n.shape)
+
+
+@rule(Elementwise)
+def function_of_filled(n: Elementwise):
+    """f(c ones) = f(c) ones for a scalar c: sqrt(1/2 ones ones^T) = sqrt(1/2) ones ones^T (a constant array's size then folds in sum and tr)"""
+    if is_scalar(n) or not isinstance(n.arg, Mul):
+        return None
+    scalars, rest = split_scalars(n.arg)
+    if not scalars or not isinstance(rest, Ones):
+        return None
+    return mul(elementwise(n.fn, mul(*scalars)), rest)
 
 
 @rule(Elementwise)
@@ -1863,7 +1905,6 @@ def factor_common_scalars(s: Add) -> Node | None:
 
 
 def gcd_frac(a: Fraction, b: Fraction) -> Fraction:
-    from math import gcd
     a, b = Fraction(a), Fraction(b)
     num_ = gcd(a.numerator, b.numerator)
     den = a.denominator * b.denominator // gcd(a.denominator, b.denominator)

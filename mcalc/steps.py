@@ -4,10 +4,10 @@ used (their identities are the rule docstrings), the identification, the layout.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from . import ops
-from .deriv.engine import Differentiator, free_names
+from .deriv.engine import Differentiator, free_names, is_symmetric
 from .deriv.rules import identity_of
 from .layout import kind
 from .nodes import Node
@@ -15,8 +15,9 @@ from .render.json import shape_list
 from .render.latex import is_vector, render_latex, render_latex_result, symbol, tex_name
 from .render.text import render_text
 from .render.unicode import render_unicode
+from .rewrite import recording
 from .shapes import fmt_shape
-from .simplify import simplify
+from .simplify import add, simplify
 
 
 @dataclass
@@ -26,12 +27,61 @@ class Step:
     latex: str
     unicode: str
     shape: tuple | None = None
+    fired: tuple[str, ...] = ()       # the named simplification rules that fired to give this step
 
     def to_json(self) -> dict:
         out = {"rule": self.rule, "text": self.text, "latex": self.latex}
         if self.shape is not None:
             out["shape"] = shape_list(self.shape)
+        if self.fired:
+            out["simplified_by"] = list(self.fired)
         return out
+
+    @property
+    def fired_text(self) -> str:
+        """`simplified by: expand_product, fold_transpose ×2`, or "" when no rule fired."""
+        return f"simplified by: {compact(self.fired)}" if self.fired else ""
+
+    @property
+    def fired_latex(self) -> str:
+        if not self.fired:
+            return ""
+        names = compact(self.fired).replace("_", r"\_").replace(" ×", r" $\times$")
+        return r" && \text{\footnotesize simplified by: " + names + "}"
+
+
+def compact(names) -> str:
+    """Rule names in the order they first fired, a repeat counted: a, b ×2."""
+    counts: dict[str, int] = {}
+    for n in names:
+        counts[n] = counts.get(n, 0) + 1
+    return ", ".join(n if k == 1 else f"{n} ×{k}" for n, k in counts.items())
+
+
+def traced(compute):
+    """(value, the names of the rewrite rules that fired computing it, in order)."""
+    with recording() as fired:
+        value = compute()
+    return value, tuple(name for name, _, _ in fired)
+
+
+def with_fired(step: Step, fired) -> Step:
+    return replace(step, fired=tuple(fired))
+
+
+def derivation_fired(result) -> tuple[str, ...]:
+    """The rules the derivation of result fires, from the typed program to the result (the
+    engine run again under recording(), which also turns the rewrite memo off, so that every
+    firing is seen); () for a result made without the engine at hand."""
+    if result.engine is None:
+        return ()
+    return traced(lambda: result.engine(*result.request))[1]
+
+
+def final_step(result, shown: list[Step]) -> Step:
+    """The layout row, with the rules the derivation fired beyond those of the rows above."""
+    seen = {n for s in shown for n in s.fired}
+    return with_fired(layout_step(result), [n for n in derivation_fired(result) if n not in seen])
 
 
 def show(lhs: str, lhs_tex: str, node: Node, rule: str, shape=None) -> Step:
@@ -82,19 +132,18 @@ def differential_steps(result) -> list[Step]:
                 used.append(doc)
             return super().__call__(node)
 
-    from .deriv.engine import is_symmetric
-    from .simplify import add
     # a joint derivative (t, s) has the total differential, one term per variable
     names = list(result.joint) if result.joint else [var]
     infos = [result.typed.symbols[v] for v in names]
-    df = simplify(add(*[Recording(v, info.shape if result.joint else result.var_shape, is_symmetric(info))(f)
-                        for v, info in zip(names, infos)]))
+    df, df_fired = traced(lambda: simplify(add(*[Recording(v, info.shape if result.joint else result.var_shape,
+                                                                     is_symmetric(info))(f)
+                                                           for v, info in zip(names, infos)])))
     for doc in used:
         if doc.startswith("dX for the variable"):
             continue
         name, _, identity = doc.rpartition(": ")
         steps.append(Step(name or "rule", identity, on_equals(identity_latex(identity)), identity_unicode(identity)))
-    steps.append(show(f"d{fn}", rf"\mathrm{{d}}{ftex}", df, "differential"))
+    steps.append(with_fired(show(f"d{fn}", rf"\mathrm{{d}}{ftex}", df, "differential"), df_fired))
     fk, xk = kind(f.shape, True), kind(result.var_shape)
     if result.order == 2:
         steps.append(note("hessian", "the Hessian is the Jacobian of the gradient",
@@ -108,7 +157,7 @@ def differential_steps(result) -> list[Step]:
     else:
         steps.append(note("identification", f"vec(d{fn}) = J vec(d{var}) gives the Jacobian J",
                           rf"\operatorname{{vec}}(\mathrm{{d}}{ftex}) &= J \operatorname{{vec}}(\mathrm{{d}}{x})"))
-    steps.append(layout_step(result))
+    steps.append(final_step(result, steps))
     return steps
 
 
@@ -158,26 +207,28 @@ def layout_step(result) -> Step:
 
 def chain_rule_steps(result) -> list[Step] | None:
     """f(y(x)) with y a bound vector: ∇_y f, the Jacobian ∂y/∂xᵀ, and their product."""
-    parts = result.chain() if result.chain is not None else None
+    parts, fired = traced(result.chain) if result.chain is not None else (None, ())
     if parts is None:
         return None
     y, g, J = parts
+    g_fired = traced(lambda: result.engine(y, "mixed", 1, False, False))[1] if result.engine else ()   # chain's first half
+    j_fired = fired[len(g_fired):] if fired[:len(g_fired)] == g_fired else ()
     var = result.wrt
     ytex, xtex = symbol(y, True), symbol(var, True)          # both vectors here
     fn = function_name(result)
     ftex = tex_name(fn)
-    steps = [show(f"∇_{y} {fn}", rf"\nabla_{{{ytex}}} {ftex}", g.node,
-                  "step 1: gradient with respect to the intermediate", g.shape)]
-    steps.append(show(f"∂{y}/∂{var}ᵀ", rf"\frac{{\partial {ytex}}}{{\partial {xtex}^{{\top}}}}", J.node,
-                      "step 2: Jacobian of the intermediate", J.shape))
+    steps = [with_fired(show(f"∇_{y} {fn}", rf"\nabla_{{{ytex}}} {ftex}", g.node,
+                             "step 1: gradient with respect to the intermediate", g.shape), g_fired)]
+    steps.append(with_fired(show(f"∂{y}/∂{var}ᵀ", rf"\frac{{\partial {ytex}}}{{\partial {xtex}^{{\top}}}}", J.node,
+                                 "step 2: Jacobian of the intermediate", J.shape), j_fired))
     steps.append(note("step 3: chain rule",
                       f"∂{fn}/∂{var}ᵀ = ∂{fn}/∂{y}ᵀ ∂{y}/∂{var}ᵀ   [1×{g.shape[0]}][{J.shape[0]}×{J.shape[1]}], "
                       f"so ∇_{var} {fn} = (∂{y}/∂{var}ᵀ)ᵀ ∇_{y} {fn}",
                       rf"\frac{{\partial {ftex}}}{{\partial {xtex}^{{\top}}}} &= \frac{{\partial {ftex}}}{{\partial {ytex}^{{\top}}}}"
                       rf"\frac{{\partial {ytex}}}{{\partial {xtex}^{{\top}}}}"))
-    steps.append(layout_step(result))
+    steps.append(final_step(result, steps))
     return steps
 
 
 def steps_latex(steps: list[Step]) -> str:
-    return " \\\\\n".join(s.latex if "&" in s.latex else "&" + s.latex for s in steps)
+    return " \\\\\n".join((s.latex if "&" in s.latex else "&" + s.latex) + s.fired_latex for s in steps)

@@ -19,6 +19,8 @@ from .nodes import (Add, Commutation, Det, Diag, Div, Elementwise, EPow, HadDiv,
                     Kron, LogDet, Mul, Neg, Node, Norm, Num, Ones, Power, Size, Sum, Sym, Trace, Transpose, Vec,
                     Zero, children, walk)
 from .render.base import Renderer
+from .render.text import render_result_text
+from .simplify import add, identity, mul, num, ones, zero
 
 MAX_NODES = 400          # larger results are not tested (the test must stay cheap)
 REL_TOL = 1e-9           # |value| ≤ REL_TOL × (sum of the terms' magnitudes) is zero
@@ -435,7 +437,6 @@ def uniform(value) -> tuple | None:
 def constant_node(n: Node, value) -> Node | None:
     """c ones, c I or c for a constant value whose entries are one simple fraction c (or c on
     the diagonal and 0 elsewhere)."""
-    from .simplify import identity, mul, num, ones
     flat = [x for row in value for x in row]
     c = Fraction(flat[0]).limit_denominator(12)
     if abs(float(c) - flat[0]) > 1e-9 * max(1.0, abs(flat[0])):
@@ -452,8 +453,6 @@ def constant_node(n: Node, value) -> Node | None:
 def drop_zero_terms(n: Node, notes: list[str]) -> Node:
     """The result with its identically zero terms dropped (0 when all of it is, c ones when it is
     that constant), saying so in a note."""
-    from .render.text import render_result_text
-    from .simplify import add, zero
     verdict = judge(n)
     if verdict is None:
         return n

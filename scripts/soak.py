@@ -78,6 +78,9 @@ def main(argv=None) -> int:
     ap.add_argument("--keep", type=int, default=40, help="how many failing formulas and fuzz inputs to keep in full")
     ap.add_argument("--per-signature", type=int, default=5, help="inputs kept for each distinct failure signature")
     args = ap.parse_args(argv)
+    # each failing input is also appended here the moment it is found, so a long run can be
+    # looked into (and its failures fixed) before it ends
+    live = open(args.failures + ".live", "w", encoding="utf-8", errors="backslashreplace")
 
     import mcalc.api  # noqa: F401  (load the engine before forking the workers)
 
@@ -114,6 +117,8 @@ def main(argv=None) -> int:
                     if len(ex) < args.per_signature and not any(e.startswith(text + "\n") for e in ex):
                         ex.append(f"{text}\n    layout {layout}: {msg[:1500]}")
                     sigs[s] += 1
+                live.write(f"formula #{i}: {text}\n" + "".join(f"  [{c}] layout {l}: {m[:3000]}\n" for c, l, m in problems))
+                live.flush()
                 if len(kept_formulas) < args.keep:
                     kept_formulas.append(f"formula #{i} (seed {args.seed!r}): {text}\n" +
                                          "\n".join(f"  [{c}] layout {l}: {m[:3000]}" for c, l, m in problems))
@@ -126,6 +131,8 @@ def main(argv=None) -> int:
                 if len(examples.setdefault(s, [])) < args.per_signature:
                     examples[s].append(f"mcalc {' '.join(repr(a[:300]) for a in cli_args)}\n    {problem[:1500]}")
                 sigs[s] += 1
+                live.write(f"fuzz #{i}: {cli_args!r}\n  {problem}\n")
+                live.flush()
                 if len(kept_fuzz) < args.keep:
                     kept_fuzz.append(f"fuzz #{i} (seed {args.seed!r}): {cli_args!r}\n  {problem}")
             progress(done, args.fuzz, "fuzz inputs", lambda: f"{tracebacks} tracebacks")

@@ -30,6 +30,22 @@ CASES = [
     (F, "f(A x)^2 + ||x||^2", "x", 1, None, None),
     (f"{F}; {G}", "y = g(x); L = f(y) + y^T y", "x", 1, None, None),
     (F, "exp(f(A x))", "x", 2, None, None),
+    # second derivatives through a vector-valued g (its components' Hessians stacked, hess_g)
+    # and of a curve (hess_x(t) = x''(t))
+    (f"{F}; {G}", "f(g(x))", "x", 2, "(grad_f(g(x))^T ⊗ I_n) hess_g(x) + J_g(x)^T hess_f(g(x)) J_g(x)",
+     "(grad_f(g(x))^T ⊗ I_n) hess_g(x) + J_g(x)^T hess_f(g(x)) J_g(x)"),
+    ("f: R^n -> R; " + CURVE, "f(x(t))", "t", 2, "grad_f(x(t))^T hess_x(t) + J_x(t)^T hess_f(x(t)) J_x(t)", None),
+    (CURVE, "a^T x(t)", "t", 2, "a^T hess_x(t)", None),
+    (CURVE, "x(t)", "t", 1, "J_x(t)", None),
+    (G, "g(x)^T g(x)", "x", 2, "2 ((g(x)^T ⊗ I_n) hess_g(x) + J_g(x)^T J_g(x))", None),
+    ("g: R^n -> R^n", "sum(g(A x))", "x", 2, "A^T (ones_n^T ⊗ I_n) hess_g(A x) A", None),
+    (f"{F}; {G}", "f(g(A x + b))", "x", 2, None, None),
+    (f"{F}; {G}", "f(g(X w))", "w", 2, None, None),
+    (f"{F}; {G}", "f(g(X w))", "X", 2, None, None),              # p×q×p×q
+    (G, "a^T J_g(x) v", "x", 1, None, None),                       # through dJ_g, by the adjoint
+    (G, "J_g(x) v", "x", 1, None, None),                           # a Jacobian through dJ_g
+    (f"{F}; {G}", "f(g(x)) + sin(y^T g(x))", "x", 2, None, None),
+    (f"{F}; {G}", "f(g(x)) + y^T g(x)", "(x,y)", 2, None, None),    # joint: the mixed blocks J_g(x)^T
 ]
 
 
@@ -116,8 +132,30 @@ def test_misuse_is_an_error(expr, where, error):
 def test_third_derivatives_are_refused_by_name():
     with pytest.raises(DiffError, match="hess_f|∇²f"):
         api.diff("grad_f(A x)^T c", "x", where=F, order=2)
-    with pytest.raises(DiffError, match="J_g"):
-        api.diff("sum(g(x))", "x", where="g: R^n -> R^n", order=2)
+    with pytest.raises(DiffError, match="∇²g"):
+        api.diff("sum(J_g(x))", "x", where="g: R^n -> R^n", order=2)
+    with pytest.raises(DiffError, match="∇²x"):
+        api.diff("a^T hess_x(t)", "t", where=CURVE)
+
+
+def test_stacked_hessians_are_explained_and_have_their_shape():
+    r = api.diff("f(g(x))", "x", where=f"{F}; {G}", order=2)
+    assert any("stacks the Hessians" in n and "Σ_k c_k ∇²g_k(u)" in n for n in r.notes), r.notes
+    assert tuple(map(str, api.typed("hess_g(x)", where=G).body.shape)) == ("m*n", "n")
+    assert api.typed("hess_x(t)", where=CURVE).body.shape == ("n", 1)
+    r = api.diff("f(x(t))", "t", where="f: R^n -> R; " + CURVE, order=2)
+    assert any("x''(t)" in n for n in r.notes)
+    from mcalc.render.unicode import render_unicode
+    assert "x''(t)" in render_unicode(r.node) and "x''" in r.latex
+
+
+def test_a_wrong_second_derivative_through_g_fails():
+    where = f"{F}; {G}"
+    good = "(grad_f(g(x))^T ⊗ I_n) hess_g(x) + J_g(x)^T hess_f(g(x)) J_g(x)"
+    assert check("f(g(x))", "x", good, where=where, order=2).ok
+    assert not check("f(g(x))", "x", "J_g(x)^T hess_f(g(x)) J_g(x)", where=where, order=2).ok   # Gauss-Newton only
+    assert not check("f(g(x))", "x", "(grad_f(g(x))^T ⊗ I_n) hess_g(x)", where=where, order=2).ok
+    assert not check("f(x(t))", "t", "J_x(t)^T hess_f(x(t)) J_x(t)", where="f: R^n -> R; " + CURVE, order=2).ok
 
 
 def test_argument_shape_is_checked():

@@ -185,3 +185,47 @@ def test_latex_style_plain_and_envs():
     assert r"\mathbf" not in plain
     inline = runner.invoke(app, ["diff", "x^T A x", "--wrt", "x", "--format", "latex", "--latex-env", "inline"]).stdout
     assert inline.strip().startswith("$") and inline.strip().endswith("$")
+
+
+# ---- the trace of fired rules (rewrite.recording) in --steps ---------------------------------
+def registered_rules() -> set[str]:
+    from mcalc.rewrite import all_rules
+    return {r.name for r in all_rules()}
+
+
+def test_steps_show_the_simplification_rules_that_fired_text():
+    """The sinh/cosh example of issue 13: the rule that turns sinh ./ cosh into tanh is named."""
+    res = runner.invoke(app, ["diff", "sum(sinh(x) ./ cosh(x))", "--wrt", "x", "--steps", "--format", "text"])
+    assert res.exit_code == 0
+    lines = res.stdout.splitlines()
+    traced = [ln.strip().removeprefix("simplified by: ") for ln in lines if ln.startswith("    simplified by: ")]
+    assert traced, res.stdout
+    names = {part.split(" ×")[0] for ln in traced for part in ln.split(", ")}
+    assert names <= registered_rules(), names - registered_rules()
+    assert "tanh_from_sinh_cosh" in names
+    layout = lines.index(next(ln for ln in lines if ln.startswith("layout:")))
+    assert lines[layout + 1].startswith("    simplified by: ")         # each trace under its row
+    assert lines[-1] == "ones - tanh(x).^2"
+
+
+def test_steps_show_the_rules_that_fired_json_and_latex():
+    res = runner.invoke(app, ["diff", "x^T A x", "--wrt", "x", "--steps", "--format", "json"])
+    steps = json.loads(res.stdout)["steps"]
+    fired = {s["rule"]: s.get("simplified_by", []) for s in steps}
+    assert fired["differential"] and set(fired["differential"]) <= registered_rules()
+    assert "transpose_transpose" in fired["differential"] and fired["layout"]
+    assert "simplified_by" not in steps[0]                                  # the function row: nothing fired
+    res = runner.invoke(app, ["diff", "x^T A x", "--wrt", "x", "--steps", "--format", "latex"])
+    assert r"\text{\footnotesize simplified by: transpose\_transpose $\times$4" in res.stdout
+
+
+def test_steps_trace_the_chain_rule_factors_separately():
+    res = runner.invoke(app, SEED4 + ["--format", "json"])
+    steps = json.loads(res.stdout)["steps"]
+    assert steps[0].get("simplified_by") and steps[1].get("simplified_by")
+    assert steps[0]["simplified_by"] != steps[1]["simplified_by"]
+
+
+def test_compact_counts_repeats_in_first_fired_order():
+    from mcalc.steps import compact
+    assert compact(["b", "a", "b", "b"]) == "b ×3, a"

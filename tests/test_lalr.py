@@ -82,3 +82,15 @@ def test_a_damaged_module_is_made_again(tmp_path, monkeypatch):
         assert rt.__name__ == name and callable(rt.Lark_StandAlone)
     finally:
         sys.modules.pop(name, None)
+
+
+def test_the_generated_module_leaves_logging_out_only_when_it_knows_the_lines():
+    """lark's logger in the module is set to CRITICAL, at which lark logs nothing; the module
+    gets a logger that does nothing instead of importing logging. Source it does not know
+    (another lark version) is left as it is."""
+    source = Path(parse.LALR.__file__).read_text(encoding="utf-8")
+    assert "import logging" not in source and "logging." not in source
+    parse.LALR.logger.warning("not printed %s", "at all")
+    parse.LALR.logger.exception("nor this")
+    other = "import logging\nlogger = logging.getLogger('lark')\n"
+    assert lalr.quiet_logger(other) == other

@@ -146,3 +146,117 @@ def test_check_parses_types_and_derives_once_per_side(claim, code):
     expected_derives = 1 if code == 0 else 3
     assert r["counts"] == {"build": 2, "infer": 2, "derive": expected_derives}, r["counts"]
     assert not heavy(r["modules"], ("sympy", "mpmath", "rich")), heavy(r["modules"], ("sympy", "mpmath", "rich"))[:10]
+
+
+# ---- imports inside functions ------------------------------------------------------------
+# An import inside a function is allowed only for these modules, and only where it keeps the
+# module off the start-up path of some command that does not need it (checked below by
+# running the commands). Everything else is imported at the top of its module.
+LAZY_THIRD_PARTY = {"numpy", "sympy", "mpmath", "rich", "lark"}          # lark: the standalone parser replaces it
+LAZY = {
+    # the engine, and the modules above it (a command that does not differentiate never loads them)
+    "mcalc.deriv", "mcalc.deriv.derive", "mcalc.deriv.engine", "mcalc.deriv.rules", "mcalc.deriv.index",
+    "mcalc.simplify", "mcalc.api", "mcalc.steps", "mcalc.claims", "mcalc.verify", "mcalc.evaluate",
+    # the formats other than text (docs/architecture.md, Start-up), each loaded by the format that uses it
+    "mcalc.render.latex", "mcalc.render.json", "mcalc.render.unicode", "mcalc.render.numpy", "mcalc.render.rich",
+    "mcalc.render.to_sympy",
+    # the modules of one command: --help loads none of them
+    "mcalc.commands", "mcalc.catalog", "mcalc.rules_sheet", "mcalc.report", "mcalc.shapes", "mcalc.metric",
+    # the standard library one command needs: homework files, JUnit XML, HTML, an internal error's trace, the
+    # parser's cache key and compilation
+    "tomllib", "xml.sax.saxutils", "html", "traceback", "hashlib", "py_compile",
+}
+COMMANDS = [["--help"], ["functions"], ["rules", "--format", "text"],
+            ["diff", "x^T A x", "--wrt", "x", "--format", "text"], ["diff", "x^T A x", "--wrt", "x", "--format", "json"],
+            ["diff", "x^T A x", "--wrt", "x", "--format", "rich"], ["diff", "x^T A x", "--wrt", "x", "--steps", "--format", "text"],
+            ["shape", "A x", "--format", "text"], ["latex", "x^T A x"],
+            ["check", "x^T A x", "--wrt", "x", "--claim", "(A + A^T) x", "--format", "text"],
+            ["api"], ["api", "diff", "x^T A x", "x"]]
+LOADED_PROBE = """
+import io, json, sys
+args = json.loads(sys.argv[1])
+out, sys.stdout = sys.stdout, io.StringIO()
+if args[:1] == ["api"]:
+    import mcalc
+    if len(args) > 1:
+        str(getattr(mcalc, args[1])(*args[2:]))
+else:
+    import mcalc.cli
+    try:
+        mcalc.cli.run_argv(args)
+    except SystemExit:
+        pass
+sys.stdout = out
+print(json.dumps(sorted(sys.modules)))
+"""
+
+
+def inner_imports() -> list[tuple[str, int, str]]:
+    """(module, line, imported module) for every import inside a function of mcalc/."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    files = {".".join(p.relative_to(root).with_suffix("").parts).removesuffix(".__init__"): p
+             for p in (root / "mcalc").rglob("*.py")}
+    out = []
+
+    def visit(node, mod, package, inside):
+        for ch in ast.iter_child_nodes(node):
+            if isinstance(ch, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+                visit(ch, mod, package, True)
+            elif inside and isinstance(ch, ast.Import):
+                out.extend((mod, ch.lineno, a.name) for a in ch.names)
+            elif inside and isinstance(ch, ast.ImportFrom):
+                base = ".".join(package[:len(package) - ch.level + 1] + ([ch.module] if ch.module else [])) \
+                    if ch.level else ch.module
+                out.extend((mod, ch.lineno, f"{base}.{a.name}" if f"{base}.{a.name}" in files else base)
+                           for a in ch.names)
+            else:
+                visit(ch, mod, package, inside)
+
+    for mod, path in sorted(files.items()):
+        package = mod.split(".") if path.name == "__init__.py" else mod.split(".")[:-1]
+        visit(ast.parse(path.read_text(encoding="utf-8")), mod, package, False)
+    return out
+
+
+def lazy_allowed(target: str) -> bool:
+    return target in LAZY or target.split(".")[0] in LAZY_THIRD_PARTY
+
+
+@pytest.fixture(scope="module")
+def loaded() -> dict[str, set[str]]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("COLUMNS", "FORCE_COLOR"))}
+    out = {}
+    for args in COMMANDS:
+        p = subprocess.run([sys.executable, "-c", LOADED_PROBE, json.dumps(args)], capture_output=True, text=True,
+                           env=env, timeout=120)
+        assert p.returncode == 0, p.stderr[-2000:]
+        out[" ".join(args)] = set(json.loads(p.stdout.strip().splitlines()[-1]))
+    return out
+
+
+def test_imports_inside_functions_are_only_of_heavy_modules():
+    found = inner_imports()
+    assert ("mcalc.commands", "mcalc.verify") in {(m, t) for m, _, t in found}, "the walk did not see commands' verify import"
+    wrong = [f"{m}:{line} imports {t}" for m, line, t in found if not lazy_allowed(t)]
+    assert not wrong, "import these at the top of the module (cheap, no cycle): " + "; ".join(wrong)
+
+
+def test_each_import_inside_a_function_keeps_its_module_off_some_start_up_path(loaded):
+    """A lazy import pays only where some command loads the importing module and not the
+    imported one; where every command that loads the one loads the other, it goes at the top."""
+    assert "numpy" not in loaded["--help"] and "numpy" in loaded["check x^T A x --wrt x --claim (A + A^T) x --format text"]
+    idle = [f"{m}:{line} imports {t}" for m, line, t in inner_imports()
+            if not any(m in mods and t not in mods for mods in loaded.values())]
+    assert not idle, "these lazy imports keep nothing off any command's path; import at the top: " + "; ".join(idle)
+
+
+def test_the_lazy_set_holds_only_modules_some_command_does_without(loaded):
+    spare = [m for m in LAZY if all(m in mods for mods in loaded.values())]
+    assert not spare, spare
+
+
+def test_the_inner_import_check_can_fail():
+    assert not lazy_allowed("mcalc.nodes") and not lazy_allowed("functools") and lazy_allowed("numpy.linalg")

@@ -194,9 +194,9 @@ def test_joint_derivative(expr, layout):
 
 JOINT = [
     # formula, tuple, order, mixed text
-    ("x = a t + b s; f = x^T x", "(t,s)", 2, "[[2 a^T a, 2 a^T b]^T, [2 a^T b, 2 b^T b]^T]^T"),
-    ("x^T A y + sum(exp(x))", "(x,y)", 1, "[(A y + exp(x))^T, x^T A]^T"),
-    ("x^T A y + sum(exp(x))", "(x,y)", 2, "[[diag(exp(x)), A]^T, [A^T, 0 ones_m ones_m^T]^T]^T"),
+    ("x = a t + b s; f = x^T x", "(t,s)", 2, "[2 a^T a, 2 a^T b; 2 a^T b, 2 b^T b]"),
+    ("x^T A y + sum(exp(x))", "(x,y)", 1, "[A y + exp(x); A^T x]"),
+    ("x^T A y + sum(exp(x))", "(x,y)", 2, "[diag(exp(x)), A; A^T, 0 ones_m ones_m^T]"),
     ("tr(X^T A X) + x^T X y", "(X,x)", 1, None),
     ("tr(X^T A X) + x^T X y", "(X,x)", 2, None),
     ("A x + B y", "(x,y)", 1, "[A, B]"),
@@ -222,6 +222,31 @@ def test_joint_tuples_of_vectors_and_matrices(expr, wrt, order, text, layout):
     if text and layout == "mixed":
         assert r.text == text
     assert check(expr, wrt, r.text, layout=layout, order=order).ok     # the text reads back as a claim
+
+
+@pytest.mark.parametrize("expr, wrt, order", [(e, w, o) for e, w, o, _ in JOINT])
+def test_joint_results_read_back_from_their_latex(expr, wrt, order):
+    r"""\begin{bmatrix} a \\ b \end{bmatrix} and block matrices read back as claims, a zero
+    block written with its size, 0_{m \times m}. (Results with bindings print them after
+    \text{where}, which LaTeX input does not read.)"""
+    from mcalc.claims import check
+    r = api.diff(expr, wrt, order=order)
+    if not r.bindings:
+        assert check(expr, wrt, r.latex, order=order).ok, r.latex
+
+
+@pytest.mark.parametrize("text, blocks", [
+    ("[a; b]", "[a^T, b^T]^T"),
+    ("[A, B; C, D]", "[[A, B]^T, [C, D]^T]^T"),
+    ("[A, B\n C, D]", "[[A, B]^T, [C, D]^T]^T"),        # a new line separates rows too
+    ("[x^T; y^T]", "[(x^T)^T, (y^T)^T]^T"),
+])
+def test_block_notation_is_the_stacked_tree(text, blocks):
+    where = "a: R^n; b: R^m; A: R^(n×n); B: R^(n×m); C: R^(m×n); D: R^(m×m); x: R^p; y: R^p"
+    assert api.typed(text, where).body == api.typed(blocks, where).body
+    from mcalc.render.text import render_text
+    t = api.typed(text, where).body
+    assert api.typed(render_text(t), where).body == t
 
 
 def test_joint_of_a_matrix_function_is_flattened():

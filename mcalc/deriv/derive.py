@@ -9,14 +9,15 @@ from dataclasses import replace
 from .. import layout as layouts
 from .. import limits, ops
 from ..bindings import inline, refold
-from ..dims import dim_product
+from ..dims import dim_product, dim_sum
 from ..errors import DiffError, McalcError, UsageError
 from ..layout import f_dims, kind, result_shape, x_dims
-from ..nodes import SCALAR, Add, Delta, Node, Sym, Unit, children, map_children, walk
+from ..nodes import Add, Apply, Delta, HCat, Identity, Node, Num, SCALAR, Sym, Transpose, Unit, VarPow, children, map_children, walk
 from ..program import canonical_name
+from ..render.text import render_text
 from ..result import Result
 from ..shapes import fmt_shape
-from ..simplify import add, hcat, mul, num, numel, simplify, tidy, trace, transpose, vec, zero
+from ..simplify import add, diag, hadamard, hcat, mul, num, numel, simplify, tidy, trace, transpose, vec, zero
 from ..zerotest import drop_zero_terms
 from .engine import Differentiator, Linear, adjoint, backprop, free_names, is_symmetric, jac
 
@@ -165,8 +166,7 @@ def derive_stack(t, name: str, order: int):
 
 
 def vcat(*blocks: Node) -> Node:
-    """[a; b]: blocks stacked vertically, written [aᵀ, bᵀ]ᵀ."""
-    from ..simplify import hcat
+    """[a; b]: blocks stacked vertically, the tree [aᵀ, bᵀ]ᵀ (which the text prints and reads as [a; b])."""
     return transpose(hcat(*[transpose(b) for b in blocks])) if len(blocks) > 1 else blocks[0]
 
 
@@ -174,7 +174,6 @@ def derive_joint(t, wrt: str, layout: str, order: int, flatten: bool = False):
     """d f/d(t, s), d f/d(x, y): the derivative with respect to the stacked vector z of the
     variables (scalars, vectors, matrices by vec), seed 004's chain rule; order 2 gives the
     Hessian in blocks, its off-diagonal blocks the mixed derivatives ∂²f/∂x∂yᵀ."""
-    from ..dims import dim_sum
     names = [n.strip() for n in wrt.strip("() ").split(",") if n.strip()]
     if len(names) < 2:
         raise UsageError("a joint derivative needs at least two variables: --wrt \"(t,s)\" or \"(x,y)\"")
@@ -195,7 +194,7 @@ def derive_joint(t, wrt: str, layout: str, order: int, flatten: bool = False):
     notes = [f"joint derivative with respect to z = ({', '.join(names)}), the stacked vector of "
              + (f"{len(names)} scalars" if all(s == 1 for s in sizes) else
                 f"{' and '.join(('vec ' if kind(i.shape) == 'matrix' else '') + v for v, i in vars_)} "
-                f"({' + '.join(map(str, sizes))} = {N} entries)")]
+                f"({' + '.join(map(str, sizes))}" + (f" = {N}" if isinstance(N, int) else "") + " entries)")]
     if any(is_symmetric(info) for _, info in vars_):
         raise UsageError(f"--wrt {wrt}: a symmetric matrix in a joint derivative is not supported",
                          hint="differentiate with respect to it alone")
@@ -219,7 +218,8 @@ def derive_joint(t, wrt: str, layout: str, order: int, flatten: bool = False):
         notes.append("the Hessian ∂²f/∂z∂zᵀ in blocks: row block i, column block j is ∂²f/∂z_i∂z_jᵀ "
                      "(the off-diagonal blocks are the mixed second derivatives)")
     elif fk == "scalar":
-        D = vcat(*[tidy(grad(v, i)) for v, i in vars_])          # ∇_z f, N×1
+        columns = [tidy(grad(v, i)) for v, i in vars_]
+        D = vcat(*columns)                                        # ∇_z f, N×1
         if layout == "numerator":
             D = transpose(D)
         shape = (1, N) if layout == "numerator" else (N, 1)
@@ -234,6 +234,11 @@ def derive_joint(t, wrt: str, layout: str, order: int, flatten: bool = False):
         D = transpose(J) if layout == "denominator" else J
         shape = (N, m) if layout == "denominator" else (m, N)
     D = tidy(D)
+    if order == 1 and fk == "scalar" and layout != "numerator":
+        # the stacked [a; b] keeps its blocks as columns (A^T x, not (x^T A)^T), as it reads
+        D = Transpose(HCat(tuple(Transpose(c, shape=(1, c.shape[0])) for c in columns),
+                           shape=(1, N)), shape=(N, 1))
+    notes.extend(stacked_hessian_notes(D))
     node, lets = refold(D, values, lambda v: simplify(v, memo), taken=set(t.symbols) | set(t.dims))
     return Result(t.source, wrt, layout, order, t, node, shape, lets, notes, function=f, var_shape=(N, 1),
                   joint=tuple(v for v, _ in vars_), flatten=flatten)
@@ -347,6 +352,7 @@ def derive_var(t, wrt: str, layout: str, order: int, flatten: bool):
     notes.extend(power_notes(f, var))
     notes.extend(layouts.notes(f.shape, xshape, layout))
     D = drop_zero_terms(D, notes)
+    notes.extend(stacked_hessian_notes(D))
     node, lets = refold(D, values, lambda v: simplify(v, memo), taken=set(t.symbols) | set(t.dims),
                         repeats=not bound)     # backpropagation's names are the layers' own
     tensor, index = None, None
@@ -390,7 +396,6 @@ def latex_number(v) -> str:
 def index_strings(f: Node, var: str, xshape, fd, order: int = 1, symmetric: bool = False):
     """(text, unicode, latex) of ∂F_ij/∂X_kl in index notation, or None."""
     from ..render.latex import render_latex, tex_name
-    from ..render.text import render_text
     from ..render.unicode import render_unicode
     from .index import index_form, terms_text
     df = Differentiator(var, xshape, symmetric)(f)
@@ -437,6 +442,23 @@ def second_derivative(f, var, xshape, layout, flatten, notes, sym: bool = False)
     return H, ((n, n) if flatten else tuple(xshape) + tuple(xshape))
 
 
+def stacked_hessian_notes(D: Node) -> list[str]:
+    """What hess_g(u) means for a vector-valued g (the stacked Hessians of its components) and
+    hess_x(t) for a curve (x''(t)), once per function the result uses."""
+    notes, seen = [], set()
+    for n in walk(D):
+        if not isinstance(n, Apply) or n.order != 2 or n.scalar_valued or n.fn in seen:
+            continue
+        seen.add(n.fn)
+        g = n.fn
+        if n.domain == 1:
+            notes.append(f"hess_{g}(t) is the second derivative {g}''(t) of the curve {g}")
+        else:
+            notes.append(f"hess_{g}(u) stacks the Hessians ∇²{g}_k(u) of the components of {g} vertically "
+                         f"(({n.codomain}·{n.domain})×{n.domain}), so that (cᵀ ⊗ I) hess_{g}(u) = Σ_k c_k ∇²{g}_k(u)")
+    return notes
+
+
 def symmetric_note(var: str, what: str) -> str:
     """The one convention for a symmetric variable (SPEC §1, §2; docs/symmetric.md)."""
     if what == "gradient":
@@ -454,8 +476,6 @@ def symmetric_note(var: str, what: str) -> str:
 def power_notes(f: Node, var: str) -> list[str]:
     """a^b differentiated in its exponent has the logarithm of a: real for a positive base only. A number
     base (2^x) needs no word, nor does a power whose exponent does not hold the variable."""
-    from ..nodes import Num, VarPow
-    from ..render.text import render_text
     out = []
     for m in walk(f):
         if isinstance(m, VarPow) and not (isinstance(m.arg, Num) and m.arg.value > 0) and any(
@@ -474,8 +494,6 @@ def diagonal_part(D, xshape, scalar: bool, order: int, var: str, notes: list[str
     """A diagonal variable: derivatives along diagonal directions only. The gradient is I ∘ G
     of the unconstrained G; a Jacobian J (∂vec F/∂(vec X)ᵀ) is J P and a Hessian P H P, with
     P = diag(vec(I)) the projection of vec X onto the diagonal matrices."""
-    from ..nodes import Identity
-    from ..simplify import diag, hadamard
     if scalar and order == 1:
         notes.append(f"{var} is diagonal: this is the gradient on diagonal matrices, I ∘ G of the unconstrained "
                      f"gradient G")

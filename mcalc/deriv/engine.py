@@ -13,7 +13,7 @@ from typing import Callable
 
 from .. import limits
 from ..errors import DiffError, LimitError
-from ..nodes import (Add, HCat, Commutation, Delta, Diag, HadDiv, Hadamard, Kron, Mul, Node, Ones,
+from ..nodes import (Add, Apply, HCat, Commutation, Delta, Diag, HadDiv, Hadamard, Kron, Mul, Node, Ones,
                      Sum, Sym, Trace, Transpose, Vec, children)
 from ..simplify import (add, hcat, hadamard_factors, diag, epow, hadamard, haddiv, identity, is_column, is_row, is_scalar, kron, mul,
                         num, numel, ones, simplify, sum_, trace, transpose, vec, zero)
@@ -125,6 +125,35 @@ class Linear:
         return i, scalars, chain[:j], chain[j + 1:]
 
 
+def kron_moved(lin: Linear, n: Mul) -> Node | None:
+    """The product n with dX moved out of a Kronecker factor, where an identity allows it:
+    P (A ⊗ dv) q R = P ((A q) ⊗ I) dv R, as (A ⊗ v)(q ⊗ 1) = A q ⊗ v (v, q columns; likewise
+    dv ⊗ B); P (A ⊗ dvᵀ) ∇²g(u) w R = P (A ⊗ wᵀ) ∇²g(u) dv R, the blocks ∇²g_k(u) of the
+    stacked Hessians being symmetric (dJ_g(u) = (I ⊗ duᵀ) ∇²g(u) comes out as Σ_k c_k ∇²g_k du
+    = (cᵀ ⊗ I) ∇²g(u) du). None when neither applies."""
+    i, scalars, before, after = lin.split(n)
+    f = n.args[i]
+    if not isinstance(f, Kron) or not after:
+        return None
+    a, b = f.left, f.right
+    q = after[0]
+    if is_column(q) and q.shape[1] == 1:
+        if is_column(b) and lin.dep(b) and not lin.dep(a):
+            c, k = mul(a, q), b.shape[0]
+            h = before[-1].arg if before and isinstance(before[-1], Transpose) else None
+            if isinstance(h, Apply) and h.order == 2 and not h.scalar_valued and h.shape[1] == k:
+                # ∇²g(u)ᵀ (c ⊗ I) = Σ_k c_k ∇²g_k(u)ᵀ = (cᵀ ⊗ I) ∇²g(u): the blocks are symmetric
+                return mul(*scalars, *before[:-1], kron(transpose(c), identity(k)), h, b, *after[1:])
+            return mul(*scalars, *before, kron(c, identity(k)), b, *after[1:])
+        if is_column(a) and lin.dep(a) and not lin.dep(b):
+            return mul(*scalars, *before, kron(identity(a.shape[0]), mul(b, q)), a, *after[1:])
+    if isinstance(q, Apply) and q.order == 2 and not q.scalar_valued and len(after) > 1 and \
+            is_column(after[1]) and is_row(b) and lin.dep(b) and not lin.dep(a) and \
+            b.shape[1] == q.shape[1] == after[1].shape[0]:
+        return mul(*scalars, *before, kron(a, transpose(after[1])), q, transpose(b), *after[2:])
+    return None
+
+
 # ---- ADJOINT: f scalar, G with df = tr(Gᵀ dX) -------------------------------------------------
 ADJOINT: dict[type, Callable] = {}
 
@@ -215,6 +244,9 @@ def a_add(lin, n, g):
 @adjoint_rule(Mul)
 def a_mul(lin, n, g):
     """tr(Gᵀ P dX Q) = tr((Pᵀ G Qᵀ)ᵀ dX); a scalar factor s of R gets tr(Gᵀ R)"""
+    moved = kron_moved(lin, n)
+    if moved is not None:
+        return adjoint(lin, moved, g)
     i, scalars, before, after = lin.split(n)
     f = n.args[i]
     if is_scalar(f):
@@ -413,6 +445,9 @@ def vec_of(x: Node) -> Node:
 @jacobian_rule(Mul)
 def j_mul(lin, n, nx):
     """vec(P dF Q) = (Qᵀ ⊗ P) vec(dF); a scalar factor s of R: vec(s R) = vec(R) ds"""
+    moved = kron_moved(lin, n)
+    if moved is not None:
+        return jac(lin, moved, nx)
     i, scalars, before, after = lin.split(n)
     f = n.args[i]
     if is_scalar(f):

@@ -7,9 +7,10 @@ chain two factors: P_ia Q_aj → (P Q)_ij."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from fractions import Fraction
 
 from ..errors import DiffError
-from ..nodes import (Delta, Identity, Node, Sym, Transpose)
+from ..nodes import Delta, Identity, Node, Num, Sym, Transpose, walk
 from ..simplify import expand, is_scalar, mul, simplify, transpose
 
 
@@ -113,7 +114,6 @@ class Indexer:
 
 
 def has_delta(n: Node) -> bool:
-    from ..nodes import walk
     return any(isinstance(m, Delta) for m in walk(n))
 
 
@@ -211,8 +211,6 @@ def factor_text(f: Factor, render, wrap, sub) -> str:
 
 
 def terms_text(terms, keep, render, wrap, sub, sigma, times=" ", number=str) -> str:
-    from fractions import Fraction
-    from ..nodes import Num
     out = []
     for factors in terms:
         coef = Fraction(1)

@@ -7,10 +7,11 @@ from typing import Callable
 
 from .. import ops
 from ..errors import DiffError
-from ..nodes import (Apply, Call, HCat, Add, Commutation, Constant, Delta, Det, Diag, Div, Elementwise, EPow, HadDiv, Hadamard,
-                     Identity, Inverse, Kron, LogDet, Mul, Neg, Node, Norm, Num, Ones, Power, Size, Sum,
-                     Sym, Trace, Transpose, Unit, VarPow, Vec, Zero)
-from ..simplify import (hcat, add, det, diag, div, elementwise, epow, hadamard, haddiv, inverse, is_scalar, kron,
+from ..dims import dim_product
+from ..nodes import (Add, Apply, Call, Commutation, Constant, Delta, Det, Diag, Div, EPow, Elementwise, HCat, HadDiv,
+                     Hadamard, Identity, Inverse, Kron, LogDet, Mul, Neg, Node, Norm, Num, Ones, Power, Size, Sum, Sym,
+                     Trace, Transpose, Unit, VarPow, Vec, Zero, replace)
+from ..simplify import (hcat, add, det, diag, div, elementwise, epow, hadamard, haddiv, identity, inverse, is_scalar, kron,
                         mul, neg, num, ones, power, simplify, sum_, trace, transpose, varpow, vec, zero)
 
 D = Callable[[Node], Node]
@@ -49,18 +50,24 @@ linear(Neg, neg, "d(-X) = -dX")
 
 @rule(Apply)
 def d_apply(node, d):
-    """chain rule: d f(u) = grad_f(u)^T du;  d g(u) = J_g(u) du;  d grad_f(u) = hess_f(u) du"""
-    from ..nodes import replace
+    """chain rule: d f(u) = grad_f(u)^T du;  d g(u) = J_g(u) du;  d grad_f(u) = hess_f(u) du;
+    d J_g(u) = (I_m ⊗ du^T) hess_g(u), hess_g(u) the m Hessians of g's components stacked
+    (row k of dJ_g is du^T ∇²g_k(u)); a curve x(t): d x'(t) = x''(t) dt"""
     u = node.arg
     if node.order == 0:
         grad = replace(node, order=1, shape=(node.domain, 1) if node.scalar_valued else (node.codomain, node.domain))
         return mul(transpose(grad) if node.scalar_valued else grad, d(u))
     if node.order == 1 and node.scalar_valued:
         return mul(replace(node, order=2, shape=(node.domain, node.domain)), d(u))
-    what = "∇²" + node.fn if node.order == 2 else "J_" + node.fn
+    if node.order == 1:
+        m, n = node.shape                  # J_g(u) is m×n
+        stacked = replace(node, order=2, shape=(m if n == 1 else dim_product((m, n)), n))
+        if n == 1:
+            return mul(stacked, d(u))
+        return mul(kron(identity(m), transpose(d(u))), stacked)
+    what = "∇²" + node.fn
     raise DiffError(f"cannot differentiate {what}({'…'}): the abstract function {node.fn} has derivatives "
-                    f"up to ∇²{node.fn} (scalar-valued) or J_{node.fn} (vector-valued) only", node.span,
-                    operation=f"derivative of {what}")
+                    f"up to the second ({what}) only", node.span, operation=f"third derivative of {node.fn}")
 
 
 @rule(HCat)

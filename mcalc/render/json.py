@@ -1,6 +1,8 @@
 """The JSON object of SPEC §3."""
 from __future__ import annotations
 
+from ..render.text import render_text
+
 
 def shape_list(shape) -> list:
     return [d if isinstance(d, int) else str(d) for d in shape]
@@ -40,7 +42,6 @@ def result_json(result, verification=None, steps=None) -> dict:
 
 
 def shape_json(res) -> dict:
-    from ..render.text import render_text
     t = res.typed
     return {
         "input": res.input,

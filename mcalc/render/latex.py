@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 
 from .. import ops
-from ..nodes import (ATOM, PRECEDENCE, Add, Commutation, Delta, Div, EPow, Identity, Inverse, Kron, Mul, Neg,
+from ..nodes import (ATOM, PRECEDENCE, Add, Commutation, Delta, Div, EPow, HCat, Identity, Inverse, Kron, Mul, Neg,
                      Node, Num, Ones, Power, Size, Sym, Transpose, Unit, Zero, precedence)
 from .base import Renderer, split_product
 from .text import signed_terms
@@ -172,14 +172,21 @@ class LatexRenderer(Renderer):
         f, arg = symbol(n.fn, False), rf"\left({self.render(n.arg)}\right)"
         if n.order == 0:
             return f + arg
-        if n.order == 1 and n.domain == 1 and not n.scalar_valued:
-            return f"{f}'{arg}"
+        if n.domain == 1 and not n.scalar_valued:
+            return f"{f}{chr(39) * n.order}{arg}"
         if n.order == 2:
             return rf"\nabla^2 {f}{arg}"
         return (rf"\nabla {f}" if n.scalar_valued else f"J_{{{f}}}") + arg
 
     def _render_HCat(self, n):
-        return r"\begin{bmatrix} " + " & ".join(self.render(a) for a in n.args) + r" \end{bmatrix}"
+        return r"\begin{bmatrix} " + " & ".join(self.block(a) for a in n.args) + r" \end{bmatrix}"
+
+    def block(self, a) -> str:
+        """A block; a zero block says its size, 0_{m \times n}, so the matrix reads back."""
+        if not isinstance(a, Zero) or tuple(a.shape) == (1, 1):
+            return self.render(a)
+        rows, cols = (" ".join(self.size_parts(d) or [str(d)]) for d in a.shape)
+        return f"0_{{{rows} \\times {cols}}}"
 
     def _render_Unit(self, n):
         return f"{symbol('e', self.bold)}_{{{n.index}}}"
@@ -245,7 +252,21 @@ class LatexRenderer(Renderer):
         return f"{self.postfix_base(n.arg)}^{{\\circ {exp}}}"
 
     def _render_Transpose(self, n):
+        if isinstance(n.arg, HCat):
+            return self.stacked(n.arg)
         return f"{self.postfix_base(n.arg)}^{{\\top}}"
+
+    def stacked(self, n) -> str:
+        """[aᵀ, bᵀ]ᵀ as a column of blocks, [[A, B]ᵀ, [C, D]ᵀ]ᵀ as a block matrix."""
+        rows = []
+        for a in n.args:
+            if isinstance(a, Transpose) and isinstance(a.arg, HCat):
+                rows.append(" & ".join(self.block(b) for b in a.arg.args))
+            elif isinstance(a, Transpose):
+                rows.append(self.block(a.arg))
+            else:
+                rows.append(f"{self.postfix_base(a)}^{{\\top}}")
+        return r"\begin{bmatrix} " + r" \\ ".join(rows) + r" \end{bmatrix}"
 
     def _render_Inverse(self, n):
         if isinstance(n.arg, Transpose):

@@ -8,7 +8,8 @@ from fractions import Fraction
 
 from .. import ops
 from ..dims import dim_names, factors, is_product, terms
-from ..nodes import SCALAR, Call, Elementwise, Node, Sym, Transpose, children, walk
+from ..nodes import Apply, Call, Elementwise, Node, SCALAR, Sym, Transpose, children, walk
+from ..simplify import size
 from .base import Renderer
 
 HELPERS = '''import numpy as _np
@@ -247,7 +248,6 @@ def shared_subexpressions(roots: list[Node]) -> list[Node]:
             if list(children(n)) and not (isinstance(n, Transpose) and isinstance(n.arg, Sym)):
                 counts[n] = counts.get(n, 0) + 1
     shared = [n for n, c in counts.items() if c > 1]
-    from ..simplify import size
     shared.sort(key=size)
     return shared
 
@@ -351,7 +351,6 @@ def body_lines(bindings, result: Node, final: str) -> list[str]:
 
 def callables(nodes: list[Node]) -> list[str]:
     """The names of the abstract functions' callables the code calls (f, grad_f, hess_f, J_g)."""
-    from ..nodes import Apply
     return sorted({m.callable_name for root in nodes for m in walk(root) if isinstance(m, Apply)})
 
 

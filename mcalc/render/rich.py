@@ -9,6 +9,7 @@ from rich.text import Text
 
 from ..layout import DESCRIPTIONS as LAYOUT_WORDS
 from ..shapes import fmt_shape
+from ..steps import function_name, identity_unicode
 from .unicode import greek, render_unicode
 
 
@@ -26,7 +27,6 @@ def symbols_table(symbols) -> Table:
 
 
 def question(r) -> str:
-    from ..steps import function_name
     f = greek(function_name(r))
     x = greek(r.wrt)
     if r.order == 2:
@@ -47,6 +47,8 @@ def result_renderable(r, v=None, steps=None):
             line.append(f"{s.rule}: ", style="dim")
             line.append(s.unicode)
             parts.append(line)
+            if s.fired:
+                parts.append(Text(f"    {s.fired_text}", style="dim"))
         parts.append(Text(""))
     body = Text()
     if r.tensor is not None and r.index is not None:
@@ -164,7 +166,6 @@ def functions_renderable(functions, operators):
 
 
 def rules_renderable(rows, diffs, layout):
-    from ..steps import identity_unicode
     table = Table(title=f"matrix calculus cheat sheet ({layout} layout), computed by the engine", title_justify="left")
     for col in ("", "identity", "function", "∂/∂", "derivative", "shape"):
         table.add_column(col)

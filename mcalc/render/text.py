@@ -1,10 +1,12 @@
 """Text in the input language: what it prints parses back to an equal tree."""
 from __future__ import annotations
 
+from decimal import Decimal, localcontext
 from fractions import Fraction
 
 from .. import ops
-from ..nodes import PRECEDENCE, Add, Hadamard, Inverse, Kron, Mul, Neg, Node, Num, Power, Size, Sym, Transpose
+from ..nodes import (Add, EPow, HCat, Hadamard, Inverse, Kron, Mul, Neg, Node, Num, PRECEDENCE, Power, Size, Sym, Transpose,
+                     Zero)
 from .base import Renderer, fmt_fraction, leading_number, split_product
 
 P = PRECEDENCE
@@ -29,7 +31,6 @@ def signed_terms(node: Add):
 
 def decimal_text(v) -> str:
     """The shortest decimal spelling of a terminating fraction: 1/2 → 0.5, 1/1000 → 0.001."""
-    from decimal import Decimal, localcontext
     with localcontext() as ctx:
         ctx.prec = 80
         d = (Decimal(v.numerator) / Decimal(v.denominator)).normalize()
@@ -178,7 +179,26 @@ class TextRenderer(Renderer):
         return f"({base}).^{exp}" if isinstance(n.arg, Num) else f"{base}.^{exp}"
 
     def _render_Transpose(self, n):
+        if isinstance(n.arg, HCat):
+            return self.stacked(n.arg)
         return f"{self.parenthesize(n.arg, POSTFIX)}^T"
+
+    def stacked(self, n: HCat) -> str:
+        """[aᵀ, bᵀ]ᵀ is the stacked [a; b], and [[A, B]ᵀ, [C, D]ᵀ]ᵀ the block matrix
+        [A, B; C, D] (rows separated by ';', as the grammar's vcat reads them)."""
+        self.in_kron += 1
+        try:
+            rows = []
+            for a in n.args:
+                if isinstance(a, Transpose) and isinstance(a.arg, HCat):
+                    rows.append(", ".join(self.block(b) for b in a.arg.args))
+                elif isinstance(a, Transpose):
+                    rows.append(self.block(a.arg))
+                else:
+                    rows.append(f"{self.parenthesize(a, POSTFIX)}^T")
+            return "[" + "; ".join(rows) + "]"
+        finally:
+            self.in_kron -= 1
 
     def _render_Inverse(self, n):
         if isinstance(n.arg, Transpose):
@@ -209,7 +229,6 @@ class TextRenderer(Renderer):
             self.in_kron -= 1
 
     def block(self, a) -> str:
-        from ..nodes import Zero
         if not isinstance(a, Zero) or a.shape == (1, 1):
             return self.render(a)
         rows, cols = a.shape
@@ -219,6 +238,15 @@ class TextRenderer(Renderer):
 
     def call(self, name, args):
         return f"{name}({', '.join(self.render(a) for a in args)})"
+
+    def _render_Vec(self, n):
+        """vec(I_n): a constant under vec says its size, as inside ⊗ (from vec(I) alone the n²
+        entries cannot be read back as n×n)."""
+        self.in_kron += 1
+        try:
+            return self._render_Function(n)
+        finally:
+            self.in_kron -= 1
 
     def _render_Function(self, n):
         """tr(X), det(X), logdet(X), sum(X), vec(X), diag(X): the name of the class's record."""
@@ -245,7 +273,6 @@ class ResultRenderer(TextRenderer):
     quotients = True
 
     def _render_Hadamard(self, n):
-        from ..nodes import EPow
         if isinstance(n.right, EPow) and n.right.exp < 0:      # a .* x.^-1 reads as a ./ x
             e = -n.right.exp
             den = n.right.arg if e == 1 else EPow(n.right.arg, e, shape=n.right.shape)
@@ -262,6 +289,14 @@ def render_text(node: Node) -> str:
     return _TEXT.render(node)
 
 
-def render_result_text(node: Node) -> str:
-    """A derivative in the input language, written as a person would: x/||x||."""
-    return _RESULT.render(node)
+def render_result_text(node: Node, sized: bool = False) -> str:
+    """A derivative in the input language, written as a person would: x/||x||. With `sized`,
+    I and ones carry their size (I_n, ones_m) as inside ⊗ and blocks: a binding named out of a
+    block result (q = vec(I_m)) must say its size by itself, since nothing around it does."""
+    if not sized:
+        return _RESULT.render(node)
+    _RESULT.in_kron += 1
+    try:
+        return _RESULT.render(node)
+    finally:
+        _RESULT.in_kron -= 1

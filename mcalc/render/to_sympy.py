@@ -7,6 +7,8 @@ import operator
 from functools import reduce
 from typing import NamedTuple
 
+from ..bindings import inline_bindings
+
 try:
     import sympy as sp
     from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
@@ -192,7 +194,6 @@ class SymPyRenderer(Renderer):
 
 
 def to_sympy(result) -> SymPyForms:
-    from ..bindings import inline_bindings
     node, _ = inline_bindings(result.bindings, result.node)
     r = SymPyRenderer()
     return SymPyForms(r.render(node), r.render(result.function))

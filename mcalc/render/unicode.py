@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from .. import ops
+from ..nodes import HCat, Kron, Size, Sym, Transpose
 from ..program import GREEK
 from .text import TextRenderer
 
@@ -54,22 +55,24 @@ class UnicodeRenderer(TextRenderer):
         return f"{self.parenthesize(n.arg, 60)}^∘{exp}"
 
     def _render_VarPow(self, n):
-        from ..nodes import Size, Sym
         exp = self.render(n.exp)
         exp = exp if isinstance(n.exp, (Sym, Size)) else f"({exp})"
         return f"{self.parenthesize(n.arg, 61 if n.shape == (1, 1) else 60)}^{'' if n.shape == (1, 1) else '∘'}{exp}"
 
     def _render_Transpose(self, n):
+        if isinstance(n.arg, HCat):          # [a; b], [A, B; C, D]: stacked blocks
+            rows = [", ".join(self.render(b) for b in a.arg.args) if isinstance(a, Transpose) and isinstance(a.arg, HCat)
+                    else self.render(a.arg) if isinstance(a, Transpose) else f"{self.parenthesize(a, 60)}ᵀ"
+                    for a in n.arg.args]
+            return "[" + "; ".join(rows) + "]"
         return f"{self.parenthesize(n.arg, 60)}ᵀ"
 
     def _render_Inverse(self, n):
-        from ..nodes import Transpose
         if isinstance(n.arg, Transpose):
             return f"{self.parenthesize(n.arg.arg, 60)}⁻ᵀ"
         return f"{self.parenthesize(n.arg, 60)}⁻¹"
 
     def _render_Hadamard(self, n):
-        from ..nodes import Kron
         return f"{self.parenthesize(n.left, 30, strict=isinstance(n.left, Kron))} ⊙ {self.parenthesize(n.right, 31)}"
 
     def _render_HadDiv(self, n):
@@ -86,12 +89,12 @@ class UnicodeRenderer(TextRenderer):
         return self.call(ops.lookup(n.fn).unicode or n.fn, (n.arg,))
 
     def _render_Apply(self, n):
-        """∇f(u), ∇²f(u), J_g(u); a curve's derivative x'(t)."""
+        """∇f(u), ∇²f(u), J_g(u) (∇²g(u): the components' Hessians stacked); a curve's x'(t), x''(t)."""
         arg = self.render(n.arg)
         if n.order == 0:
             return f"{n.fn}({arg})"
-        if n.order == 1 and n.domain == 1 and not n.scalar_valued:
-            return f"{n.fn}'({arg})"
+        if n.domain == 1 and not n.scalar_valued:
+            return f"{n.fn}{chr(39) * n.order}({arg})"
         if n.order == 2:
             return f"∇²{n.fn}({arg})"
         return f"∇{n.fn}({arg})" if n.scalar_valued else f"J_{n.fn}({arg})"
