@@ -920,6 +920,36 @@ def hadamard_powers(n: Hadamard):
     return hadamard_of([f for f in out if not isinstance(f, Ones)], n.shape)
 
 
+@rule(Hadamard, HadDiv)
+def hadamard_roots(n: Hadamard | HadDiv):
+    """A ∘ sqrt(A).^-1 = sqrt(A);  A ⊘ sqrt(A) = sqrt(A);  sqrt(A) ∘ sqrt(A) = A (where A is a factor too)"""
+    fs = hadamard_factors(n) if isinstance(n, Hadamard) else \
+        hadamard_factors(n.left) + [epow(f, -1) for f in hadamard_factors(n.right)]
+    plain = {epow_parts(f)[0] for f in fs}
+    def parts(f):
+        base, e = epow_parts(f)
+        if isinstance(base, Elementwise) and base.fn == "sqrt" and \
+                (base.arg in plain or sum(epow_parts(g)[0] == base for g in fs) > 1):
+            return base.arg, e / 2
+        return base, e
+    if all(parts(f)[0] == epow_parts(f)[0] for f in fs):
+        return None                     # no square root meets its radicand: other rules' business
+    exps: dict[Node, Fraction] = {}
+    for f in fs:
+        base, e = parts(f)
+        exps[base] = exps.get(base, Fraction(0)) + e
+    if len(exps) == len(fs) or any(e.denominator not in (1, 2) or (e.denominator == 2 and abs(e) != Fraction(1, 2))
+                                   for e in exps.values()):
+        return None
+    def power_of(base, e):
+        if e.denominator == 2:
+            root = elementwise("sqrt", base)
+            return root if e > 0 else epow(root, -1)
+        return epow(base, e)
+    out = [power_of(base, e) for base, e in exps.items() if e != 0]
+    return hadamard_of([f for f in out if not isinstance(f, Ones)], n.shape)
+
+
 def quotient_rule(num_fn: str, den_fn: str, quotient: str):
     def fold(n: Hadamard):
         fs = hadamard_factors(n)
@@ -1080,6 +1110,17 @@ def function_at_one(n: Elementwise):
     if not isinstance(n.arg, Ones) or v is None:
         return None
     return mul(num(v), n.arg) if v else zero(n.shape)
+
+
+@rule(Elementwise)
+def function_of_filled(n: Elementwise):
+    """f(c ones) = f(c) ones for a scalar c: sqrt(1/2 ones ones^T) = sqrt(1/2) ones ones^T (a constant array's size then folds in sum and tr)"""
+    if is_scalar(n) or not isinstance(n.arg, Mul):
+        return None
+    scalars, rest = split_scalars(n.arg)
+    if not scalars or not isinstance(rest, Ones):
+        return None
+    return mul(elementwise(n.fn, mul(*scalars)), rest)
 
 
 @rule(Elementwise)
@@ -1512,42 +1553,37 @@ def is_fn(n: Node, name: str) -> bool:
     return isinstance(n, Elementwise) and n.fn == name
 
 
-@rule(Mul)
-def sign_scalar(n: Mul):
-    """a sign(a) = abs(a);  a/abs(a) = sign(a) for a 1×1 a"""
-    scal = scalar_args(n)
-    for i, f in enumerate(scal):
-        base, e = scalar_power_parts(f)
-        if e == 1 and is_fn(base, "sign") and base.arg in scal:
+def sign_or_abs(factors: list[Node], parts_of) -> tuple[list[Node], Node] | None:
+    """The step sign_scalar and sign_elementwise share: among factors (split by parts_of into
+    base and exponent), a times sign(a) becomes abs(a) and a over abs(a) becomes sign(a);
+    (the other factors, the new one), or None."""
+    for i, f in enumerate(factors):
+        base, e = parts_of(f)
+        if e == 1 and is_fn(base, "sign") and base.arg in factors:
             made = elementwise("abs", base.arg)
-        elif e == -1 and is_fn(base, "abs") and base.arg in scal:
+        elif e == -1 and is_fn(base, "abs") and base.arg in factors:
             made = elementwise("sign", base.arg)
         else:
             continue
-        rest = list(scal)
+        rest = list(factors)
         rest.pop(i)
         rest.remove(base.arg)
-        return Mul(tuple(rest + [made] + chain_args(n)), shape=n.shape)
+        return rest, made
     return None
+
+
+@rule(Mul)
+def sign_scalar(n: Mul):
+    """a sign(a) = abs(a);  a/abs(a) = sign(a) for a 1×1 a"""
+    found = sign_or_abs(scalar_args(n), scalar_power_parts)
+    return None if found is None else Mul(tuple(found[0] + [found[1]] + chain_args(n)), shape=n.shape)
 
 
 @rule(Hadamard)
 def sign_elementwise(n: Hadamard):
     """A ∘ sign(A) = abs(A);  A ∘ abs(A).^-1 = sign(A)"""
-    fs = hadamard_factors(n)
-    for i, f in enumerate(fs):
-        base, e = epow_parts(f)
-        if e == 1 and is_fn(base, "sign") and base.arg in fs:
-            made = elementwise("abs", base.arg)
-        elif e == -1 and is_fn(base, "abs") and base.arg in fs:
-            made = elementwise("sign", base.arg)
-        else:
-            continue
-        rest = list(fs)
-        rest.pop(i)
-        rest.remove(base.arg)
-        return hadamard_of(rest + [made], n.shape)
-    return None
+    found = sign_or_abs(hadamard_factors(n), epow_parts)
+    return None if found is None else hadamard_of(found[0] + [found[1]], n.shape)
 
 
 @rule(Hadamard)

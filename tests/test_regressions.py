@@ -346,3 +346,62 @@ def test_a_binding_named_out_of_a_block_result_parses_back_with_its_shape(expr, 
     assert r.bindings and "[" in r.text
     assert typed(r.text, where).body.shape == r.shape
     assert mcalc.check(expr, wrt, r.text, where=where, order=order).ok
+
+
+def test_a_derivative_below_the_rounding_noise_of_the_value_is_not_called_wrong():
+    # det(P^-T (3 P)) = 3^n: the gradient is 0, but det of a product with P^-1 carries rounding
+    # noise that a finite difference divides by its step; the soak called the 0 wrong
+    r = diff("det(transpose(P)^{-1} (P + P + P))", "P", where="P: R^(n×n)")
+    assert r.text == "0"
+    v = verify(r, trials=3)
+    assert v.ok or not v.conclusive
+
+
+def test_a_hessian_no_finite_difference_resolves_is_undecided_not_wrong():
+    # sin of a degree-12 polynomial at size 9 turns ~1e9 times over a step of 1e-6: central
+    # differences at h and h/2 disagree as much as they measure, so the draw decides nothing
+    r = diff("sin((||Y ⊗ X||_F^2)^3 + 1/n (c + t))", "(X,Y)", order=2, where="Y: R^(2×n); X: R^(n×n)")
+    v = verify(r, trials=3)
+    assert v.ok or not v.conclusive
+
+
+def test_a_wrong_joint_hessian_is_still_wrong():
+    r = diff("sin(||Y ⊗ X||_F^2)", "(X,Y)", order=2, where="Y: R^(2×n); X: R^(n×n)")
+    assert verify(r).ok
+    wrong = replace(r, node=diff("cos(||Y ⊗ X||_F^2)", "(X,Y)", order=2, where="Y: R^(2×n); X: R^(n×n)").node)
+    assert not verify(wrong).ok
+
+
+def test_the_noise_allowance_does_not_excuse_a_wrong_derivative():
+    r = diff("x^T A x", "x")
+    wrong = replace(r, node=diff("x^T A x", "x", where="A: R^(n×n) symmetric").node)   # 2 A x
+    assert not verify(wrong).ok
+
+
+@pytest.mark.parametrize("expr, wrt, where, text", [
+    # sqrt(sigmoid(0)) was left as sqrt(1/2 ones ones^T) inside sum(...), whose size nothing fixed
+    ("sum(kron(sqrt(sigmoid(X - X)), P u))", "P", "X: R^(m×m); u: R^m; P: R^(m×m)", "m^2 sqrt(1/2) ones u^T"),
+    # s .* (ones - s) ./ sqrt(s): a division by sqrt(sigmoid(k)), which underflows to 0 on large k
+    ("sum(sqrt(sigmoid(k)))", "k", None, "1/2 (sqrt(sigmoid(k)) .* (ones - sigmoid(k)))"),
+])
+def test_results_without_open_constants_or_needless_roots_parse_back(expr, wrt, where, text):
+    r = diff(expr, wrt, where=where)
+    assert r.text == text
+    assert mcalc.check(expr, wrt, r.text, where=where).ok      # an open size takes the derivative's
+    assert verify(r).ok
+
+
+def test_an_underflow_to_zero_is_a_value_not_undefined_data():
+    # softplus of a large argument is computed stably, underflowing a term to 0: verify found
+    # "no random data on which the formula is defined" for softplus(g g^T) with g = 4 (Y y).^3
+    r = diff("g = 4 (Y y).^3; tr(softplus(g g^T))", "y", where="Y: R^(p×p); y: R^p")
+    assert verify(r).ok
+
+
+@pytest.mark.parametrize("text, where, shape", [
+    ("K_(m*n,p) vec(A)", "A: R^(m*n×p)", ("m*n*p", 1)),     # results print K_(m*m,m) for a tensor's blocks
+    ("K_(2*3,4)", None, (24, 24)),
+    ("K_(m, n * p)", None, ("m*n*p", "m*n*p")),
+])
+def test_a_commutation_matrix_of_a_product_size_parses(text, where, shape):
+    assert typed(text, where).body.shape == shape
