@@ -28,7 +28,26 @@ FORMAT = "2"          # how the module is generated; a change here makes every k
 
 
 def key(text: str, keep: tuple[str, ...] = ()) -> str:
-    return blake2b(f"{FORMAT}\0{' '.join(keep)}\0{text}".encode(), digest_size=10).hexdigest()
+    """A digest of what the module is made from: the grammar text, the terminals kept for the
+    postlexer, lark's version (a new lark makes a new module) and how it is generated."""
+    return blake2b(f"{FORMAT}\0{lark_version()}\0{' '.join(keep)}\0{text}".encode(), digest_size=10).hexdigest()
+
+
+def lark_version() -> str:
+    """The installed lark's version, read from lark/__init__.py where the import system would
+    find it on sys.path (importing lark, or importlib.metadata, would cost what the generated
+    module saves); "" when it is not a plain file there."""
+    for entry in sys.path:
+        try:
+            with open(os.path.join(entry or ".", "lark", "__init__.py"), encoding="utf-8") as f:
+                head = f.read(8192)
+        except OSError:
+            continue
+        for line in head.splitlines():
+            if line.startswith("__version__"):
+                return line.partition("=")[2].strip().strip("\"'")
+        return ""
+    return ""
 
 
 def cache_dir() -> str:
@@ -63,6 +82,13 @@ def runtime(text: str, always_accept: tuple[str, ...] = ()):
 
 
 def load(name: str, path: str) -> ModuleType:
+    pyc = os.path.join(os.path.dirname(path), "__pycache__", f"{name}.{sys.implementation.cache_tag}.pyc")
+    if not os.path.exists(pyc):               # removed since: write it again, once
+        try:
+            import py_compile
+            py_compile.compile(path, doraise=True)
+        except Exception:  # noqa: BLE001 - the import compiles it in memory all the same
+            pass
     loader = SourceFileLoader(name, path)
     module = ModuleType(name)
     module.__file__, module.__loader__ = path, loader

@@ -148,8 +148,10 @@ class Build(Transformer):
         return sym
 
     def commutation(self, meta, tok):
-        """K_(m,n), the commutation matrix: K vec(A) = vec(Aᵀ) for A m×n."""
-        m, n = (dim_value(d.strip(), tok_span(tok)) for d in str(tok)[3:-1].split(","))
+        """K_(m,n), the commutation matrix: K vec(A) = vec(Aᵀ) for A m×n; a size may be a product
+        (K_(m*n,p), as results print it for A of m·n rows)."""
+        m, n = (dim_product(tuple(dim_value(f.strip(), tok_span(tok)) for f in d.split("*")))
+                for d in str(tok)[3:-1].split(","))
         mn = dim_product((m, n))
         return Commutation(m, n, shape=(mn, mn), span=tok_span(tok))
 

@@ -97,7 +97,7 @@ class Checked(Evaluator):
 
     def _render_LogDet(self, n):
         self.invertible(n, n.arg, det_positive=True)
-        return super()._render_LogDet(n)
+        return super()._render_Function(n)
 
     def _render_Power(self, n):
         if n.arg.shape == (1, 1) and n.exp.denominator != 1:
@@ -130,8 +130,10 @@ def integer_valued(n: Node) -> bool:
 
 
 def evaluate_checked(node: Node, env: dict, sizes: dict) -> np.ndarray:
-    """The value of node, or Undefined; never nan or inf."""
-    with np.errstate(all="raise"):
+    """The value of node, or Undefined; never nan or inf. An underflow to 0 is a value (a stable
+    formula of a large argument underflows a term to 0 on the way); overflow, division by zero
+    and invalid operations are not."""
+    with np.errstate(all="raise", under="ignore"):
         v = Checked(env, sizes).render(node)
     if not np.all(np.isfinite(v)):
         raise Undefined(node, "positive", f"{short_text(node)} is not finite")
@@ -507,7 +509,7 @@ def verify(result, trials: int = 3, seed: int = 0, tol: float = 1e-5) -> Verific
             return Verification(False, float("nan"), 0, sampler.used, conclusive=False, reason=too_big)
         try:
             _spread[0] = 0.0
-            with np.errstate(all="raise"):
+            with np.errstate(all="raise", under="ignore"):
                 got, want = compare(result, f, var, draw.env, draw.sizes)
         except (FloatingPointError, np.linalg.LinAlgError):
             # a finite difference stepped out of the domain; this draw decides nothing

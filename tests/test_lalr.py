@@ -94,3 +94,30 @@ def test_the_generated_module_leaves_logging_out_only_when_it_knows_the_lines():
     parse.LALR.logger.exception("nor this")
     other = "import logging\nlogger = logging.getLogger('lark')\n"
     assert lalr.quiet_logger(other) == other
+
+
+def test_a_new_lark_makes_a_new_module(monkeypatch):
+    import lark
+    assert lalr.lark_version() == lark.__version__
+    text, keep = parse.grammar_text(), tuple(sorted(parse.NormBars.always_accept))
+    now = lalr.key(text, keep)
+    monkeypatch.setattr(lalr, "lark_version", lambda: "9.9.9")
+    assert lalr.key(text, keep) != now
+
+
+def test_removed_byte_code_is_written_again(tmp_path, monkeypatch):
+    """Under PYTHONDONTWRITEBYTECODE (as this suite runs) the import would otherwise compile
+    the 200 kB module on every start."""
+    monkeypatch.setenv("HOME", str(tmp_path))
+    text = parse.grammar_text() + "\n// byte code\n"
+    rt = lalr.runtime(text, parse.NormBars.always_accept)
+    name = rt.__name__
+    sys.modules.pop(name, None)
+    cache = tmp_path / ".cache" / "mcalc" / "__pycache__"
+    for pyc in cache.glob(name + ".*.pyc"):
+        pyc.unlink()
+    try:
+        assert lalr.runtime(text, parse.NormBars.always_accept).__name__ == name
+        assert list(cache.glob(name + ".*.pyc"))
+    finally:
+        sys.modules.pop(name, None)

@@ -389,3 +389,19 @@ def test_results_without_open_constants_or_needless_roots_parse_back(expr, wrt, 
     assert r.text == text
     assert mcalc.check(expr, wrt, r.text, where=where).ok      # an open size takes the derivative's
     assert verify(r).ok
+
+
+def test_an_underflow_to_zero_is_a_value_not_undefined_data():
+    # softplus of a large argument is computed stably, underflowing a term to 0: verify found
+    # "no random data on which the formula is defined" for softplus(g g^T) with g = 4 (Y y).^3
+    r = diff("g = 4 (Y y).^3; tr(softplus(g g^T))", "y", where="Y: R^(p×p); y: R^p")
+    assert verify(r).ok
+
+
+@pytest.mark.parametrize("text, where, shape", [
+    ("K_(m*n,p) vec(A)", "A: R^(m*n×p)", ("m*n*p", 1)),     # results print K_(m*m,m) for a tensor's blocks
+    ("K_(2*3,4)", None, (24, 24)),
+    ("K_(m, n * p)", None, ("m*n*p", "m*n*p")),
+])
+def test_a_commutation_matrix_of_a_product_size_parses(text, where, shape):
+    assert typed(text, where).body.shape == shape
