@@ -19,7 +19,7 @@ from .errors import InternalError, LimitError, McalcError, ShapeError, Span, Usa
 from .nodes import Identity, Node, Size, Sym, Unit, map_children, walk
 from .nodes import replace as replace_node
 from .parse import Binding, Decl, Program, parse_program
-from .present import as_text
+from .present import Presented
 from .render.text import render_text
 from .report import homework_status, points_text, wrong_details  # noqa: F401
 from .shapes import fmt_shape, infer
@@ -27,8 +27,8 @@ from .simplify import add, expand, hadamard, mul, neg, num, simplify, tidy, tran
 from .verify import Sampler, Undefined, evaluate_checked, value_checked, verify
 
 
-@dataclass
-class CheckResult:
+@dataclass(repr=False)
+class CheckResult(Presented):
     ok: bool
     claim: str
     claim_shape: tuple
@@ -44,12 +44,6 @@ class CheckResult:
     @property
     def verdict(self) -> str:
         return "✓ correct" if self.ok else "✗ wrong"
-
-    def __repr__(self) -> str:
-        return as_text(self, "repr")
-
-    def _repr_latex_(self) -> str:
-        return as_text(self, "notebook")
 
     def to_json(self) -> dict:
         from .render.json import shape_list

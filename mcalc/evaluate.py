@@ -137,21 +137,9 @@ class Evaluator(Renderer):
     def _render_Kron(self, n):
         return np.kron(self.render(n.left), self.render(n.right))
 
-    def _render_Trace(self, n):
-        return np.full((1, 1), np.trace(self.render(n.arg)))
-
-    def _render_Det(self, n):
-        return np.full((1, 1), np.linalg.det(self.render(n.arg)))
-
-    def _render_LogDet(self, n):
-        sign, logabs = np.linalg.slogdet(self.render(n.arg))
-        return np.full((1, 1), logabs if sign > 0 else np.nan)
-
-    def _render_Sum(self, n):
-        return np.full((1, 1), np.sum(self.render(n.arg)))
-
-    def _render_Vec(self, n):
-        return self.render(n.arg).reshape(-1, 1, order="F")
+    def _render_Function(self, n):
+        """tr, det, logdet, sum, vec: the evaluator of the class's record (diag's depends on the shape)."""
+        return ops.BY_NODE[type(n)].evaluate(np, self.render(n.arg))
 
     def _render_Diag(self, n):
         a = self.render(n.arg)

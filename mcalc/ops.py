@@ -170,8 +170,12 @@ def elementwise(name: str, derivative: Callable[[Node], Node], identity: str, la
     return register(Op(name, identity, latex, numpy, evaluate, derivative=derivative, **facts))
 
 
+ALIAS_OF: dict[str, str] = {}        # another spelling → the record it spells (ln → log)
+
+
 def alias(op: Op, name: str, **changes) -> Op:
     """Another spelling printed as written (ln for log): its own record, the same facts."""
+    ALIAS_OF[name] = op.name
     return register(replace(op, name=name, spellings=(), **changes))
 
 
@@ -475,12 +479,30 @@ def matrix_function(name: str, node: type, latex: str, identity: str, spellings:
     return register(Op(name, identity, latex, spellings=spellings, arity=arity, node=node, prefix=prefix, **facts))
 
 
+def scalar_of(f):
+    """A function of a matrix to a number, as the evaluator's 1×1 array."""
+    return lambda np, a: np.full((1, 1), f(np, a))
+
+
+def logdet_np(np, a):
+    sign, value = np.linalg.slogdet(a)
+    return value if sign > 0 else np.nan
+
+
+LOGDET_HELPERS = "def _logdet(a):\n    sign, value = _np.linalg.slogdet(a)\n    return value if sign > 0 else _np.nan\n"
+
+# a function of the node class's own (Function): its NumPy form and evaluator are the record's; the shape,
+# derivative and simplification rules sit with the class (shapes.py, deriv/rules.py, simplify.py)
 matrix_function("tr", Trace, r"\operatorname{{tr}}({0})", "d tr(X) = tr(dX)", spellings=("Tr", "trace"), prefix=True,
-                latex_in=(r"\tr", r"\Tr"))
-matrix_function("det", Det, r"\det({0})", "d det(X) = det(X) tr(X^-1 dX)", prefix=True, bars="square")
-matrix_function("logdet", LogDet, r"\log\det({0})", "d logdet(X) = tr(X^-1 dX)", prefix=True)
-matrix_function("sum", Sum, r"\operatorname{{sum}}({0})", "d sum(X) = sum(dX)")
-matrix_function("vec", Vec, r"\operatorname{{vec}}({0})", "d vec(X) = vec(dX)")
+                latex_in=(r"\tr", r"\Tr"), numpy="_np.trace({0})", evaluate=scalar_of(lambda np, a: np.trace(a)))
+matrix_function("det", Det, r"\det({0})", "d det(X) = det(X) tr(X^-1 dX)", prefix=True, bars="square",
+                numpy="_np.linalg.det({0})", evaluate=scalar_of(lambda np, a: np.linalg.det(a)))
+matrix_function("logdet", LogDet, r"\log\det({0})", "d logdet(X) = tr(X^-1 dX)", prefix=True,
+                numpy="_logdet({0})", evaluate=scalar_of(logdet_np), helpers=LOGDET_HELPERS)
+matrix_function("sum", Sum, r"\operatorname{{sum}}({0})", "d sum(X) = sum(dX)",
+                numpy="_np.sum({0})", evaluate=scalar_of(lambda np, a: np.sum(a)))
+matrix_function("vec", Vec, r"\operatorname{{vec}}({0})", "d vec(X) = vec(dX)",
+                numpy="{0}.reshape(-1, 1, order='F')", evaluate=lambda np, a: a.reshape(-1, 1, order="F"))
 matrix_function("diag", Diag, r"\operatorname{{diag}}({0})", "d diag(X) = diag(dX)")
 matrix_function("inv", Inverse, r"{0}^{{-1}}", "d(X^-1) = -X^-1 dX X^-1")
 matrix_function("transpose", Transpose, r"{0}^{{\top}}", "d(X^T) = (dX)^T")

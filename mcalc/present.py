@@ -156,6 +156,18 @@ def as_text(value, fmt: str, opts: Options = Options()) -> str:
     return "\n".join(str(item) for stream, item in present(value, fmt, opts).items if stream == "out")
 
 
+class Presented:
+    """A value the REPL and a notebook show through its presenters ("repr", "notebook"); the
+    result classes (Result, ShapeResult, CheckResult) take these two methods from here."""
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return as_text(self, "repr")
+
+    def _repr_latex_(self) -> str:
+        return as_text(self, "notebook")
+
+
 # ---- derivatives ---------------------------------------------------------------------------------
 def latex_env(body: str, env: str | None, standalone: bool) -> str:
     from .render.latex import document, wrap
@@ -255,13 +267,6 @@ def symbol_line(name, info) -> str:
     return f"{name}: {fmt_shape(info.shape)}{mark}{' symmetric' if info.symmetric else ''}"
 
 
-@presents("ShapeResult", "rich", "shape")
-def shape_rich(res, opts: Options, out: Output) -> None:
-    from .render.rich import shape_renderable
-    out.out(shape_renderable(res))
-    shape_notes(res, out)
-
-
 @presents("ShapeResult", "text")
 def shape_text(res, opts: Options, out: Output) -> None:
     out.out(res.text)
@@ -288,13 +293,6 @@ def formula_latex(value: Formula, opts: Options, out: Output) -> None:
 
 
 # ---- checks ------------------------------------------------------------------------------------------
-@presents("CheckResult", "rich", "check")
-def check_rich(r, opts: Options, out: Output) -> None:
-    from .render.rich import check_renderable
-    out.out(check_renderable(r))
-    check_notes(r, out)
-
-
 @presents("CheckResult", "text")
 def check_text(r, opts: Options, out: Output) -> None:
     out.out(f"{r.verdict}: {r.message}")
@@ -318,6 +316,20 @@ def check_notes(r, out: Output) -> None:
     for n in r.notes:
         out.err(f"note: {n}")
     out.status = 0 if r.ok else 1
+
+
+def rich_presenter(kind: str, word: str, renderable: str, notes: Callable) -> Callable:
+    """The Rich presenter of a kind: the renderable render/rich.py builds for it (Rich is
+    imported only when a terminal asks), then the kind's notes on stderr."""
+    def show(value, opts: Options, out: Output) -> None:
+        from .render import rich
+        out.out(getattr(rich, renderable)(value))
+        notes(value, out)
+    return presents(kind, "rich", word)(show)
+
+
+shape_rich = rich_presenter("ShapeResult", "shape", "shape_renderable", shape_notes)
+check_rich = rich_presenter("CheckResult", "check", "check_renderable", check_notes)
 
 
 # ---- mcalc equal -------------------------------------------------------------------------------------

@@ -7,13 +7,13 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from .nodes import HCat, Node, contains
-from .present import as_text
+from .present import Presented, as_text
 from .render.text import render_result_text
 from .shapes import SymbolInfo, Typed, fmt_shape
 
 
-@dataclass
-class Result:
+@dataclass(repr=False)
+class Result(Presented):
     input: str
     wrt: str
     layout: str
@@ -80,18 +80,12 @@ class Result:
         from .render.to_sympy import to_sympy
         return to_sympy(self)
 
-    def _repr_latex_(self) -> str:
-        return as_text(self, "notebook")
-
-    def __repr__(self) -> str:
-        return as_text(self, "repr")
-
     def __str__(self) -> str:
         return self.text
 
 
-@dataclass
-class ShapeResult:
+@dataclass(repr=False)
+class ShapeResult(Presented):
     input: str
     typed: Typed
 
@@ -119,12 +113,6 @@ class ShapeResult:
     def to_json(self) -> dict:
         from .render.json import shape_json
         return shape_json(self)
-
-    def __repr__(self) -> str:
-        return as_text(self, "repr")
-
-    def _repr_latex_(self) -> str:
-        return as_text(self, "notebook")
 
     def _repr_html_(self) -> str:
         return as_text(self, "html")

@@ -205,6 +205,22 @@ def add(*terms: Node) -> Node:
     return normalize(Add(tuple(terms), shape=shape))
 
 
+def respelled(n: Node, names: dict[str, str]) -> Node:
+    if isinstance(n, Elementwise) and n.fn in names:
+        return node_replace(n, fn=names[n.fn], arg=respelled(n.arg, names))
+    return map_children(n, lambda c: respelled(c, names))
+
+
+@rule(Add)
+def add_one_spelling(n: Add):
+    """log(u) - ln(u) = 0: a sum that spells one function two ways (ln, log) spells it once"""
+    names = {m.fn for t in n.args for m in walk(t) if isinstance(m, Elementwise)}
+    both = {a: ops.ALIAS_OF[a] for a in names if ops.ALIAS_OF.get(a) in names}
+    if not both:
+        return None
+    return Add(tuple(respelled(t, both) for t in n.args), shape=n.shape)
+
+
 @rule(Add)
 def add_flatten(n: Add):
     """a + (b + c) = a + b + c;  a + (-b) = a + (-1) b"""
@@ -1550,45 +1566,41 @@ def abs_power_merge(n: Mul):
 
 
 def is_fn(n: Node, name: str) -> bool:
-    return isinstance(n, Elementwise) and n.fn == name
+    """n is the function name, in any of its spellings (ln is log, asin is arcsin)."""
+    return isinstance(n, Elementwise) and (n.fn == name or ops.ALIAS_OF.get(n.fn) == name)
+
+
+def sign_or_abs(factors: list[Node], parts_of) -> tuple[list[Node], Node] | None:
+    """The step sign_scalar and sign_elementwise share: among factors (split by parts_of into
+    base and exponent), a times sign(a) becomes abs(a) and a over abs(a) becomes sign(a);
+    (the other factors, the new one), or None."""
+    for i, f in enumerate(factors):
+        base, e = parts_of(f)
+        if e == 1 and is_fn(base, "sign") and base.arg in factors:
+            made = elementwise("abs", base.arg)
+        elif e == -1 and is_fn(base, "abs") and base.arg in factors:
+            made = elementwise("sign", base.arg)
+        else:
+            continue
+        rest = list(factors)
+        rest.pop(i)
+        rest.remove(base.arg)
+        return rest, made
+    return None
 
 
 @rule(Mul)
 def sign_scalar(n: Mul):
     """a sign(a) = abs(a);  a/abs(a) = sign(a) for a 1×1 a"""
-    scal = scalar_args(n)
-    for i, f in enumerate(scal):
-        base, e = scalar_power_parts(f)
-        if e == 1 and is_fn(base, "sign") and base.arg in scal:
-            made = elementwise("abs", base.arg)
-        elif e == -1 and is_fn(base, "abs") and base.arg in scal:
-            made = elementwise("sign", base.arg)
-        else:
-            continue
-        rest = list(scal)
-        rest.pop(i)
-        rest.remove(base.arg)
-        return Mul(tuple(rest + [made] + chain_args(n)), shape=n.shape)
-    return None
+    found = sign_or_abs(scalar_args(n), scalar_power_parts)
+    return None if found is None else Mul(tuple(found[0] + [found[1]] + chain_args(n)), shape=n.shape)
 
 
 @rule(Hadamard)
 def sign_elementwise(n: Hadamard):
     """A ∘ sign(A) = abs(A);  A ∘ abs(A).^-1 = sign(A)"""
-    fs = hadamard_factors(n)
-    for i, f in enumerate(fs):
-        base, e = epow_parts(f)
-        if e == 1 and is_fn(base, "sign") and base.arg in fs:
-            made = elementwise("abs", base.arg)
-        elif e == -1 and is_fn(base, "abs") and base.arg in fs:
-            made = elementwise("sign", base.arg)
-        else:
-            continue
-        rest = list(fs)
-        rest.pop(i)
-        rest.remove(base.arg)
-        return hadamard_of(rest + [made], n.shape)
-    return None
+    found = sign_or_abs(hadamard_factors(n), epow_parts)
+    return None if found is None else hadamard_of(found[0] + [found[1]], n.shape)
 
 
 @rule(Hadamard)

@@ -6,7 +6,7 @@ import pytest
 
 from mcalc.deriv.rules import DIFF_RULES
 from mcalc.evaluate import Evaluator
-from mcalc.nodes import NODE_CLASSES, Call, Elementwise
+from mcalc.nodes import NODE_CLASSES, Call, Diag, Elementwise, Function
 from mcalc.render.latex import LatexRenderer
 from mcalc.render.numpy import NumpyRenderer
 from mcalc.render.text import ResultRenderer, TextRenderer
@@ -41,6 +41,9 @@ from mcalc import ops  # noqa: E402
 from mcalc.parse import grammar_text, parse_program  # noqa: E402
 
 CALLABLE = [op for op in ops.RECORDS if op.node is None]
+# matrix functions with a node class of their own whose NumPy form and evaluator are the record's
+# (diag's forms depend on its argument's shape and stay with its class)
+MATRIX = [op for op in ops.RECORDS if op.node is not None and issubclass(op.node, Function) and op.node is not Diag]
 
 
 @pytest.mark.parametrize("op", ops.RECORDS, ids=lambda op: op.name)
@@ -56,6 +59,8 @@ def test_every_record_has_its_forms(op):
         assert op.elementwise or callable(op.shape)
         assert not op.elementwise or callable(op.sympy)       # to_sympy() of an elementwise function
         assert op.domain in (None, "positive", "unit") and op.parity in (None, "odd", "even")
+    if op in MATRIX:
+        assert op.numpy and "{0}" in op.numpy and callable(op.evaluate)
 
 
 def test_the_grammar_lists_every_spelling_and_nothing_else():
@@ -90,12 +95,22 @@ def sample_for(op, rng, shape=(4, 1)):
     return rng.standard_normal(shape)
 
 
-@pytest.mark.parametrize("op", CALLABLE, ids=lambda op: op.name)
+def test_the_matrix_records_are_those_of_the_function_classes():
+    assert {op.name for op in MATRIX} == {"tr", "det", "logdet", "sum", "vec"}
+    from mcalc.evaluate import Evaluator
+    from mcalc.render.numpy import NumpyRenderer
+    for cls in (op.node for op in MATRIX):              # no method of the class's own: the record's forms
+        assert f"_render_{cls.__name__}" not in vars(NumpyRenderer) and f"_render_{cls.__name__}" not in vars(Evaluator)
+
+
+@pytest.mark.parametrize("op", CALLABLE + MATRIX, ids=lambda op: op.name)
 def test_numpy_code_and_evaluator_agree(op):
     """The record's NumPy form (what generated code runs) and its evaluator (what verify
-    runs) compute the same values."""
+    runs) compute the same values; a matrix function on a well-conditioned square matrix."""
     rng = np.random.default_rng(len(op.name))
     args = [sample_for(op, rng) for _ in range(max(op.arity))]
+    if op in MATRIX:
+        args = [np.eye(4) + 0.3 * rng.standard_normal((4, 4))]
     ns: dict = {"_np": np}
     exec(op.helpers, ns)                                    # the record's own helper source
     names = [f"a{i}" for i in range(len(args))]

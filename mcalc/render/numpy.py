@@ -38,10 +38,6 @@ def _apply(fn, u, shape):
     u = _np.asarray(u, dtype=float)
     return _np.asarray(fn(u.item() if u.size == 1 else u.reshape(-1)), dtype=float).reshape(shape)
 
-
-def _logdet(a):
-    sign, value = _np.linalg.slogdet(a)
-    return value if sign > 0 else _np.nan
 '''
 
 def py_name(name: str) -> str:
@@ -186,20 +182,9 @@ class NumpyRenderer(Renderer):
     def _render_Kron(self, n):
         return f"_np.kron({self.render(n.left)}, {self.render(n.right)})"
 
-    def _render_Trace(self, n):
-        return f"_np.trace({self.render(n.arg)})"
-
-    def _render_Det(self, n):
-        return f"_np.linalg.det({self.render(n.arg)})"
-
-    def _render_LogDet(self, n):
-        return f"_logdet({self.render(n.arg)})"
-
-    def _render_Sum(self, n):
-        return f"_np.sum({self.render(n.arg)})"
-
-    def _render_Vec(self, n):
-        return f"{self.render(n.arg)}.reshape(-1, 1, order='F')"
+    def _render_Function(self, n):
+        """tr, det, logdet, sum, vec: the NumPy form of the class's record (diag's depends on the shape)."""
+        return ops.BY_NODE[type(n)].numpy.format(self.render(n.arg))
 
     def _render_Diag(self, n):
         a = self.render(n.arg)
@@ -228,8 +213,9 @@ def record_helpers(roots: list[Node]) -> str:
     out: list[str] = []
     for root in roots:
         for n in walk(root):
-            if isinstance(n, (Elementwise, Call)):
-                h = ops.lookup(n.fn).helpers
+            op = ops.lookup(n.fn) if isinstance(n, (Elementwise, Call)) else ops.BY_NODE.get(type(n))
+            if op is not None:
+                h = op.helpers
                 if h and h not in out:
                     out.append(h)
     return "".join("\n\n" + h for h in out)
