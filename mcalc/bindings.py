@@ -239,6 +239,9 @@ def occurrences(chain: tuple, sub: tuple, tsub: tuple) -> int:
     return count
 
 
+CHAIN_CANDIDATES = 16     # repeated stretches of products examined per pass (the most promising)
+
+
 def repeated_chains(roots: list[Node]) -> Counter:
     """Stretches of products that occur more than once, a transposed stretch counting as a use
     of the stretch it transposes (y^T K^-1 of K^-1 y for a symmetric K), by the product they
@@ -257,6 +260,20 @@ def repeated_chains(roots: list[Node]) -> Counter:
     present = Counter(cc[i:i + k] for cc in coded for k in range(2, len(cc) + 1) for i in range(len(cc) - k + 1))
     out: Counter = Counter()
     seen: set = set()
+    by_id = {v: f for f, v in ids.items()}
+    flipped: dict[int, int] = {}
+
+    def flip(v: int) -> int:
+        """The number of a factor's transpose (a factor-wise guess at the transposed stretch)."""
+        if v not in flipped:
+            flipped[v] = ids.setdefault(transpose(by_id[v]), len(ids))
+        return flipped[v]
+
+    # cheap first, on the numbers: a stretch met once whose factor-wise transpose is not met is
+    # no repeat; of the rest, only the CHAIN_CANDIDATES most promising (uses bounded by the
+    # overlapping count, times length) are built as trees: a product of 32 factors has hundreds
+    # of repeated stretches, and building each through the simplifier took seconds
+    candidates = []
     for c, cc in zip(chains, coded):
         for k in range(2, len(c) + 1):
             for i in range(len(c) - k + 1):
@@ -264,20 +281,23 @@ def repeated_chains(roots: list[Node]) -> Counter:
                 if code in seen:
                     continue
                 seen.add(code)
-                sub = c[i:i + k]
-                if any(isinstance(x, (Delta, Unit)) for f in sub for x in walk(f)):
-                    continue
-                m = mul(*sub)
-                if chain_of(m) != sub:
-                    continue
-                tm = transpose(m)
-                tsub = chain_of(tm)
-                tcode = numbered(tsub) if len(tsub) == k else None     # another length never matches
-                if present[code] + (present[tcode] if tcode != code else 0) < 2:
-                    continue
-                uses = sum(occurrences(d, code, tcode) for d in coded)
-                if uses >= 2:
-                    out[tm if m.shape[0] == 1 and len(tsub) == len(sub) else m] = uses   # a column is named: α, not αᵀ
+                guess = tuple(flip(v) for v in reversed(code))
+                bound = present[code] + (present[guess] if guess != code else 0)
+                if bound >= 2:
+                    candidates.append((-(bound - 1) * k, len(candidates), c[i:i + k], code))
+    candidates.sort()
+    for _, _, sub, code in candidates[:CHAIN_CANDIDATES]:
+        if any(isinstance(x, (Delta, Unit)) for f in sub for x in walk(f)):
+            continue
+        m = mul(*sub)
+        if chain_of(m) != sub:
+            continue
+        tm = transpose(m)
+        tsub = chain_of(tm)
+        tcode = numbered(tsub) if len(tsub) == len(sub) else None     # another length never matches
+        uses = sum(occurrences(d, code, tcode) for d in coded)
+        if uses >= 2:
+            out[tm if m.shape[0] == 1 and len(tsub) == len(sub) else m] = uses   # a column is named: α, not αᵀ
     return out
 
 

@@ -170,8 +170,12 @@ def elementwise(name: str, derivative: Callable[[Node], Node], identity: str, la
     return register(Op(name, identity, latex, numpy, evaluate, derivative=derivative, **facts))
 
 
+ALIAS_OF: dict[str, str] = {}        # another spelling → the record it spells (ln → log)
+
+
 def alias(op: Op, name: str, **changes) -> Op:
     """Another spelling printed as written (ln for log): its own record, the same facts."""
+    ALIAS_OF[name] = op.name
     return register(replace(op, name=name, spellings=(), **changes))
 
 

@@ -487,8 +487,13 @@ def s_apply(I, n, arg):
 @rule(HCat)
 def s_hcat(I, n, *shapes):
     cols = []
+    # [a; b] as typed is [aᵀ, bᵀ]ᵀ, each transpose spanning its block alone (x^T spans its ^T)
+    stacked = all(isinstance(a, Transpose) and a.span is not None and a.span == a.arg.span for a in n.args)
     for arg, s in zip(n.args, shapes):
-        I.need(I.u.unify(shapes[0][0], s[0]), lambda: f"cannot put {I.show(n.args[0])} and {I.show(arg)} side by side", n)
+        I.need(I.u.unify(shapes[0][0], s[0]),
+               lambda: f"cannot stack {I.show(n.args[0].arg)} and {I.show(arg.arg)}: the rows of [...; ...] "
+                       f"must be equally wide" if stacked else
+               f"cannot put {I.show(n.args[0])} and {I.show(arg)} side by side", n)
         c = I.u.find(s[1])
         if isinstance(c, Var):
             I.u.unify(c, 1)

@@ -205,6 +205,22 @@ def add(*terms: Node) -> Node:
     return normalize(Add(tuple(terms), shape=shape))
 
 
+def respelled(n: Node, names: dict[str, str]) -> Node:
+    if isinstance(n, Elementwise) and n.fn in names:
+        return node_replace(n, fn=names[n.fn], arg=respelled(n.arg, names))
+    return map_children(n, lambda c: respelled(c, names))
+
+
+@rule(Add)
+def add_one_spelling(n: Add):
+    """log(u) - ln(u) = 0: a sum that spells one function two ways (ln, log) spells it once"""
+    names = {m.fn for t in n.args for m in walk(t) if isinstance(m, Elementwise)}
+    both = {a: ops.ALIAS_OF[a] for a in names if ops.ALIAS_OF.get(a) in names}
+    if not both:
+        return None
+    return Add(tuple(respelled(t, both) for t in n.args), shape=n.shape)
+
+
 @rule(Add)
 def add_flatten(n: Add):
     """a + (b + c) = a + b + c;  a + (-b) = a + (-1) b"""
@@ -1550,7 +1566,8 @@ def abs_power_merge(n: Mul):
 
 
 def is_fn(n: Node, name: str) -> bool:
-    return isinstance(n, Elementwise) and n.fn == name
+    """n is the function name, in any of its spellings (ln is log, asin is arcsin)."""
+    return isinstance(n, Elementwise) and (n.fn == name or ops.ALIAS_OF.get(n.fn) == name)
 
 
 def sign_or_abs(factors: list[Node], parts_of) -> tuple[list[Node], Node] | None:

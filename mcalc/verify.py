@@ -606,6 +606,8 @@ def compare(result, f, var, env, sizes):
     if result.order == 2:
         G = gradient_of(f, var, result.var_shape, symmetric_matrix(info))
         T = symmetrized(numeric_tensor(fn_of(G), x0, result.var_shape, G.shape), info)
+        if getattr(info, "diagonal", False):      # P H P: along diagonal directions, both sides
+            T = along_diagonal(along_diagonal(T, 2), 4)
         if T.ndim == 4 and result.flatten:
             p, q = T.shape[2], T.shape[3]
             H = np.transpose(T, (1, 0, 3, 2)).reshape(p * q, p * q)
@@ -614,10 +616,18 @@ def compare(result, f, var, env, sizes):
             return got, T
         return got, T.reshape(got.shape) if T.size == got.size else T
     T = symmetrized(numeric_tensor(fn_of(f), x0, result.var_shape, f.shape), info)
+    if getattr(info, "diagonal", False):          # along diagonal directions only (the X axes, last)
+        T = along_diagonal(T, 2)
     want = arrange(T, f.shape, result.var_shape, result.layout, result.flatten)
-    if getattr(info, "diagonal", False) and f.shape == (1, 1) and want.ndim == 2 and want.shape[0] == want.shape[1]:
-        want = want * np.eye(want.shape[0])       # along diagonal directions only
     return got, want
+
+
+def along_diagonal(T: np.ndarray, last: int) -> np.ndarray:
+    """T with the axes last-2, last-1 counted from the end (a diagonal matrix's two) kept on
+    their diagonal: the derivative along diagonal directions."""
+    n = T.shape[-last]
+    mask = np.eye(n).reshape((n, n) + (1,) * (last - 2))
+    return T * mask
 
 
 def symmetric_matrix(info) -> bool:

@@ -324,6 +324,21 @@ def test_functions_without_brackets_apply_to_the_following_product(short, full):
     assert same(short, full)
 
 
+# ---- ln is log --------------------------------------------------------------------------------------
+@pytest.mark.parametrize("expr, wrt, text", [
+    ("t: R; log(t) - ln(t)", "t", "0"), ("x: R^n; sum(log(x) - ln(x))", "x", "0"),
+    ("t: R; t (log(t) - ln(t))", "t", "0"), ("x: R^n; ln(x) - log(x)", "x", "0"),
+    ("t: R; ln(t)^2", "t", "2/t ln(t)"), ("t: R; t ln(t) + log(t)", "t", "log(t) + t^-1 + 1"),
+])
+def test_log_and_ln_are_one_function(expr, wrt, text):
+    """log(x) - ln(x) cancels in the simplifier (not only in the numerical zero test); ln alone keeps its spelling."""
+    from mcalc.verify import verify
+    r = api.diff(expr, wrt)
+    assert r.text == text
+    assert not any("identically zero" in n for n in r.notes), r.notes
+    assert verify(r).ok
+
+
 # ---- A : B, ⟨A, B⟩ --------------------------------------------------------------------------------
 @pytest.mark.parametrize("frob, full", [
     ("A : B", "tr(A^T B)"), ("⟨A, B⟩", "tr(A^T B)"), ("G : X", "tr(G^T X)"),
@@ -678,6 +693,34 @@ def test_a_diagonal_variable_gets_the_gradient_on_diagonal_matrices(expr):
         v = verify(r)
         assert v.conclusive and v.ok, (layout, r.text, v.reason)
     assert api.diff("tr(A D)", "D", where="D: R^(n×n) diagonal; A: R^(n×n)").text == "A^T .* I"
+
+
+@pytest.mark.parametrize("expr, order, flatten", [
+    ("D x", 1, False), ("D A", 1, True), ("D B", 1, False), ("exp(D x)", 1, False),
+    ("x^T D A D x", 2, True), ("x^T D A D x", 2, False), ("logdet(D)", 2, True), ("sum(exp(D x))", 2, False),
+])
+def test_a_diagonal_variable_projects_jacobians_and_hessians(expr, order, flatten):
+    """J P and P H P with P = diag(vec(I)): verify compares along diagonal directions only, so
+    an unprojected answer (whose off-diagonal columns are not 0 here) would fail."""
+    from mcalc.verify import verify
+    where = "D: R^(n×n) diagonal; A: R^(n×n); x: R^n; B: R^(n×m)"
+    for layout in api.LAYOUTS:
+        r = api.diff(expr, "D", where=where, order=order, flatten=flatten, layout=layout)
+        assert "diag(vec(I" in r.text
+        assert any(n.startswith("D is diagonal: the " + ("Hessian" if order == 2 else "derivative along"))
+                   for n in r.notes), r.notes
+        v = verify(r)
+        assert v.conclusive and v.ok, (layout, r.text, v.reason)
+
+
+def test_the_projection_changes_the_answer():
+    """The projected Jacobian differs from the unconstrained one (so the checks above can fail)."""
+    import numpy as np
+    from mcalc.evaluate import evaluate
+    free, diagonal = (api.diff("D x", "D", where=f"D: R^(n×n){w}; x: R^n", flatten=True) for w in ("", " diagonal"))
+    env = {"D": np.diag([1.0, 2.0, 3.0]), "x": np.array([[1.0], [2.0], [3.0]])}
+    a, b = evaluate(free.node, env, {"n": 3}), evaluate(diagonal.node, env, {"n": 3})
+    assert not np.allclose(a, b) and np.allclose(b, a * np.eye(3).reshape(1, 9))
 
 
 def test_a_diagonal_declaration_must_be_square():

@@ -249,6 +249,17 @@ def test_block_notation_is_the_stacked_tree(text, blocks):
     assert api.typed(render_text(t), where).body == t
 
 
+@pytest.mark.parametrize("text, words", [
+    ("[A, B; C]", "cannot stack [A, B] (n×m+n) and C (m×n): the rows of [...; ...] must be equally wide"),
+    ("[A^T, B^T]", "cannot put A^T (n×n) and B^T (m×m) side by side"),
+])
+def test_a_block_matrix_of_mismatched_blocks_says_which(text, words):
+    from mcalc.errors import ShapeError
+    with pytest.raises(ShapeError) as e:
+        api.typed(text, "A: R^(n×n); B: R^(n×m) ; C: R^(m×n)" if ";" in text else "A: R^(n×n); B: R^(m×m)")
+    assert words in e.value.message
+
+
 def test_joint_of_a_matrix_function_is_flattened():
     r = api.diff("X Y", "(X,Y)", flatten=True)
     assert verify(r, trials=2).ok

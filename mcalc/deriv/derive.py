@@ -17,7 +17,7 @@ from ..program import canonical_name
 from ..render.text import render_text
 from ..result import Result
 from ..shapes import fmt_shape
-from ..simplify import add, hadamard, hcat, mul, num, numel, simplify, tidy, trace, transpose, vec, zero
+from ..simplify import add, diag, hadamard, hcat, mul, num, numel, simplify, tidy, trace, transpose, vec, zero
 from ..zerotest import drop_zero_terms
 from .engine import Differentiator, Linear, adjoint, backprop, free_names, is_symmetric, jac
 
@@ -362,8 +362,8 @@ def derive_var(t, wrt: str, layout: str, order: int, flatten: bool):
     if sym:
         notes.append(symmetric_note(var, "hessian" if order == 2 else
                                     "gradient" if kind(f.shape) == "scalar" else "derivative"))
-    if getattr(info, "diagonal", False) and order == 1:
-        D = diagonal_part(D, xshape, kind(f.shape) == "scalar", var, notes)
+    if getattr(info, "diagonal", False):
+        D = diagonal_part(D, xshape, kind(f.shape) == "scalar", order, var, notes)
     D = tidy(D)
     if transposed:
         D = tidy(transpose(D))
@@ -378,7 +378,8 @@ def derive_var(t, wrt: str, layout: str, order: int, flatten: bool):
         fd = tuple(xshape) if order == 2 else f_dims(f.shape)
         tensor = (fd, x_dims(xshape))
         source = gradient_of(f, var, xshape, sym) if order == 2 else f
-        index = index_strings(source, var, xshape, fd, order, sym)
+        diagonal = getattr(info, "diagonal", False)       # the projection P has no index form here
+        index = None if diagonal else index_strings(source, var, xshape, fd, order, sym)
         if index is None:
             notes.append("no index form for this tensor; the flattened form ∂vec F/∂(vec X)ᵀ is exact")
         notes.append("vec stacks columns; --flatten shows ∂vec F/∂(vec X)ᵀ as a matrix")
@@ -507,10 +508,19 @@ def terms_of(n: Node) -> list[Node]:
     return list(n.args) if isinstance(n, Add) else [n]
 
 
-def diagonal_part(D, xshape, scalar: bool, var: str, notes: list[str]):
-    """A diagonal variable: the gradient on diagonal matrices is I ∘ G of the unconstrained G."""
-    if not scalar:
-        notes.append(f"{var} is declared diagonal; this derivative of a non-scalar treats its entries as independent")
-        return D
-    notes.append(f"{var} is diagonal: this is the gradient on diagonal matrices, I ∘ G of the unconstrained gradient G")
-    return hadamard(Identity(shape=tuple(xshape)), D)
+def diagonal_part(D, xshape, scalar: bool, order: int, var: str, notes: list[str]):
+    """A diagonal variable: derivatives along diagonal directions only. The gradient is I ∘ G
+    of the unconstrained G; a Jacobian J (∂vec F/∂(vec X)ᵀ) is J P and a Hessian P H P, with
+    P = diag(vec(I)) the projection of vec X onto the diagonal matrices."""
+    if scalar and order == 1:
+        notes.append(f"{var} is diagonal: this is the gradient on diagonal matrices, I ∘ G of the unconstrained "
+                     f"gradient G")
+        return hadamard(Identity(shape=tuple(xshape)), D)
+    P = diag(vec(Identity(shape=tuple(xshape))))
+    if order == 2:
+        notes.append(f"{var} is diagonal: the Hessian on diagonal matrices, P H P flattened with P = diag(vec(I)) "
+                     f"(d{var} along diagonal directions)")
+        return mul(P, D, P)
+    notes.append(f"{var} is diagonal: the derivative along diagonal directions, J P flattened with "
+                 f"P = diag(vec(I)) (the entries off the diagonal of {var} do not move)")
+    return mul(D, P)
