@@ -46,6 +46,14 @@ def refold(result: Node, values: dict[str, Node], canon, taken=(), repeats: bool
     return out, as_spelled(lets, dict(bound), spelled or {})
 
 
+def reordered(raw: Node, v: Node) -> bool:
+    """raw and v have the same operations and leaves, in another order (K + s^2 I for s^2 I +
+    K): the user's spelling is kept, but not their extra brackets (a + (b + c)) or a + 0."""
+    def parts(n: Node) -> Counter:
+        return Counter(type(m).__name__ + ":" + getattr(m, "name", "") for m in walk(n))
+    return parts(raw) == parts(v)
+
+
 def as_spelled(lets: list[tuple[str, Node]], bound: dict[str, Node], spelled: dict[str, Node]) -> list[tuple[str, Node]]:
     """The input's own bindings as the user wrote them (C = K + s^2 I, not s^2 I + K), where
     the result keeps the binding as it was named (nothing renamed inside it) and every name it
@@ -53,7 +61,7 @@ def as_spelled(lets: list[tuple[str, Node]], bound: dict[str, Node], spelled: di
     out, defined = [], set()
     for name, v in lets:
         raw = spelled.get(name)
-        if raw is not None and bound.get(name) is v:
+        if raw is not None and bound.get(name) is v and reordered(raw, v):
             uses = {m.name for m in walk(raw) if isinstance(m, Sym) and m.name in spelled}
             if uses <= defined:
                 v = raw
@@ -158,6 +166,7 @@ def refold_bound(result: Node, values: dict[str, Node], canon) -> tuple[Node, li
 MATRIX_NAMES = ("M", "P", "Q", "R", "S")
 OTHER_NAMES = ("u", "v", "r", "z", "q")
 MAX_SHARED_NAMES = 6        # at most this many new names in one result
+MAX_REJECTED = 3            # stretches of products tried and found not to shorten the text, then no more
 
 
 def worth_naming(tokens: int, uses: int) -> bool:
@@ -187,7 +196,8 @@ def name_repeats(out: Node, lets: list[tuple[str, Node]], taken: set[str]) -> tu
         return sum(tokens(render_result_text(v)) + 3 for _, v in lets) + tokens(render_result_text(out))
 
     rejected: set = set()
-    for _ in range(MAX_SHARED_NAMES):
+    now = 0
+    for _ in range(MAX_SHARED_NAMES + MAX_REJECTED):
         roots = [out] + [v for _, v in lets]
         counts = Counter(m for root in roots for m in walk(root)
                          if list(children(m)) and not (isinstance(m, Transpose) and not list(children(m.arg))))
@@ -199,7 +209,7 @@ def name_repeats(out: Node, lets: list[tuple[str, Node]], taken: set[str]) -> tu
             t = tokens(render_result_text(m))
             if worth_naming(t, k) and (k - 1) * t > saving:
                 best, saving = m, (k - 1) * t
-        for m, k in repeated_chains(roots).items():
+        for m, k in (repeated_chains(roots).items() if len(rejected) < MAX_REJECTED else ()):
             t = tokens(render_result_text(m))
             if m not in rejected and (worth_naming(t, k) or solves(m)) and max((k - 1) * t, 1) > saving:
                 best, saving, chain = m, max((k - 1) * t, 1), True
@@ -215,11 +225,13 @@ def name_repeats(out: Node, lets: list[tuple[str, Node]], taken: set[str]) -> tu
         # a stretch of a product is named only where the whole text gets shorter (a solve K^-1 y
         # also where it grows by no more than its binding): the estimate above cannot see
         # how the rest of the product reads around the name
-        if chain and length(new_out, new_lets) > length(out, lets) + (4 if solves(best) else -1):
+        if chain and length(new_out, new_lets) > (now := now or length(out, lets)) + (4 if solves(best) else -1):
             rejected.add(best)
             continue
         names.add(name)
-        out, lets = new_out, new_lets
+        out, lets, now = new_out, new_lets, 0
+        if sum(1 for n, _ in lets if n not in taken) >= MAX_SHARED_NAMES:
+            break
     return out, lets
 
 

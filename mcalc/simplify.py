@@ -1934,6 +1934,9 @@ def tokens(n: Node) -> int:
     return len(key(n))
 
 
+GATHER_SEARCH = 12      # a longer product is gathered whole or not at all (the search is quadratic)
+
+
 @rule(Mul, pass_="present")
 def gather_transposes(n: Mul):
     """Bᵀ Aᵀ = (A B)ᵀ where that is shorter, for the stretch of the product that gains most:
@@ -1946,7 +1949,9 @@ def gather_transposes(n: Mul):
     for i in range(len(chain) - 1):
         for j in range(i + 2, len(chain) + 1):
             run = chain[i:j]
-            if sum(isinstance(c, Transpose) for c in run) * 2 <= len(run):
+            if not (isinstance(run[0], Transpose) and isinstance(run[-1], Transpose)) or \
+                    sum(isinstance(c, Transpose) for c in run) * 2 <= len(run) or \
+                    len(chain) > GATHER_SEARCH and (i, j) != (0, len(chain)):
                 continue                # a stretch mostly not transposed only gains transposes
             inner_args = tuple(c.arg if isinstance(c, Transpose) else transpose(c) for c in reversed(run))
             inner = Mul(inner_args, shape=(run[-1].shape[1], run[0].shape[0]))
