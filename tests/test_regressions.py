@@ -416,3 +416,17 @@ def test_naming_repeated_stretches_of_a_long_product_stays_fast():
     r = diff(f, "X")
     assert time.perf_counter() - t < 5.0
     assert r.bindings and len(r.text) < 2500     # named, about a third of the unnamed 5,981 characters
+
+
+@pytest.mark.parametrize("expr, wrt, where", [
+    ("y_hat - y_hat + -v", "(v,y_hat)", "y_hat: R^m; v: R^m"),                   # [(-I_m)^T; 0 ones_m ones_m^T]
+    ("(Q - Q) (w ./ sigmoid(sin(y)))", "(y,Q)", "Q: R^(n×n); w: R^n; y: R^n"),
+])
+def test_a_zero_row_of_a_stacked_result_says_its_size(expr, wrt, where):
+    # the second 50k soak: stacked results in the denominator layout printed a zero row as 0^T,
+    # which reads back as a scalar (wrong shape, or a different derivative)
+    for layout in ("mixed", "numerator", "denominator"):
+        r = diff(expr, wrt, where=where, layout=layout)
+        assert "0^T" not in r.text
+        assert typed(r.text, where).body.shape == r.shape
+        assert mcalc.check(expr, wrt, r.text, where=where, layout=layout).ok

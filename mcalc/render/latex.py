@@ -264,6 +264,8 @@ class LatexRenderer(Renderer):
                 rows.append(" & ".join(self.block(b) for b in a.arg.args))
             elif isinstance(a, Transpose):
                 rows.append(self.block(a.arg))
+            elif isinstance(a, Zero):       # the row is 0ᵀ: a zero block of the transposed size
+                rows.append(self.block(Zero(shape=(a.shape[1], a.shape[0]))))
             else:
                 rows.append(f"{self.postfix_base(a)}^{{\\top}}")
         return r"\begin{bmatrix} " + r" \\ ".join(rows) + r" \end{bmatrix}"

@@ -196,6 +196,8 @@ class TextRenderer(Renderer):
                     rows.append(", ".join(self.block(b) for b in a.arg.args))
                 elif isinstance(a, Transpose):
                     rows.append(self.block(a.arg))
+                elif isinstance(a, Zero):       # the row is 0ᵀ: a zero block of the transposed size
+                    rows.append(self.block(Zero(shape=(a.shape[1], a.shape[0]))))
                 else:
                     rows.append(f"{self.parenthesize(a, POSTFIX)}^T")
             return "[" + "; ".join(rows) + "]"
