@@ -235,6 +235,11 @@ def name_repeats(out: Node, lets: list[tuple[str, Node]], taken: set[str]) -> tu
     return out, lets
 
 
+def scalar_part(n: Node) -> bool:
+    """Whether a product has scalar factors besides its chain (chain_of leaves them out)."""
+    return isinstance(n, Mul) and any(a.is_scalar for a in n.args)
+
+
 def chain_of(n: Node) -> tuple[Node, ...]:
     return tuple(a for a in n.args if not a.is_scalar) if isinstance(n, Mul) else ()
 
@@ -306,7 +311,9 @@ def repeated_chains(roots: list[Node]) -> Counter:
             continue
         tm = transpose(m)
         tsub = chain_of(tm)
-        tcode = numbered(tsub) if len(tsub) == len(sub) else None     # another length never matches
+        # a transposed stretch counts only when transposing takes no scalar out of it: for
+        # M = W1 X^T (-v Sigma)^T, M^T is -v Sigma X W1, whose stretch Sigma X W1 is not M^T
+        tcode = numbered(tsub) if len(tsub) == len(sub) and not scalar_part(tm) else None
         uses = sum(occurrences(d, code, tcode) for d in coded)
         if uses >= 2:
             out[tm if m.shape[0] == 1 and len(tsub) == len(sub) else m] = uses   # a column is named: α, not αᵀ
@@ -327,7 +334,9 @@ def is_column_vector(n: Node) -> bool:
 
 def replace_chain(n: Node, part: Node, sym: Node) -> Node:
     """n with the stretch of product `part` (and its transpose) written as sym (symᵀ)."""
-    sub, tsub = chain_of(part), chain_of(transpose(part))
+    tpart = transpose(part)
+    sub = chain_of(part)
+    tsub = chain_of(tpart) if not scalar_part(tpart) else sub    # see repeated_chains
     tsym = Transpose(sym, shape=(sym.shape[1], sym.shape[0]))
 
     def sub_(m: Node) -> Node:

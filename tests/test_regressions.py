@@ -430,3 +430,11 @@ def test_a_zero_row_of_a_stacked_result_says_its_size(expr, wrt, where):
         assert "0^T" not in r.text
         assert typed(r.text, where).body.shape == r.shape
         assert mcalc.check(expr, wrt, r.text, where=where, layout=layout).ok
+
+
+def test_a_named_stretch_is_not_used_for_a_transpose_that_takes_a_scalar_out():
+    # the second 50k soak, on 3fda835: M = W1 X^T (-v Sigma)^T was named, and M^T then stood for
+    # the stretch Sigma X W1 of -v Sigma X W1, printing v^2 u M^T y … with an extra factor -v
+    r = diff("W1: R^(n x n) symmetric\n‖(-Σ - Sigma/n) (X (W1 y) / exp(λ))‖_{2}", "(Sigma,λ)",
+             where="Sigma: R^(n,m); X: R^(m×n); y: R^n; λ: R")
+    assert verify(r).ok
