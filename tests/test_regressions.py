@@ -438,3 +438,14 @@ def test_a_named_stretch_is_not_used_for_a_transpose_that_takes_a_scalar_out():
     r = diff("W1: R^(n x n) symmetric\n‖(-Σ - Sigma/n) (X (W1 y) / exp(λ))‖_{2}", "(Sigma,λ)",
              where="Sigma: R^(n,m); X: R^(m×n); y: R^n; λ: R")
     assert verify(r).ok
+
+
+def test_fresh_indices_are_distinct_and_never_run_out():
+    # the third 50k soak (seed 5, #639): the index form's fresh names were the characters of
+    # "abc…w" + "z1z2…z98", so the 20th and 22nd index were both z, the 21st was "1", and
+    # after about 300 the generator ended (StopIteration, exit 3)
+    from mcalc.deriv.index import Indexer
+    ix = Indexer()
+    names = [ix.new() for _ in range(1000)]
+    assert len(set(names)) == len(names)
+    assert all(n[0].isalpha() for n in names)

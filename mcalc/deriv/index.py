@@ -6,6 +6,7 @@ writes a Kronecker delta when a is an outer index), and contracts summed indices
 chain two factors: P_ia Q_aj → (P Q)_ij."""
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -29,7 +30,7 @@ class Term:
 
 class Indexer:
     def __init__(self):
-        self.fresh = (f"{c}" for c in "abcdefghmnopqrstuvw" + "".join(f"z{i}" for i in range(1, 99)))
+        self.fresh = itertools.chain("abcdefghmnopqrstuvw", (f"z{i}" for i in itertools.count(1)))
         self.splits: dict[str, tuple] = {}     # an index of A ⊗ B split in two: i → (i1, i2, size of i2)
 
     def split(self, r, outer_size, inner_size):
