@@ -449,3 +449,20 @@ def test_fresh_indices_are_distinct_and_never_run_out():
     names = [ix.new() for _ in range(1000)]
     assert len(set(names)) == len(names)
     assert all(n[0].isalpha() for n in names)
+
+
+@pytest.mark.parametrize("lhs, rhs, drowned", [
+    ("sin(1e8 (x + y))", "sin(1e8 x + 1e8 y)", True),          # equal; rounding moves the argument
+    ("sin(1e8 (x + y))", "1.001 sin(1e8 x + 1e8 y)", False),   # a real gap, far above rounding
+    ("x + y", "x + 1.0000001 y", False),                       # a small real gap, well conditioned
+])
+def test_a_gap_rounding_alone_can_make_is_told_apart_and_never_taken_for_equality(lhs, rhs, drowned):
+    # the third 50k soak (seed 5, #16863): a result's text read back with a relative gap of 4e-6
+    # to its tree, on a function whose value moves by 1e-2 when its inputs move by 1e-13
+    from dataclasses import replace as replace_dc
+
+    from mcalc.claims import compare_numerically, inline, typed_pair
+    _, _, t = typed_pair(lhs, rhs, "x: R; y: R")
+    _, values = inline(t)
+    c = compare_numerically(([], values["_lhs"]), ([], values["_rhs"]), replace_dc(t, bindings=()))
+    assert c.drowned is drowned and not c.equal
