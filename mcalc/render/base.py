@@ -5,7 +5,8 @@ from fractions import Fraction
 
 from ..limits import tick
 from ..dims import factors
-from ..nodes import ATOM, Mul, Node, Num, Power, precedence
+from ..nodes import (ATOM, Add, Elementwise, EPow, Hadamard, HadDiv, Identity, Mul, Neg, Node, Num, Ones, Power,
+                     Transpose, precedence)
 
 
 class Renderer:
@@ -30,6 +31,18 @@ class Renderer:
         finally:
             self.in_kron -= 1
 
+    def reduced(self, render, arg):
+        """render(), for the argument of tr, det, logdet, sum or ||·||, whose scalar value leaves
+        nothing around to fix a size: where only its constants give arg its size (c I, x ones^T),
+        they say it (I_n, ones_m), as inside ⊗ (||c I|| read back would draw n at random)."""
+        if not sized_by_constants(arg):
+            return render()
+        self.in_kron += 1
+        try:
+            return render()
+        finally:
+            self.in_kron -= 1
+
     def size_parts(self, d) -> list[str] | None:
         """Inside ⊗, the sizes a constant of dimension d is written with: [n], [3], or [m, n] for
         m·n (I_(mn) = I_m ⊗ I_n); None outside ⊗ or when a factor is not a plain name."""
@@ -47,6 +60,32 @@ class Renderer:
         if p < level or (strict and p == level):
             return self.wrap(text)
         return text
+
+
+def sized_by_constants(n: Node) -> bool:
+    """Whether a size of n's shape comes only from an I or ones in it: c I, I - ones ones^T,
+    x ones^T (its columns), f(c I) for an elementwise f; not A - I, A ones, x^T ones (A and x fix them)."""
+    if n.shape is None:                 # an untyped tree: no size to say
+        return False
+    if isinstance(n, (Identity, Ones)):
+        return n.shape != (1, 1)
+    if n.is_scalar:
+        return False
+    if isinstance(n, Add):
+        return all(sized_by_constants(a) for a in n.args)
+    if isinstance(n, (Hadamard, HadDiv)):
+        return sized_by_constants(n.left) and sized_by_constants(n.right)
+    if isinstance(n, (Transpose, Neg, Elementwise, EPow)):
+        return sized_by_constants(n.arg)
+    if isinstance(n, Mul):
+        factors_ = [a for a in n.args if not a.is_scalar]
+        if not factors_:
+            return False
+        first, last = factors_[0], factors_[-1]
+        if first.shape is None or last.shape is None:
+            return False
+        return (first.shape[0] != 1 and sized_by_constants(first)) or (last.shape[1] != 1 and sized_by_constants(last))
+    return False
 
 
 def split_product(node: Mul, every_negative_power: bool = False,

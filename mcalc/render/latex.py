@@ -300,7 +300,8 @@ class LatexRenderer(Renderer):
         return (grow(op.latex) if any(tall(t) for t in inner) else op.latex).format(*inner)
 
     def _render_Function(self, n):
-        return self.call(ops.BY_NODE[type(n)], (n.arg,))
+        call = lambda: self.call(ops.BY_NODE[type(n)], (n.arg,))     # noqa: E731
+        return self.reduced(call, n.arg) if n.is_scalar else call()
 
     def _render_Elementwise(self, n):
         return self.call(ops.lookup(n.fn), (n.arg,))
@@ -310,7 +311,7 @@ class LatexRenderer(Renderer):
 
     def _render_Norm(self, n):
         sub = f"_{{{n.kind}}}" if n.kind else ""
-        inner = self.render(n.arg)
+        inner = self.reduced(lambda: self.render(n.arg), n.arg)
         if tall(inner):
             return f"\\left\\lVert {inner} \\right\\rVert{sub}"
         return f"\\lVert {inner} \\rVert{sub}"

@@ -254,7 +254,8 @@ class TextRenderer(Renderer):
 
     def _render_Function(self, n):
         """tr(X), det(X), logdet(X), sum(X), vec(X), diag(X): the name of the class's record."""
-        return self.call(ops.BY_NODE[type(n)].name, (n.arg,))
+        call = lambda: self.call(ops.BY_NODE[type(n)].name, (n.arg,))     # noqa: E731
+        return self.reduced(call, n.arg) if n.is_scalar else call()
 
     def _render_Elementwise(self, n):
         return self.call(n.fn, (n.arg,))
@@ -268,7 +269,7 @@ class TextRenderer(Renderer):
         sub = f"_{n.kind}" if n.kind else ""
         self.in_norm += 1
         try:
-            return f"||{self.render(n.arg)}||{sub}"
+            return f"||{self.reduced(lambda: self.render(n.arg), n.arg)}||{sub}"
         finally:
             self.in_norm -= 1
 
