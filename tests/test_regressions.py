@@ -466,3 +466,18 @@ def test_a_gap_rounding_alone_can_make_is_told_apart_and_never_taken_for_equalit
     _, values = inline(t)
     c = compare_numerically(([], values["_lhs"]), ([], values["_rhs"]), replace_dc(t, bindings=()))
     assert c.drowned is drowned and not c.equal
+
+
+@pytest.mark.parametrize("expr, wrt, where, sized", [
+    ("X: R^(n×n); norm(sum(z) X (X^-1 det(X)))", "z", "z: R^n", "||det(X) sum(z) I_n||"),
+    ("t: R; tr(exp(t I_n))", "t", None, None),
+    ("t: R; x: R^m; norm(t x ones_n^T)", "t", None, "ones_n^T"),
+])
+def test_a_constant_inside_a_reduction_says_its_size_where_nothing_else_does(expr, wrt, where, sized):
+    # the third 50k soak (seed 5, #27185): ||det(X) sum(z) I|| read back drew I's size at random
+    for layout in ("mixed", "numerator", "denominator"):
+        r = diff(expr, wrt, where=where, layout=layout)
+        if sized:
+            assert sized in r.text
+        assert mcalc.check(expr, wrt, r.text, where=where, layout=layout).ok
+        assert verify(r).ok
