@@ -41,7 +41,7 @@ COMMANDS = {
     "python -c pass": [PYTHON, "-c", "pass"],
     "import typer, rich, lark": [PYTHON, "-c", "import typer, rich, lark"],
     "mcalc diff \"x^T A x\" --wrt x --format text": [MCALC] + MCALC_ARGS,
-    "import mcalc.cli (no work)": [PYTHON, "-c", "import mcalc.cli"],
+    "import mcalc.main (no work)": [PYTHON, "-c", "import mcalc.main"],
     "SymPy one-liner (MatrixSymbol diff)": [PYTHON, "-c", SYMPY_ONELINER],
     "import numpy, typer": [PYTHON, "-c", "import numpy, typer"],
     "mcalc check (one claim)": [MCALC] + CHECK_ARGS,
@@ -49,7 +49,8 @@ COMMANDS = {
 KEYS = list(COMMANDS)
 PY, IMPORTS, MCALC_CMD, MCALC_IMPORT, SYMPY, NUMPY_TYPER, CHECK = KEYS
 BEFORE_CMD, BEFORE_CHECK = "before: mcalc diff (same command)", "before: mcalc check (same command)"
-EXPECTED = {MCALC_CMD: "(A + A^T) x", BEFORE_CMD: "(A + A^T) x"}
+AFTER_CMD, AFTER_CHECK = "after: mcalc diff, as python -m mcalc", "after: mcalc check, as python -m mcalc"
+EXPECTED = {MCALC_CMD: "(A + A^T) x", BEFORE_CMD: "(A + A^T) x", AFTER_CMD: "(A + A^T) x"}
 ENV = CHILD_ENV
 ENVS: dict[str, dict] = {}
 
@@ -65,7 +66,7 @@ def run_once(key, cmd) -> tuple[float, str]:
 
 def importtime_breakdown() -> dict:
     """Self import time of the mcalc command, summed by top-level package (ms)."""
-    code = ("import sys; sys.argv = ['mcalc'] + %r; from mcalc.cli import run; run()" % (MCALC_ARGS,))
+    code = ("import sys; sys.argv = ['mcalc'] + %r; from mcalc.main import run; run()" % (MCALC_ARGS,))
     for _ in range(2):       # the first run writes the byte-code caches
         p = subprocess.run([PYTHON, "-X", "importtime", "-c", code], stdout=subprocess.PIPE,
                            stderr=subprocess.PIPE, text=True, env=ENV)
@@ -97,15 +98,13 @@ import io, json, sys, time
 T = [("start", time.perf_counter())]
 def mark(name):
     T.append((name, time.perf_counter()))
-import click; mark("import click")
-import typer; mark("import typer (beyond click)")
-import mcalc.cli; mark("import mcalc.cli (the CLI, present, result, errors)")
+import mcalc.main; mark("import mcalc.main (the console script, present, result, errors)")
 import mcalc.parse; mark("import mcalc.parse (ops records, nodes, the generated parser module)")
 import mcalc.api, mcalc.commands, mcalc.deriv.derive, mcalc.render.text; mark("import the engine (shapes, deriv, simplify, render.text)")
 mcalc.parse.parser().parse("x^T A x", start="start"); mark("first parse (lark compiles its lexers' regular expressions)")
 out, sys.stdout = sys.stdout, io.StringIO()
-mcalc.cli.run_argv(%r); mark("the command (typer dispatch + the first derivative)")
-mcalc.cli.run_argv(%r); mark("the same command again (warm)")
+mcalc.main.run_argv(%r); mark("the command (main.read, the first derivative, the output)")
+mcalc.main.run_argv(%r); mark("the same command again (warm)")
 sys.stdout = out
 print(json.dumps({b[0]: b[1] - a[1] for a, b in zip(T, T[1:])}))
 """ % (MCALC_ARGS, MCALC_ARGS),
@@ -125,13 +124,12 @@ import io, json, sys, time
 T = [("start", time.perf_counter())]
 def mark(name):
     T.append((name, time.perf_counter()))
-import click, typer; mark("import click, typer")
 import numpy; mark("import numpy")
-import mcalc.cli, mcalc.parse, mcalc.api, mcalc.commands, mcalc.deriv.derive, mcalc.render.text; mark("import mcalc's modules of the one-liner")
+import mcalc.main, mcalc.parse, mcalc.api, mcalc.commands, mcalc.deriv.derive, mcalc.render.text; mark("import mcalc's modules of the one-liner")
 import mcalc.claims; mark("import mcalc.claims, verify, evaluate (and numpy.random)")
 out, sys.stdout = sys.stdout, io.StringIO()
-mcalc.cli.run_argv(%r); mark("the check (parse and type both sides, derive, sample)")
-mcalc.cli.run_argv(%r); mark("the same check again (warm)")
+mcalc.main.run_argv(%r); mark("the check (parse and type both sides, derive, sample)")
+mcalc.main.run_argv(%r); mark("the same check again (warm)")
 sys.stdout = out
 print(json.dumps({b[0]: b[1] - a[1] for a, b in zip(T, T[1:])}))
 """ % (CHECK_ARGS, CHECK_ARGS),
@@ -160,24 +158,23 @@ def floors(med: dict, ph: dict) -> list[str]:
         return []
     one, ref, chk = ph["one-liner"], ph["typer, rich, lark"], ph["check"]
     py = med[PY] * 1000
-    shared = one["import click"] + one["import typer (beyond click)"]
-    own = sum(v for k, v in one.items() if k not in ("import click", "import typer (beyond click)")
-              and "again" not in k)
-    ref_rest = ref["import rich"] + ref["import lark"]
+    own = sum(v for k, v in one.items() if "again" not in k)
+    ref_all = sum(ref.values())
     lines = [
-        f"one-liner ≤ 1.0× typer+rich+lark: both pay `python -c pass` ({py:.0f} ms wall) and typer+click "
-        f"({shared:.0f} ms in-process); beyond them mcalc spends {own:.0f} ms (its modules, the parser, the first "
-        f"parse, typer's dispatch and the derivative) where the reference spends {ref_rest:.0f} ms on rich "
-        f"({ref['import rich']:.0f}) and lark ({ref['import lark']:.0f})",
-        f"one-liner ≤ 0.2× SymPy: the interpreter and typer+click alone are about {py + shared:.0f} ms, "
-        f"{(py + shared) / (med[SYMPY] * 1000):.2f}× the SymPy one-liner ({med[SYMPY] * 1000:.0f} ms)",
+        f"one-liner ≤ 1.0× typer+rich+lark: both pay `python -c pass` ({py:.0f} ms wall); beyond it the "
+        f"reference spends {ref_all:.0f} ms in-process (click {ref['import click']:.0f}, typer "
+        f"{ref['import typer (beyond click)']:.0f}, rich {ref['import rich']:.0f}, lark {ref['import lark']:.0f}), "
+        f"mcalc {own:.0f} ms (its modules, the parser, the first parse, the derivative; no click or typer: "
+        f"main.read reads the command line)",
+        f"one-liner ≤ 0.2× SymPy: the interpreter alone is about {py:.0f} ms, "
+        f"{py / (med[SYMPY] * 1000):.2f}× the SymPy one-liner ({med[SYMPY] * 1000:.0f} ms)",
     ]
     np_ = chk["import numpy"]
-    mc = sum(v for k, v in chk.items() if k not in ("import click, typer", "import numpy") and "again" not in k)
+    mc = sum(v for k, v in chk.items() if k != "import numpy" and "again" not in k)
     lines.append(
-        f"check ≤ 1.2× numpy+typer: both pay the interpreter, typer+click ({chk['import click, typer']:.0f} ms) and "
-        f"numpy ({np_:.0f} ms); beyond them the check spends {mc:.0f} ms (mcalc's modules, numpy.random, two parses, "
-        f"the derivative, sampling), and 0.2× the reference is {0.2 * med[NUMPY_TYPER] * 1000:.0f} ms")
+        f"check ≤ 1.2× numpy+typer: both pay the interpreter and numpy ({np_:.0f} ms); beyond them the reference "
+        f"pays typer+click ({ref['import click'] + ref['import typer (beyond click)']:.0f} ms) and the check "
+        f"{mc:.0f} ms (mcalc's modules, numpy.random, two parses, the derivative, sampling)")
     return lines
 
 
@@ -193,9 +190,12 @@ def main() -> int:
         home = os.path.join(os.path.abspath(args.before), ".bench-home")
         os.makedirs(home, exist_ok=True)
         before_env = dict(ENV, PYTHONPATH=os.path.abspath(args.before), HOME=home)
-        COMMANDS[BEFORE_CMD], COMMANDS[BEFORE_CHECK] = COMMANDS[MCALC_CMD], COMMANDS[CHECK]
+        # `python -m mcalc` (the console script's module moved from mcalc.cli to mcalc.main)
+        # (and so the after side too, to compare like with like)
+        COMMANDS[BEFORE_CMD] = COMMANDS[AFTER_CMD] = [PYTHON, "-m", "mcalc"] + MCALC_ARGS
+        COMMANDS[BEFORE_CHECK] = COMMANDS[AFTER_CHECK] = [PYTHON, "-m", "mcalc"] + CHECK_ARGS
         ENVS[BEFORE_CMD] = ENVS[BEFORE_CHECK] = before_env
-        keys += [BEFORE_CMD, BEFORE_CHECK]
+        keys += [BEFORE_CMD, BEFORE_CHECK, AFTER_CMD, AFTER_CHECK]
 
     times: dict[str, list[float]] = {k: [] for k in keys}
     # warm-up round (page cache, .pyc files), discarded; also checks the outputs
@@ -242,14 +242,14 @@ def main() -> int:
                     f"{fmt_ratio(r_chk)} (median of per-round ratios {fmt_ratio(r_chk_paired)})"))
     before = {}
     if args.before:
-        for now, then in ((MCALC_CMD, BEFORE_CMD), (CHECK, BEFORE_CHECK)):
+        for now, then in ((AFTER_CMD, BEFORE_CMD), (AFTER_CHECK, BEFORE_CHECK)):
             r, rp = ratios(now, then)
             before[now] = {"after/before": r, "after/before_paired": rp,
                            "before/typer_rich_lark": med[then] / med[IMPORTS],
                            "before/numpy_typer": med[then] / med[NUMPY_TYPER], "before/sympy": med[then] / med[SYMPY]}
             print(f"after ÷ before, {now}: {fmt_ratio(r)} (median of per-round ratios {fmt_ratio(rp)})")
     print(f"mcalc's own work beyond the bare typer+rich+lark import: {fmt_s(med[MCALC_CMD] - med[IMPORTS])}; "
-          f"beyond `import mcalc.cli`: {fmt_s(med[MCALC_CMD] - med[MCALC_IMPORT])}")
+          f"beyond `import mcalc.main`: {fmt_s(med[MCALC_CMD] - med[MCALC_IMPORT])}")
 
     it = importtime_breakdown()
     print()

@@ -160,7 +160,7 @@ class Comparison:
     where the first side is not defined at a point where the reference side is, why.
     drowned: every gap above TOL was no larger than what nudging the inputs by a relative
     NUDGE (some 450 units in the last place) does to either side at that point, so rounding
-    alone could have made it (an ill-conditioned function: cos of a huge argument, a sum that
+    alone could have made it (an ill-conditioned function: a cosine of a huge argument, a sum that
     cancels). Reported, never taken for equality."""
     rel_error: float
     sampled: str = ""

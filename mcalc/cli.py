@@ -1,14 +1,14 @@
-"""The command line: read the arguments into an Options object, call the command, write what
-`present` returns. No mathematics and no formatting here."""
+"""The command line's declarations: every command and option, for typer, which reads any command
+line with click's rules, writes --help and shell completion, and words usage errors as mcalc
+does. The commands themselves run in console.py (console.execute), on plain values; main.py also
+reads the plainly well-formed command lines itself, from a table made here (`table`), so that
+a one-liner does not import click or typer."""
 from __future__ import annotations
 
 import copy
-import functools
-import gc
-import io
+import inspect
 import os
 import sys
-import traceback
 from difflib import get_close_matches
 from enum import Enum
 from typing import Annotated, Optional
@@ -17,11 +17,8 @@ import click
 import typer
 from typer.core import TyperGroup
 
-from . import __version__
-from .errors import McalcError, UsageError
+from . import __version__, console
 from .layout import LAYOUTS
-from .present import Options, Output, present
-
 
 class Format(str, Enum):
     rich = "rich"
@@ -137,94 +134,23 @@ Steps = Annotated[bool, typer.Option("--steps", help="Show the derivation step b
 Verify = Annotated[bool, typer.Option("--verify", help="Check against finite differences.")]
 
 
-def stdout_is_terminal() -> bool:
-    return sys.stdout.isatty()
+def plain(value):
+    """A value as console.execute takes it: a choice by its name, a repeated option as a tuple."""
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, list):
+        return tuple(value)
+    return value
 
 
-def pick_format(fmt: Optional[Format]) -> str:
-    if fmt is not None:
-        return fmt.value
-    return "rich" if stdout_is_terminal() else "text"
-
-
-def read_expr(expr: str) -> str:
-    if expr == "-":
-        return sys.stdin.read()
-    return expr
-
-
-def options(wrt=(), where=None, layout: Layout = Layout.mixed, format: Optional[Format] = None,
-            latex_env: Optional[Env] = None, latex_style: Style = Style.bold, **rest) -> Options:
-    return Options(wrt=tuple(wrt or ()), where=tuple(where or ()), layout=layout.value, format=pick_format(format),
-                   latex_env=latex_env.value if latex_env else None, latex_style=latex_style.value, **rest)
-
-
-def write(output: Output) -> int:
-    """Write an Output: strings with echo (no markup, so LaTeX brackets survive), Rich
-    renderables through a Console (which honours NO_COLOR). Returns the exit status."""
-    con = None
-    for stream, item in output.items:
-        if isinstance(item, str):
-            typer.echo(item, err=stream == "err")
-        else:
-            if con is None:
-                from .render.rich import console
-                con = console()
-            con.print(item)
-    return output.status
-
-
-def show(value, opts: Options) -> None:
-    raise typer.Exit(write(present(value, opts.format, opts)))
-
-
-def fail(e: McalcError) -> None:
-    if e.exit_code == 3:
-        typer.echo(f"mcalc: internal error: {e.message}", err=True)
-        raise typer.Exit(3)
-    for line in e.lines():
-        typer.echo(line, err=True)
-    raise typer.Exit(e.exit_code)
-
-
-def internal(e: BaseException) -> None:
-    if os.environ.get("MCALC_DEBUG") == "1":
-        traceback.print_exc()
-    else:
-        typer.echo(f"mcalc: internal error ({type(e).__name__}: {str(e)[:120]}); please report it "
-                   "(MCALC_DEBUG=1 shows the traceback)", err=True)
-    raise typer.Exit(3)
-
-
-def guarded(f):
-    """Run a command body: McalcError → its message and exit code; anything else → exit 3."""
-
-    @functools.wraps(f)
-    def run(*args, **kwargs):
-        try:
-            return f(*args, **kwargs)
-        except (typer.Exit, typer.Abort, SystemExit):
-            raise
-        except McalcError as e:
-            fail(e)
-        except RecursionError:
-            fail(McalcError("the formula is too deeply nested"))
-        except KeyboardInterrupt:
-            raise typer.Exit(130)
-        except BrokenPipeError:          # `mcalc ... | head -1`: the reader has what it wanted
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, sys.stdout.fileno())     # so that the flush at exit cannot fail again
-            raise typer.Exit(0)
-        except Exception as e:  # noqa: BLE001 - the one place that turns bugs into exit 3
-            internal(e)
-    return run
+def finish(name: str, params: dict) -> None:
+    """Run the command on the values typer read (console.execute does the work and the errors)."""
+    raise typer.Exit(console.execute(name, {k: plain(v) for k, v in params.items()}))
 
 
 def command(**settings):
-    """A command whose body runs guarded, with its help's example lines kept as written."""
-    def register(f):
-        return app.command(**settings)(guarded(f))
-    return register
+    """A command, its help's example lines kept as written."""
+    return app.command(**settings)
 
 
 # ---- the commands ----------------------------------------------------------------------------------
@@ -251,10 +177,7 @@ def diff(expr: Expr,
       mcalc diff "1/N ||X w - y||^2" --wrt w --where "X: R^(N×D)" --steps
       mcalc diff "A X B" --wrt X --layout numerator --format latex
     """
-    from . import commands
-    opts = options(wrt, where, layout, format, latex_env, latex_style, order=order, flatten=flatten, stack=stack,
-                   steps=steps, verify=verify, standalone=standalone, lhs=lhs)
-    show(commands.diff(read_expr(expr), opts, batch=expr == "-"), opts)
+    finish("diff", locals())
 
 
 @command()
@@ -277,10 +200,7 @@ def hessian(expr: Expr,
       mcalc hessian "x^T A x" --wrt x
       mcalc hessian "logsumexp(X w) - y^T X w" --wrt w --format latex
     """
-    from . import commands
-    opts = options(wrt, where, layout, format, latex_env, latex_style, order=2, flatten=flatten, steps=steps,
-                   verify=verify, standalone=standalone, lhs=lhs)
-    show(commands.diff(read_expr(expr), opts, batch=expr == "-"), opts)
+    finish("hessian", locals())
 
 
 @command()
@@ -294,9 +214,7 @@ def shape(expr: Expr,
       mcalc shape "x: R^n; A x + b"
       mcalc shape "1/N ||X w - y||^2" --where "X: R^(N×D)" --format json
     """
-    from . import commands
-    opts = options(where=where, format=format)
-    show(commands.shape(read_expr(expr), opts), opts)
+    finish("shape", locals())
 
 
 @command()
@@ -311,9 +229,7 @@ def latex(expr: Expr,
       mcalc latex "1/N ||X w - y||^2"
       mcalc latex "h = softmax(W1 x + b1); L = ||W2 h + b2 - y||^2" --standalone
     """
-    from . import commands
-    opts = options(where=where, format=Format.latex, latex_env=latex_env, standalone=standalone)
-    show(commands.latex(read_expr(expr), opts), opts)
+    finish("latex", locals())
 
 
 @command(short_help="Is --claim the derivative? (exit 0 yes, 1 no); grade a homework FILE.toml.")
@@ -334,13 +250,7 @@ def check(expr: Annotated[str, typer.Argument(help="The formula (or - for standa
       mcalc check "tr(A X)" --wrt X --claim "A" --layout numerator
       mcalc check homework.toml --junit report.xml
     """
-    from . import commands
-    opts = options(wrt, where, layout, format, order=order, flatten=flatten)
-    if expr.endswith(".toml") and claim is None:
-        show(commands.homework(expr, junit), opts)
-    if claim is None or not wrt:
-        raise UsageError("check needs --wrt and --claim (or a homework FILE.toml)")
-    show(commands.check(read_expr(expr), claim, opts), opts)
+    finish("check", locals())
 
 
 @command(short_help="Are two expressions equal as functions of their symbols? (exit 0 yes, 1 no)")
@@ -355,9 +265,7 @@ def equal(lhs: Annotated[str, typer.Argument(help="The left side (or - for stand
       mcalc equal "tr(A B)" "tr(B A)"
       mcalc equal "(A B)^T" "A^T B^T" --where "A: R^(n×n); B: R^(n×n)"
     """
-    from . import commands
-    opts = options(where=where, format=format)
-    show(commands.equal(read_expr(lhs), rhs, opts), opts)
+    finish("equal", locals())
 
 
 @command(short_help="The matrix-calculus cheat sheet, computed by the engine, and its differential rules.")
@@ -369,9 +277,7 @@ def rules(layout: LayoutOpt = Layout.mixed, format: Fmt = None, standalone: Stan
       mcalc rules
       mcalc rules --layout numerator --format latex --standalone
     """
-    from . import commands
-    opts = options(layout=layout, format=format, standalone=standalone)
-    show(commands.rules(opts), opts)
+    finish("rules", locals())
 
 
 @command()
@@ -383,67 +289,10 @@ def functions(format: Fmt = None):
       mcalc functions
       mcalc functions --format json
     """
-    from . import commands
-    opts = options(format=format)
-    show(commands.functions(), opts)
+    finish("functions", locals())
 
 
-# ---- the console script -------------------------------------------------------------------------------
-SHORT_OPTIONS = {"-w", "-f", "-l", "-c", "-h"}
-FLAGS = {"--flatten", "--stack", "--steps", "--verify", "--standalone", "--lhs", "--no-lhs", "--version", "--help",
-         "--install-completion", "--show-completion"}      # the options that take no value
-
-
-def formula_args(argv: list[str]) -> list[str]:
-    """A formula that starts with '-' ("-sum(y .* log_softmax(z))") is the argument, not a bundle of
-    short options: move it behind '--'."""
-    if "--" in argv:
-        return argv
-    out, formulas = [], []
-    for i, a in enumerate(argv):
-        prev = argv[i - 1] if i else ""
-        takes_value = prev.startswith("-") and prev not in FLAGS
-        if a.startswith("-") and not a.startswith("--") and a not in SHORT_OPTIONS and len(a) > 1 \
-                and not takes_value and not a[1:].replace(".", "").isdigit():
-            formulas.append(a)
-        else:
-            out.append(a)
-    return out + (["--"] + formulas if formulas else [])
-
-
-class PipeSafe(io.RawIOBase):
-    """A file descriptor whose writes cannot fail on a closed pipe: `mcalc check … | head -1`
-    still finishes its work and exits 0, 1 or 2 as it would have, the rest of the output dropped."""
-
-    def __init__(self, fd: int):
-        super().__init__()
-        self.fd = fd
-        self.closed_pipe = False
-
-    def writable(self) -> bool:
-        return True
-
-    def fileno(self) -> int:
-        return self.fd
-
-    def isatty(self) -> bool:
-        return os.isatty(self.fd)
-
-    def write(self, b) -> int:
-        if not self.closed_pipe:
-            try:
-                return os.write(self.fd, b)
-            except BrokenPipeError:
-                self.closed_pipe = True
-        return len(b)
-
-
-def pipe_safe(stream):
-    """stream, rewritten over a PipeSafe descriptor with the same encoding and buffering."""
-    return io.TextIOWrapper(io.BufferedWriter(PipeSafe(stream.fileno())), encoding=stream.encoding,
-                            errors=stream.errors, line_buffering=stream.line_buffering)
-
-
+# ---- the slow reader: click's rules, for any command line ------------------------------------
 def app_for(argv: list[str]) -> typer.Typer:
     """The app with only the command that argv names: typer turns every registered command's
     signature into click options at each start (about 1 ms a command), and a command line runs
@@ -461,10 +310,11 @@ def app_for(argv: list[str]) -> typer.Typer:
     return one
 
 
-def run_argv(argv: list[str]) -> int:
-    """Run one command line; its exit code."""
+def run_app(argv: list[str]) -> int:
+    """Run one command line through typer (main.run_argv sends here what it does not read
+    itself); its exit code."""
     try:
-        app_for(argv)(args=formula_args(argv), prog_name="mcalc")
+        app_for(argv)(args=argv, prog_name="mcalc")
     except SystemExit as e:
         if isinstance(e.code, int) or e.code is None:
             return e.code or 0
@@ -473,23 +323,48 @@ def run_argv(argv: list[str]) -> int:
     return 0
 
 
-def run() -> None:
-    """The console script."""
-    gc.set_threshold(100_000, 50, 100)    # a short-lived process: collect cycles rarely
-    try:
-        sys.stdout, sys.stderr = pipe_safe(sys.stdout), pipe_safe(sys.stderr)
-    except (AttributeError, OSError, ValueError):     # not a real file (embedded, captured): leave it
-        pass
-    try:
-        code = run_argv(sys.argv[1:])
-    finally:
-        for stream in (sys.stdout, sys.stderr):
-            try:
-                stream.flush()
-            except (BrokenPipeError, ValueError):
-                pass
-    # Everything is written: skip the interpreter's teardown (freeing every module and
-    # object costs a one-liner about 20 ms; there is nothing left to clean up).
-    os._exit(code)
+def table() -> dict:
+    """Each command's parameters, for main.read: (name, kind, option strings, negative option
+    strings, value type, multiple, required, default), kind "argument", "flag" or "option", the
+    value type "str", "int" or the tuple of choices, the default as console.execute takes it (the
+    signature's). A command whose parameters are not all of these plain kinds is left out, so
+    typer reads every command line that names it."""
+    group = typer.main.get_command(app)
+    functions = {typer.main.get_command_name(i.callback.__name__): i.callback for i in app.registered_commands}
+    out = {}
+    for name, cmd in group.commands.items():
+        signature = inspect.signature(functions[name]).parameters
+        params = [describe(p, signature.get(p.name)) for p in cmd.params]
+        if all(p is not None for p in params):
+            out[name] = params
+    return out
 
 
+def describe(p: click.Parameter, sig) -> tuple | None:
+    """One parameter for the table; None when main.read could not read it as click does."""
+    if sig is None or p.nargs != 1 or p.envvar or p.callback is not None or not p.expose_value:
+        return None
+    default = None if sig.default is sig.empty else plain(sig.default)
+    if isinstance(p, click.Argument):
+        return (p.name, "argument", (), (), "str", False, True, default) if p.type is click.STRING else None
+    if not isinstance(p, click.Option) or p.count or p.prompt or p.is_eager:
+        return None
+    if p.is_flag:
+        # a boolean flag: its options say yes, its --no- options no (a lone flag that defaults
+        # to True would be click's "not the default": not read here)
+        if not p.is_bool_flag or p.multiple or not (p.secondary_opts or default is False):
+            return None
+        return (p.name, "flag", tuple(p.opts), tuple(p.secondary_opts), "bool", False, p.required, default)
+    if isinstance(p.type, click.Choice):
+        if not p.type.case_sensitive:
+            return None
+        vtype = tuple(str(c.value if isinstance(c, Enum) else c) for c in p.type.choices)
+    elif p.type is click.INT:
+        vtype = "int"
+    elif p.type is click.STRING:
+        vtype = "str"
+    else:
+        return None
+    if p.secondary_opts:
+        return None
+    return (p.name, "option", tuple(p.opts), (), vtype, bool(p.multiple), p.required, default)

@@ -1042,7 +1042,22 @@ def cli_runner():
             finally:
                 tt._get_command = build
 
+        def run(self, argv, **kwargs):
+            """The whole console script on argv, as the real binary would run it (main.run_argv:
+            both readers of a command line), with the runner's captured streams."""
+            import click.testing
+            return click.testing.CliRunner.invoke(self, WholeProgram(), list(argv), **kwargs)
+
     return Runner()
+
+
+class WholeProgram:
+    """main.run_argv in the shape of a click command, for CliRunner.invoke."""
+    name = "mcalc"
+
+    def main(self, args=(), prog_name=None, **extra):
+        from mcalc.main import run_argv
+        raise SystemExit(run_argv(list(args)))
 
 
 def debug_location(runner, argv, seconds) -> str:
@@ -1062,15 +1077,16 @@ def debug_location(runner, argv, seconds) -> str:
 
 
 def check_cli(args: list[str], runner=None, seconds: float = 10.0) -> str | None:
-    """Run the CLI in-process on args (as the real binary would pass them): None when it
-    ends with exit 0, 1 or 2 without a traceback in time, else what went wrong."""
-    from mcalc.cli import app, formula_args
+    """Run the console script in-process on args (as the real binary would pass them, through
+    main.run_argv): None when it ends with exit 0, 1 or 2 without a traceback in time, else
+    what went wrong."""
+    from mcalc.main import formula_args
     runner = runner or cli_runner()
     start = time.monotonic()
     try:
         with time_limit(seconds):
             argv = formula_args(list(args))
-            result = runner.invoke(app, argv, catch_exceptions=True)
+            result = runner.run(argv, catch_exceptions=True)
     except Hang:
         return f"hang: no answer within {seconds:g} s"
     except Exception as e:  # noqa: BLE001 - formula_args or the runner itself

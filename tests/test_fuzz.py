@@ -8,8 +8,8 @@ in argv decodes to), control characters, grammar-aware mutations of valid formul
 tests/strategies.py (deleted, doubled, swapped tokens, swapped operators, huge numbers,
 deep nesting, oversized input), odd declarations and odd options.
 
-In-process through typer's CliRunner (the arguments go through `formula_args` as the real
-binary's do), derandomized; plus a few runs of the real program in a subprocess with a
+In-process through the console script's main.run_argv, in click's CliRunner (so both
+readers of a command line, main.read and typer, meet the inputs), derandomized; plus a few runs of the real program in a subprocess with a
 wall-clock bound.
 """
 from __future__ import annotations
@@ -41,10 +41,9 @@ def assert_cli_ok(args):
 
 def error_lines_ok(args):
     """Exit 2: at most four lines on standard error (SPEC §3)."""
-    from mcalc.cli import app, formula_args
     try:
         with time_limit(SECONDS):
-            r = RUNNER.invoke(app, formula_args(list(args)))
+            r = RUNNER.run(args)
     except Hang:
         pytest.fail(f"mcalc {args!r}: no answer within {SECONDS:g} s")
     if r.exit_code == 2:

@@ -10,13 +10,16 @@ import sys
 import pytest
 
 import mcalc.parse  # noqa: F401  (generates the parser module into the cache, if it is not there yet)
+from mcalc import cli, main
+
+main.save_table(main.table_path(), cli.table())   # what the first command line would write to the cache
 
 PROBE = """
 import io, json, sys
 args = json.loads(sys.argv[1])
-import mcalc.cli
+import mcalc.main
 out, sys.stdout = sys.stdout, io.StringIO()
-code = mcalc.cli.run_argv(args)
+code = mcalc.main.run_argv(args)
 text, sys.stdout = sys.stdout.getvalue(), out
 print(json.dumps({"code": code, "out": text, "modules": sorted(sys.modules)}))
 """
@@ -47,6 +50,8 @@ def test_the_one_liner_imports_neither_numpy_nor_sympy_nor_rich(args, out):
         assert r["out"] == out
     assert "mcalc.deriv.engine" in r["modules"], "the probe did not run the command"
     assert not heavy(r["modules"]), heavy(r["modules"])[:10]
+    # main.read runs it: click and typer (about a third of a one-liner) stay unloaded
+    assert not heavy(r["modules"], ("click", "typer")), heavy(r["modules"], ("click", "typer"))[:10]
     # the parser is lark's generated standalone module (made when mcalc.parse was first imported,
     # in this process, if the cache did not have it): lark's grammar machinery stays unloaded
     assert not heavy(r["modules"], ("lark",)), heavy(r["modules"], ("lark",))[:10]
@@ -118,7 +123,7 @@ def test_the_cycle_check_finds_a_cycle():
 # ---- check: the pipeline once per side ------------------------------------------------------
 COUNT = """
 import collections, io, json, sys
-import mcalc.cli, mcalc.parse as P, mcalc.shapes as S, mcalc.deriv.derive as D
+import mcalc.main, mcalc.parse as P, mcalc.shapes as S, mcalc.deriv.derive as D
 counts = collections.Counter()
 def counted(mod, name):
     f = getattr(mod, name)
@@ -128,7 +133,7 @@ def counted(mod, name):
     setattr(mod, name, run)
 counted(P, "build"); counted(S, "infer"); counted(D, "derive")
 out, sys.stdout = sys.stdout, io.StringIO()
-code = mcalc.cli.run_argv(json.loads(sys.argv[1]))
+code = mcalc.main.run_argv(json.loads(sys.argv[1]))
 text, sys.stdout = sys.stdout.getvalue(), out
 print(json.dumps({"code": code, "out": text, "counts": counts, "modules": sorted(sys.modules)}))
 """
@@ -160,6 +165,8 @@ LAZY = {
     # the formats other than text (docs/architecture.md, Start-up), each loaded by the format that uses it
     "mcalc.render.latex", "mcalc.render.json", "mcalc.render.unicode", "mcalc.render.numpy", "mcalc.render.rich",
     "mcalc.render.to_sympy",
+    # typer and click, and the declarations for them: only for what main.read leaves to typer
+    "mcalc.cli",
     # the modules of one command: --help loads none of them
     "mcalc.commands", "mcalc.catalog", "mcalc.rules_sheet", "mcalc.report", "mcalc.shapes", "mcalc.metric",
     # the standard library one command needs: homework files, JUnit XML, HTML, an internal error's trace, the
@@ -181,9 +188,9 @@ if args[:1] == ["api"]:
     if len(args) > 1:
         str(getattr(mcalc, args[1])(*args[2:]))
 else:
-    import mcalc.cli
+    import mcalc.main
     try:
-        mcalc.cli.run_argv(args)
+        mcalc.main.run_argv(args)
     except SystemExit:
         pass
 sys.stdout = out

@@ -60,7 +60,7 @@ def test_what_is_not_identically_zero_stays(expr, where):
 
 
 def test_the_one_liner_does_not_import_numpy_for_the_zero_test():
-    code = ("import sys; from mcalc.cli import run_argv; "
+    code = ("import sys; from mcalc.main import run_argv; "
             "code = run_argv(['diff', 'sum(exp(log(x)) - x)', '--wrt', 'x', '--format', 'text']); "
             "print('NUMPY' if 'numpy' in sys.modules else 'NO-NUMPY', code, file=sys.stderr)")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
