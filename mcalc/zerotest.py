@@ -297,18 +297,26 @@ class Evaluator(Renderer):
 
 
 # ---- domains and draws ----------------------------------------------------------------------------
-def domains(n: Node) -> tuple[set[str], set[str]]:
-    """(names drawn positive, names drawn as well-conditioned matrices with det > 0)."""
-    positive, invertible = set(), set()
+def domains(n: Node) -> tuple[list[tuple[Node, str]], set[str], set[str]]:
+    """What the draws must respect: (the arguments that must be positive or nonzero, with
+    which; names always drawn positive, under a matrix's root or negative power; names drawn
+    as well-conditioned matrices with det > 0, under det, logdet and inverses)."""
+    args, always, invertible = [], set(), set()
     for m in walk(n):
-        if isinstance(m, Elementwise) and ops.lookup(m.fn).domain == "positive" or \
-                isinstance(m, (Power, EPow)) and (m.exp.denominator != 1 or m.exp < 0):
-            positive |= names(m.arg)
+        if isinstance(m, Elementwise) and ops.lookup(m.fn).domain == "positive":
+            args.append((m.arg, "positive"))
+        elif isinstance(m, EPow) or isinstance(m, Power) and m.is_scalar:
+            if m.exp.denominator != 1:
+                args.append((m.arg, "positive"))
+            elif m.exp < 0:
+                args.append((m.arg, "nonzero"))
+        elif isinstance(m, Power) and (m.exp.denominator != 1 or m.exp < 0):
+            always |= names(m.arg)
         if isinstance(m, (HadDiv, Div)):
-            positive |= names(m.right)
-        if isinstance(m, (Det, LogDet, Inverse)) or isinstance(m, Power) and m.exp < 0:
+            args.append((m.right, "nonzero"))
+        if isinstance(m, (Det, LogDet, Inverse)) or isinstance(m, Power) and m.exp < 0 and not m.is_scalar:
             invertible |= names(m.arg)
-    return positive, invertible
+    return args, always, invertible
 
 
 def names(n: Node) -> set[str]:
@@ -316,7 +324,37 @@ def names(n: Node) -> set[str]:
 
 
 def draw(n: Node, rng: random.Random, sizes: dict) -> dict:
-    positive, invertible = domains(n)
+    """Data of both signs wherever the result is defined there: a name is drawn positive only
+    once a draw has put an argument it feeds outside its domain (a logarithm's argument not
+    positive, a divisor 0). Drawing positive every name under a root would hide a sign: x ./
+    sqrt(x.^2) is 1 for positive x, and is sign(x)."""
+    args, always, invertible = domains(n)
+    positive = set(always)
+    while True:
+        env = draw_once(n, rng, sizes, positive, invertible)
+        bad = outside(args, env, sizes) - positive
+        if not bad:
+            return env
+        positive |= bad
+
+
+def outside(args: list[tuple[Node, str]], env: dict, sizes: dict) -> set[str]:
+    """The names under each argument the draw puts outside its domain (every name of an
+    argument that cannot be evaluated there)."""
+    ev = Evaluator(env, sizes)
+    bad: set[str] = set()
+    for arg, need in args:
+        try:
+            flat = [x for row in ev.render(arg) for x in row]
+        except (Undecided, ArithmeticError, ValueError, TypeError, KeyError, IndexError):
+            bad |= names(arg)
+            continue
+        if any(not x > 0 if need == "positive" else x == 0 for x in flat):
+            bad |= names(arg)
+    return bad
+
+
+def draw_once(n: Node, rng: random.Random, sizes: dict, positive: set[str], invertible: set[str]) -> dict:
     env = {}
     ev = Evaluator({}, sizes)
     for m in walk(n):

@@ -12,6 +12,7 @@ import pytest
 import mcalc.api as api
 from mcalc.render.text import render_result_text
 from mcalc.simplify import tidy
+from mcalc.verify import verify
 from mcalc.zerotest import drop_zero_terms, judge
 
 from oracle import Variable, check
@@ -72,3 +73,20 @@ def test_an_identity_of_square_matrices_is_not_taken_for_zero_on_rectangular_one
     """tr((XᵀCX)⁻¹ XᵀBX) is constant only for square X: sizes differ per dimension name."""
     r = api.diff("tr(inv(X^T C X) (X^T B X))", "X", where="X: R^(n×m); C: R^(n×n); B: R^(n×n)")
     assert r.text != "0" and not any("checked numerically" in n for n in r.notes)
+
+
+@pytest.mark.parametrize("expr", [
+    "y: R^n; y ./ sqrt(y .* y) + 2 ones",                   # sign(y) + 2: constant only for y > 0
+    "x: R^n; y: R^n; log(x) - log(x) + y ./ sqrt(y .* y)",   # x must be positive; y need not
+])
+def test_a_root_does_not_make_the_draws_positive(expr):
+    # the third 50k soak (seed 5, #41517): tr(sqrt(X .* X)) w.r.t. a symmetric X printed I, "the
+    # result is constant … (checked numerically)": every name under a root was drawn positive,
+    # where X ./ sqrt(X.^2) is 1
+    verdict = judge(api.typed(expr).body)
+    assert verdict is not None and verdict[2] is None and not verdict[0]
+
+
+def test_the_derivative_of_a_trace_of_absolute_values_keeps_its_signs():
+    r = api.diff("X: R^(n×n) symmetric; tr(sqrt(X .* X))", "X")
+    assert r.text != "I" and verify(r).ok
