@@ -326,8 +326,8 @@ def names(n: Node) -> set[str]:
 def draw(n: Node, rng: random.Random, sizes: dict) -> dict:
     """Data of both signs wherever the result is defined there: a name is drawn positive only
     once a draw has put an argument it feeds outside its domain (a logarithm's argument not
-    positive, a divisor 0). Drawing positive every name under a root would hide a sign: x ./
-    sqrt(x.^2) is 1 for positive x, and is sign(x)."""
+    positive, a divisor 0). Drawing positive every name under a root would hide a sign: x
+    over the root of x.^2 is 1 for positive x, and is the sign of x."""
     args, always, invertible = domains(n)
     positive = set(always)
     while True:
