@@ -26,6 +26,7 @@ import os
 import random
 import subprocess
 import sys
+import tempfile
 import time
 
 from _common import CHILD_ENV, MCALC, PYTHON, fmt_ratio, fmt_s, goal_line, median, progress, progress_done, table, write_json
@@ -55,9 +56,16 @@ ENV = CHILD_ENV
 ENVS: dict[str, dict] = {}
 
 
+# The children run in an empty directory: `python -c` and `python -m` put the working
+# directory first on sys.path, and run from a checkout they would import its mcalc, not
+# the one under test (the --before checkout's, or the installed one).
+NEUTRAL = tempfile.mkdtemp(prefix="mcalc-bench-")
+
+
 def run_once(key, cmd) -> tuple[float, str]:
     t0 = time.perf_counter()
-    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENVS.get(key, ENV))
+    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENVS.get(key, ENV),
+                       cwd=NEUTRAL)
     dt = time.perf_counter() - t0
     if p.returncode != 0:
         raise SystemExit(f"command failed ({p.returncode}): {cmd}\n{p.stderr}")
@@ -69,7 +77,7 @@ def importtime_breakdown() -> dict:
     code = ("import sys; sys.argv = ['mcalc'] + %r; from mcalc.main import run; run()" % (MCALC_ARGS,))
     for _ in range(2):       # the first run writes the byte-code caches
         p = subprocess.run([PYTHON, "-X", "importtime", "-c", code], stdout=subprocess.PIPE,
-                           stderr=subprocess.PIPE, text=True, env=ENV)
+                           stderr=subprocess.PIPE, text=True, env=ENV, cwd=NEUTRAL)
     by_pkg: dict[str, float] = {}
     modules = []
     for line in p.stderr.splitlines():
@@ -143,7 +151,7 @@ def phases(runs: int = 7) -> dict:
         samples: dict[str, list[float]] = {}
         for _ in range(runs):
             p = subprocess.run([PYTHON, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               env=ENV)
+                               env=ENV, cwd=NEUTRAL)
             if p.returncode != 0:
                 return {"error": p.stderr.strip()[-300:]}
             for k, v in json.loads(p.stdout.strip().splitlines()[-1]).items():

@@ -96,7 +96,74 @@ def load(name: str, path: str) -> ModuleType:
     loader.exec_module(module)
     if not callable(getattr(module, "Lark_StandAlone", None)):
         raise ImportError(f"{path} is not a generated parser")
+    share_scanners(module)
     return module
+
+
+# ---- the lexers' regular expressions, compiled once per terminal ---------------------------------
+UNION_AFTER = 256     # tokens a state's scanner reads one terminal at a time before it compiles lark's union
+
+
+def share_scanners(module: ModuleType) -> None:
+    """Make the module's contextual lexer compile each terminal's regular expression once, for
+    every parser state, instead of one union of its terminals per state: compiling those unions
+    was most of a one-liner's first parse (about 2 ms a state, a few states a formula).
+
+    The same tokens: lark's scanner matches `(?P<A>a)|(?P<B>b)|…`, the terminals in lark's
+    order, and Python's alternation takes the first alternative that matches, each as it would
+    alone (nothing follows it); trying the compiled terminals in that order and taking the first
+    match is that. A scanner that has read UNION_AFTER tokens (a long batch on standard input)
+    builds lark's union after all, which reads faster from then on. Left as lark made it where
+    the module's Scanner is not the shape this knows (another lark version)."""
+    base = getattr(module, "Scanner", None)
+    if base is None or getattr(base, "_build_mres", None) is None or getattr(base, "shared", False):
+        return
+
+    compiled: dict[tuple[str, int], object] = {}
+
+    class SharedScanner(base):
+        shared = True
+
+        def __init__(self, terminals, g_regex_flags, re_, use_bytes):
+            self.terminals = terminals
+            self.g_regex_flags = g_regex_flags
+            self.re_ = re_
+            self.use_bytes = use_bytes
+            self.allowed_types = {t.name for t in terminals}
+            self._mres = None
+            self.reads = 0
+            self.order = [(t.name, t.pattern.to_regexp()) for t in terminals]
+
+        def regex(self, pattern: str):
+            key = (pattern, self.g_regex_flags)
+            rx = compiled.get(key)
+            if rx is None:
+                rx = compiled[key] = self.re_.compile(pattern.encode("latin-1") if self.use_bytes else pattern,
+                                                      self.g_regex_flags)
+            return rx
+
+        def match(self, text, pos):
+            if self._mres is not None:
+                return base.match(self, text, pos)
+            self.reads += 1
+            if self.reads > UNION_AFTER:
+                self._mres = self._build_mres(self.terminals, len(self.terminals))
+                return base.match(self, text, pos)
+            for name, pattern in self.order:
+                m = self.regex(pattern).match(text.text, pos, text.end)
+                if m:
+                    return m.group(0), name
+            return None
+
+        def fullmatch(self, text: str):
+            if self._mres is not None:
+                return base.fullmatch(self, text)
+            for name, pattern in self.order:
+                if self.regex(pattern).fullmatch(text):
+                    return name
+            return None
+
+    module.Scanner = SharedScanner
 
 
 class Keep:

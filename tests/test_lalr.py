@@ -121,3 +121,44 @@ def test_removed_byte_code_is_written_again(tmp_path, monkeypatch):
         assert list(cache.glob(name + ".*.pyc"))
     finally:
         sys.modules.pop(name, None)
+
+
+# ---- the lexers' regular expressions, one per terminal (lalr.share_scanners) ----------------------
+def trees(texts, union_after, monkeypatch):
+    """Each text parsed by a fresh parser whose scanners build lark's union after union_after
+    tokens: the tree (its tokens' types and values) or the error, with where it is."""
+    monkeypatch.setattr(lalr, "UNION_AFTER", union_after)
+    p = parse.parser()
+    out = []
+    for text in texts:
+        try:
+            out.append(("tree", repr(p.parse(text, start="start"))))
+        except Exception as e:  # noqa: BLE001 - the error itself is compared
+            out.append(("error", type(e).__name__, getattr(e, "pos_in_stream", None), str(e)[:300]))
+    return out
+
+
+def test_terminals_one_at_a_time_read_what_lark_s_union_reads(monkeypatch):
+    import random
+
+    import strategies
+    rng = random.Random(18)
+    texts = [strategies.random_formula(rng).text for _ in range(400)]
+    texts += [t for t in (strategies.random_fuzz_text(rng) for _ in range(1500)) if len(t) < 2000]
+    texts += BAD + ["x^T A x", "A ⊗ B", "‖x‖_2", "x: ℝ^n; xᵀ x", "𝟏^T x", "T: R^(n×n); T^T T", "R R^T",
+                    "log(x) - ln(x)", "K_(m*n,p) vec(X)", "|A||B|", "x'(t)", "\\nabla f"]
+    assert parse.parser().parse("x", start="start")          # the module is the shared-scanner one
+    assert getattr(parse.LALR.Scanner, "shared", False)
+    one_at_a_time = trees(texts, 10**9, monkeypatch)
+    union = trees(texts, 0, monkeypatch)
+    assert one_at_a_time == union
+    assert sum(t[0] == "tree" for t in union) > 300 and sum(t[0] == "error" for t in union) > 100
+
+
+def test_a_long_batch_switches_to_lark_s_union(monkeypatch):
+    monkeypatch.setattr(lalr, "UNION_AFTER", 5)
+    p = parse.parser()
+    p.parse("x^T A x + b^T x + c", start="start")
+    contextual = p.parser.lexer.lexer          # inside the postlexer's connector
+    scanners = {id(lx._scanner): lx._scanner for lx in contextual.lexers.values() if lx._scanner is not None}
+    assert any(s._mres is not None for s in scanners.values())
