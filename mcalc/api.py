@@ -30,6 +30,8 @@ def typed(expr: str, where=None) -> Typed:
         return infer(parse_program(expr, as_where(where)))
     except McalcError as e:
         raise e.with_source(expr)
+    except RecursionError:
+        raise limits.too_deep().with_source(expr) from None
 
 
 @limits.budgeted

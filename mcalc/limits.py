@@ -1,4 +1,5 @@
 """Every bound on input and work, in one place (documented in the README)."""
+import sys as _sys
 import time as _time
 from contextlib import contextmanager as _contextmanager
 from functools import wraps
@@ -45,10 +46,22 @@ def tick() -> None:
 
 
 def budgeted(f):
-    """Run f inside one time budget (shared with the caller's, if it has one)."""
+    """Run f inside one time budget (shared with the caller's, if it has one); running out of
+    stack is a LimitError too (see `too_deep`)."""
 
     @wraps(f)
     def run(*args, **kwargs):
         with budget():
-            return f(*args, **kwargs)
+            try:
+                return f(*args, **kwargs)
+            except RecursionError:
+                raise too_deep() from None
     return run
+
+
+def too_deep() -> LimitError:
+    """The error for a formula that ran out of Python's stack: mcalc raises the recursion limit
+    to 20,000 (api.py), but a caller may lower it again (Hypothesis runs each example with
+    about 2,000 frames), and a long sum is read one frame or two per term."""
+    return LimitError(f"the formula is too deeply nested or too long for Python's recursion limit "
+                      f"({_sys.getrecursionlimit()})", hint="split it with bindings: y = ...; ...")
