@@ -16,8 +16,8 @@ here instead, against a table of each command's parameters made from cli.py's ap
   missing or bad value, a repeated option, shell completion) goes to typer, unread here.
 
 The table is made from the typer app, the first time a command line needs it, and kept in
-the cache under a key of cli.py's text (and of how the table is made), so an edited cli.py
-is never read with an old table; where the cache cannot be written, every command line goes
+the cache under a key of cli.py's text, the installed typer and click, and how the table is
+made, so an edited cli.py or a new typer is never read with an old table; where the cache cannot be written, every command line goes
 to typer. The two readers agree on every command line this one accepts (tests/test_cli_fast.py
 reads thousands both ways), and both hand the same plain values to console.execute.
 """
@@ -145,8 +145,22 @@ def table_path() -> str | None:
             source = f.read()
     except OSError:
         return None
-    digest = blake2b(TABLE_FORMAT.encode() + b"\0" + sys.version.encode() + b"\0" + source, digest_size=10)
+    stamp = f"{TABLE_FORMAT}\0{sys.version}\0{installed('typer')}\0{installed('click')}\0".encode()
+    digest = blake2b(stamp + source, digest_size=10)
     return os.path.join(cache_dir(), f"cli_{digest.hexdigest()}.marshal")
+
+
+def installed(package: str) -> str:
+    """The size and time of the installed package's __init__.py, where the import system would
+    find it on sys.path: a new typer or click (which could read cli.py's declarations otherwise)
+    makes a new table, without importing either to ask its version."""
+    for entry in sys.path:
+        try:
+            st = os.stat(os.path.join(entry or ".", package, "__init__.py"))
+        except OSError:
+            continue
+        return f"{st.st_size}:{st.st_mtime_ns}"
+    return ""
 
 
 def load_table(path: str | None) -> dict | None:

@@ -251,3 +251,11 @@ def test_a_cache_that_cannot_be_written_leaves_every_command_line_to_typer(tmp_p
     assert (r.returncode, r.stdout) == (0, "(A + A^T) x\n")
     r = run(["diff", "x^T A x", "--wrt", "x", "--formt", "text"], home)
     assert r.returncode == 2 and "did you mean --format?" in r.stderr
+
+
+def test_a_new_typer_or_click_has_a_new_table_key(monkeypatch):
+    assert main.installed("typer") and main.installed("click")      # found where the import system looks
+    before = main.table_path()
+    real = main.installed
+    monkeypatch.setattr(main, "installed", lambda package: "another version" if package == "typer" else real(package))
+    assert main.table_path() != before
