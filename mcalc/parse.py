@@ -2,11 +2,11 @@
 standalone parser for grammar_text())."""
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import replace
 from fractions import Fraction
 from functools import lru_cache
-from pathlib import Path
 
 from . import lalr, latex_input, limits, ops, reading
 from .dims import dim_product
@@ -17,11 +17,14 @@ from .nodes import replace as with_fields
 from .program import GREEK, GREEK_LETTER, Binding, Decl, Program, Signature, canonical_name, is_greek  # noqa: F401 (re-exported)
 
 
-def grammar_path() -> Path:
-    packaged = Path(__file__).parent / "grammar" / "mcalc.lark"
-    if packaged.exists():
+def grammar_path() -> str:
+    """The grammar file: packaged beside the modules, or in the checkout's grammar/ (os.path,
+    not pathlib: pathlib and what it imports are about 4% of a one-liner)."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    packaged = os.path.join(here, "grammar", "mcalc.lark")
+    if os.path.exists(packaged):
         return packaged
-    return Path(__file__).parent.parent / "grammar" / "mcalc.lark"
+    return os.path.join(os.path.dirname(here), "grammar", "mcalc.lark")
 
 
 class NormBars:
@@ -72,7 +75,8 @@ def grammar_text() -> str:
     keyed on this text, so a new record rebuilds the tables once."""
     def alternatives(names) -> str:
         return "|".join(re.escape(n) for n in sorted(names, key=lambda n: (-len(n), n)))
-    text = grammar_path().read_text(encoding="utf-8")
+    with open(grammar_path(), encoding="utf-8") as f:
+        text = f.read()
     return text.replace("FUNCTION_NAMES", alternatives(ops.function_names())).replace(
         "PREFIX_NAMES", alternatives(ops.prefix_names()))
 
