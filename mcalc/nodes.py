@@ -422,9 +422,20 @@ ATOM = 100
 def precedence(n: Node) -> int:
     if isinstance(n, Num) and (n.value < 0 or n.value.denominator != 1):
         return PRECEDENCE[Div] if n.value >= 0 else PRECEDENCE[Neg]
-    if isinstance(n, Mul) and n.args and isinstance(n.args[0], Num) and n.args[0].value < 0:
+    if isinstance(n, Mul) and n.args and leads_with_minus(n.args[0]):
         return PRECEDENCE[Neg]           # it prints with a leading minus
     return PRECEDENCE.get(type(n), ATOM)
+
+
+def leads_with_minus(n: Node) -> bool:
+    """Whether n prints starting with a minus: a negative number, -a, or a product whose first
+    factor does (a product of a product, (-Q) B, as naming a binding can leave one), which as
+    the right operand of .* must be bracketed: A .* -Q B does not parse."""
+    if isinstance(n, Num):
+        return n.value < 0
+    if isinstance(n, Neg):
+        return True
+    return isinstance(n, Mul) and bool(n.args) and leads_with_minus(n.args[0])
 
 
 # ---- generic traversals ---------------------------------------------------------------

@@ -481,3 +481,24 @@ def test_a_constant_inside_a_reduction_says_its_size_where_nothing_else_does(exp
             assert sized in r.text
         assert mcalc.check(expr, wrt, r.text, where=where, layout=layout).ok
         assert verify(r).ok
+
+
+def test_a_product_of_a_negative_product_is_bracketed_after_a_hadamard_product():
+    # the fourth 50k soak (seed 7, #12322): naming cos(B) as Q left the product (-Q) y_hat …,
+    # a product inside a product, and `P = (…) .* -Q y_hat …` did not parse back
+    from fractions import Fraction
+
+    from mcalc.nodes import Hadamard, Mul, Num, Sym
+    from mcalc.render.text import render_result_text
+    A, Q, B = (Sym(name, shape=("n", "n")) for name in "AQB")
+    inner = Mul((Num(Fraction(-1), shape=(1, 1)), Q), shape=("n", "n"))
+    text = render_result_text(Hadamard(A, Mul((inner, B), shape=("n", "n")), shape=("n", "n")))
+    assert text == "A .* (-Q B)"
+    assert typed("A: R^(n×n); Q: R^(n×n); B: R^(n×n); " + text).body.shape == ("n", "n")
+    expr = ("c_1: R;y_hat: R^p;V = -B * B - (cos(B) - B * B);G = (V B).^2 (B * B / 1e-1);"
+            "loss = {exp(sigmoid(exp(tanh((c_1*(V y_hat))' G.^2 @ sqrt(exp(sin(y_hat)))))))}")
+    where = "B: R^(p×p) symmetric"
+    for layout in ("mixed", "numerator", "denominator"):
+        r = diff(expr, "B", where=where, layout=layout)
+        assert ".* -" not in r.text
+        assert mcalc.check(expr, "B", r.text, where=where, layout=layout).ok
