@@ -1677,6 +1677,12 @@ def add_transposed_sum_spread(n: Add):
     return None
 
 
+@rule(Norm)
+def norm_of_zero(n: Norm):
+    """||0|| = 0: any norm of an identically zero argument (||y - y||) is 0, and so is its derivative"""
+    return num(0) if is_zero(n.arg) else None
+
+
 def hcat(*args: Node) -> Node:
     if len(args) == 1:
         return args[0]
@@ -1685,7 +1691,7 @@ def hcat(*args: Node) -> Node:
 
 
 def norm(x: Node, kind) -> Node:
-    return Norm(x, kind, shape=SCALAR)
+    return normalize(Norm(x, kind, shape=SCALAR))
 
 
 # ---- simplify: rebuild bottom-up through the constructors ----------------------------------

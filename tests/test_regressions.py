@@ -502,3 +502,12 @@ def test_a_product_of_a_negative_product_is_bracketed_after_a_hadamard_product()
         r = diff(expr, "B", where=where, layout=layout)
         assert ".* -" not in r.text
         assert mcalc.check(expr, "B", r.text, where=where, layout=layout).ok
+
+
+def test_a_norm_of_zero_is_zero():
+    # the fourth 50k soak (seed 7, #28990): ||y - y||_2 stayed ||0||_2, and the derivative of a
+    # function that is identically 0 printed as 0 (…)/(||… (||0||_2) …||), undefined everywhere
+    expr = "y: R^m;q = {||y - y||_2 ((X ⊙ X) @ diag(y))};‖diag(X q) / (1 + (cos(y)ᵀ log(y))^2)‖_2"
+    for layout in ("mixed", "numerator", "denominator"):
+        assert diff(expr, "X", where="X: R^(m×m)", layout=layout).text == "0"
+    assert diff("||y - y|| + x^T x", "x").text == "2 x"
