@@ -362,7 +362,7 @@ class FormulaGen:
         k = self.call("kron", u, v) if self.chance(0.5) else Piece(f"{u.at(ELEM)} ⊗ {v.at(PROD)}", ELEM, u.syms | v.syms)
         return self.pick([
             (2, lambda: self.call("sum", k)),
-            (2, lambda: Piece(f"||{k.text}||^2", FACTOR, k.syms) if "|" not in k.text else self.call("sum", k)),
+            (2, lambda: Piece(f"||{k.text}||^2", FACTOR, k.syms) if "|" not in k.text and "‖" not in k.text else self.call("sum", k)),
             (2, lambda: self.matmul(self.transpose(k), self.call("kron", self.vector(n, e), self.vector(m, e)))),
             # vec(M) for M: m×n stacks the columns of M, as x ⊗ y = vec(y xᵀ)
             (2, lambda: self.matmul(self.transpose(k), self.call("vec", self.matrix(m, n, e)))),
@@ -379,7 +379,7 @@ class FormulaGen:
             Piece(f"{left.at(ELEM)} ⊗ {right.at(PROD)}", ELEM, left.syms | right.syms)
         return self.pick([
             (2, lambda: self.call("sum", k)),
-            (1, lambda: Piece(f"||{k.text}||_F^2", FACTOR, k.syms) if "|" not in k.text else self.call("sum", k)),
+            (1, lambda: Piece(f"||{k.text}||_F^2", FACTOR, k.syms) if "|" not in k.text and "‖" not in k.text else self.call("sum", k)),
             (1, lambda: self.call("tr", self.call("kron", self.square(e, a), self.square(e, c)))),
             (1, lambda: self.call("sum", self.binop(k, ".*", self.call("kron", self.matrix(a, b, e), self.matrix(c, d, e))))),
         ])()
