@@ -292,13 +292,15 @@ def repeated_chains(roots: list[Node]) -> Counter:
     # of repeated stretches, and building each through the simplifier took seconds
     candidates = []
     for c, cc in zip(chains, coded):
-        for k in range(2, len(c) + 1):
-            for i in range(len(c) - k + 1):
+        flipped_cc = tuple(flip(v) for v in reversed(cc))   # the guess for cc[i:i+k] is its slice
+        n = len(c)
+        for k in range(2, n + 1):
+            for i in range(n - k + 1):
                 code = cc[i:i + k]
                 if code in seen:
                     continue
                 seen.add(code)
-                guess = tuple(flip(v) for v in reversed(code))
+                guess = flipped_cc[n - i - k:n - i]
                 bound = present[code] + (present[guess] if guess != code else 0)
                 if bound >= 2:
                     candidates.append((-(bound - 1) * k, len(candidates), c[i:i + k], code))

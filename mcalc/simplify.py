@@ -211,10 +211,15 @@ def respelled(n: Node, names: dict[str, str]) -> Node:
     return map_children(n, lambda c: respelled(c, names))
 
 
+function_names = IdentityMemo(lambda n: frozenset().union(*map(function_names, children(n)))
+                              | ({n.fn} if isinstance(n, Elementwise) else frozenset()))
+function_names.__doc__ = "The elementwise functions a node applies, from its children's cached sets."
+
+
 @rule(Add)
 def add_one_spelling(n: Add):
     """log(u) - ln(u) = 0: a sum that spells one function two ways (ln, log) spells it once"""
-    names = {m.fn for t in n.args for m in walk(t) if isinstance(m, Elementwise)}
+    names = frozenset().union(*map(function_names, n.args))
     both = {a: ops.ALIAS_OF[a] for a in names if ops.ALIAS_OF.get(a) in names}
     if not both:
         return None
@@ -527,8 +532,10 @@ def mul_ones_sum(n: Mul):
 @rule(Mul)
 def mul_chain_spelling(n: Mul):
     """xᵀ Aᵀ y = yᵀ A x: a 1×1 product is spelled with the fewest transposes"""
+    if n.shape != SCALAR:
+        return None
     chain = chain_args(n)
-    if n.shape != SCALAR or len(chain) < 2:
+    if len(chain) < 2:
         return None
     c = canonical_scalar_chain(tuple(chain))
     return None if c.args == tuple(chain) else with_chain(n, list(c.args))
@@ -1952,21 +1959,25 @@ def gather_transposes(n: Mul):
     if len(chain) < 2 or not any(isinstance(c, Transpose) for c in chain):
         return None
     best, size = None, tokens(n)
-    for i in range(len(chain) - 1):
-        for j in range(i + 2, len(chain) + 1):
-            run = chain[i:j]
-            if not (isinstance(run[0], Transpose) and isinstance(run[-1], Transpose)) or \
-                    sum(isinstance(c, Transpose) for c in run) * 2 <= len(run) or \
-                    len(chain) > GATHER_SEARCH and (i, j) != (0, len(chain)):
-                continue                # a stretch mostly not transposed only gains transposes
-            inner_args = tuple(c.arg if isinstance(c, Transpose) else transpose(c) for c in reversed(run))
-            inner = Mul(inner_args, shape=(run[-1].shape[1], run[0].shape[0]))
-            gathered = Transpose(inner, shape=(run[0].shape[0], run[-1].shape[1]))
-            rest = tuple(chain[:i]) + (gathered,) + tuple(chain[j:])
-            out = Mul(tuple(scal) + rest, shape=n.shape) if scal or len(rest) > 1 else gathered
-            t = tokens(out)
-            if t < size:
-                best, size = out, t
+    count = len(chain)
+    before = [0]                        # before[i]: the transposes among chain[:i]
+    for c in chain:
+        before.append(before[-1] + isinstance(c, Transpose))
+    stretches = ((i, j) for i in range(count - 1) for j in range(i + 2, count + 1)) \
+        if count <= GATHER_SEARCH else [(0, count)]
+    for i, j in stretches:
+        run = chain[i:j]
+        if not (isinstance(run[0], Transpose) and isinstance(run[-1], Transpose)) or \
+                (before[j] - before[i]) * 2 <= len(run):
+            continue                    # a stretch mostly not transposed only gains transposes
+        inner_args = tuple(c.arg if isinstance(c, Transpose) else transpose(c) for c in reversed(run))
+        inner = Mul(inner_args, shape=(run[-1].shape[1], run[0].shape[0]))
+        gathered = Transpose(inner, shape=(run[0].shape[0], run[-1].shape[1]))
+        rest = tuple(chain[:i]) + (gathered,) + tuple(chain[j:])
+        out = Mul(tuple(scal) + rest, shape=n.shape) if scal or len(rest) > 1 else gathered
+        t = tokens(out)
+        if t < size:
+            best, size = out, t
     return best
 
 

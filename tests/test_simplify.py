@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import mcalc.api as api
+from mcalc import rewrite
 from mcalc.rewrite import all_rules, recording
 from mcalc.render.text import render_result_text
 from mcalc.nodes import walk
@@ -100,6 +101,24 @@ def test_recording_nests_and_names_rules():
         with recording() as inner:
             simplify(t.body)
     assert inner and [f[0] for f in inner] == [f[0] for f in outer]
+
+
+def test_timing_counts_each_rule_and_changes_nothing():
+    """rewrite.timing (for bench/throughput.py) sees the rules recording() sees, counts their
+    calls and firings, and leaves the results and the rule tables as they were."""
+    formula = "sum(sinh(x) ./ cosh(x)) + ||A x - b||^2 + 0"
+    before = api.diff(formula, "x").text
+    tables = {p: {c: list(rules) for c, rules in t.items()} for p, t in rewrite.RULES.items()}
+    rewrite._MEMO["simplify"].clear()
+    with recording() as fired, rewrite.timing() as times:
+        during = api.diff(formula, "x").text
+    assert during == before == api.diff(formula, "x").text
+    assert {name for name, _, _ in fired} <= {k for k, v in times.items() if v[1]}
+    assert all(calls >= firings >= 0 and not_fired >= 0 and t_fired >= 0
+               for calls, firings, not_fired, t_fired in times.values())
+    assert sum(v[1] for v in times.values()) >= len(fired) > 0
+    assert any(v[0] > v[1] for v in times.values())       # rules that looked and did not fire
+    assert {p: {c: list(rules) for c, rules in t.items()} for p, t in rewrite.RULES.items()} == tables
 
 
 def test_sinh_over_cosh_derivative_is_tanh():

@@ -1,12 +1,13 @@
 """Renderer: dispatch on the node class (walking the MRO) to _render_<ClassName>."""
 from __future__ import annotations
 
+from contextlib import contextmanager
 from fractions import Fraction
 
 from ..limits import tick
 from ..dims import factors
-from ..nodes import (ATOM, Add, Elementwise, EPow, Hadamard, HadDiv, Identity, Mul, Neg, Node, Num, Ones, Power,
-                     Transpose, precedence)
+from ..nodes import (ATOM, Add, Elementwise, EPow, Hadamard, HadDiv, HCat, Identity, Mul, Neg, Node, Num, Ones,
+                     Power, Transpose, Zero, precedence)
 
 
 class Renderer:
@@ -23,13 +24,35 @@ class Renderer:
     def wrap(self, text):
         return f"({text})"
 
-    def kron_operands(self, n):
-        """Render both sides of A ⊗ B with constants sized (I_n, ones_m): n·m alone cannot say n."""
+    @contextmanager
+    def sizing(self):
+        """with self.sizing(): … — I and ones rendered inside say their size (I_n, ones_m), as in
+        an operand of ⊗, a block, or wherever nothing around a constant fixes its size."""
         self.in_kron += 1
         try:
-            return self.render_kron(n)
+            yield
         finally:
             self.in_kron -= 1
+
+    def stacked_rows(self, n, separator: str, transposed_row) -> list[str]:
+        """The rows of [aᵀ, bᵀ]ᵀ (a stacked column of blocks) or [[A, B]ᵀ, [C, D]ᵀ]ᵀ (a block
+        matrix), each row's blocks joined by separator; transposed_row(a) writes any other row."""
+        rows = []
+        for a in n.args:
+            if isinstance(a, Transpose) and isinstance(a.arg, HCat):
+                rows.append(separator.join(self.block(b) for b in a.arg.args))
+            elif isinstance(a, Transpose):
+                rows.append(self.block(a.arg))
+            elif isinstance(a, Zero):       # the row is 0ᵀ: a zero block of the transposed size
+                rows.append(self.block(Zero(shape=(a.shape[1], a.shape[0]))))
+            else:
+                rows.append(transposed_row(a))
+        return rows
+
+    def kron_operands(self, n):
+        """Render both sides of A ⊗ B with constants sized (I_n, ones_m): n·m alone cannot say n."""
+        with self.sizing():
+            return self.render_kron(n)
 
     def reduced(self, render, arg):
         """render(), for the argument of tr, det, logdet, sum or ||·||, whose scalar value leaves
@@ -37,11 +60,8 @@ class Renderer:
         they say it (I_n, ones_m), as inside ⊗ (||c I|| read back would draw n at random)."""
         if not sized_by_constants(arg):
             return render()
-        self.in_kron += 1
-        try:
+        with self.sizing():
             return render()
-        finally:
-            self.in_kron -= 1
 
     def size_parts(self, d) -> list[str] | None:
         """Inside ⊗, the sizes a constant of dimension d is written with: [n], [3], or [m, n] for

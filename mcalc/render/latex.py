@@ -258,16 +258,7 @@ class LatexRenderer(Renderer):
 
     def stacked(self, n) -> str:
         """[aᵀ, bᵀ]ᵀ as a column of blocks, [[A, B]ᵀ, [C, D]ᵀ]ᵀ as a block matrix."""
-        rows = []
-        for a in n.args:
-            if isinstance(a, Transpose) and isinstance(a.arg, HCat):
-                rows.append(" & ".join(self.block(b) for b in a.arg.args))
-            elif isinstance(a, Transpose):
-                rows.append(self.block(a.arg))
-            elif isinstance(a, Zero):       # the row is 0ᵀ: a zero block of the transposed size
-                rows.append(self.block(Zero(shape=(a.shape[1], a.shape[0]))))
-            else:
-                rows.append(f"{self.postfix_base(a)}^{{\\top}}")
+        rows = self.stacked_rows(n, " & ", lambda a: f"{self.postfix_base(a)}^{{\\top}}")
         return r"\begin{bmatrix} " + r" \\ ".join(rows) + r" \end{bmatrix}"
 
     def _render_Inverse(self, n):

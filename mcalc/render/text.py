@@ -188,21 +188,9 @@ class TextRenderer(Renderer):
     def stacked(self, n: HCat) -> str:
         """[aᵀ, bᵀ]ᵀ is the stacked [a; b], and [[A, B]ᵀ, [C, D]ᵀ]ᵀ the block matrix
         [A, B; C, D] (rows separated by ';', as the grammar's vcat reads them)."""
-        self.in_kron += 1
-        try:
-            rows = []
-            for a in n.args:
-                if isinstance(a, Transpose) and isinstance(a.arg, HCat):
-                    rows.append(", ".join(self.block(b) for b in a.arg.args))
-                elif isinstance(a, Transpose):
-                    rows.append(self.block(a.arg))
-                elif isinstance(a, Zero):       # the row is 0ᵀ: a zero block of the transposed size
-                    rows.append(self.block(Zero(shape=(a.shape[1], a.shape[0]))))
-                else:
-                    rows.append(f"{self.parenthesize(a, POSTFIX)}^T")
+        with self.sizing():
+            rows = self.stacked_rows(n, ", ", lambda a: f"{self.parenthesize(a, POSTFIX)}^T")
             return "[" + "; ".join(rows) + "]"
-        finally:
-            self.in_kron -= 1
 
     def _render_Inverse(self, n):
         if isinstance(n.arg, Transpose):
@@ -226,11 +214,8 @@ class TextRenderer(Renderer):
     def _render_HCat(self, n):
         """[A, B]: the width of each block must be known, so constants in it are sized (I_n,
         ones_m, as inside ⊗) and a zero block says its size (0 ones_m ones_n^T)."""
-        self.in_kron += 1
-        try:
+        with self.sizing():
             return "[" + ", ".join(self.block(a) for a in n.args) + "]"
-        finally:
-            self.in_kron -= 1
 
     def block(self, a) -> str:
         if not isinstance(a, Zero) or a.shape == (1, 1):
@@ -246,11 +231,8 @@ class TextRenderer(Renderer):
     def _render_Vec(self, n):
         """vec(I_n): a constant under vec says its size, as inside ⊗ (from vec(I) alone the n²
         entries cannot be read back as n×n)."""
-        self.in_kron += 1
-        try:
+        with self.sizing():
             return self._render_Function(n)
-        finally:
-            self.in_kron -= 1
 
     def _render_Function(self, n):
         """tr(X), det(X), logdet(X), sum(X), vec(X), diag(X): the name of the class's record."""
@@ -322,8 +304,5 @@ def render_result_text(node: Node, sized: bool = False) -> str:
     block result (q = vec(I_m)) must say its size by itself, since nothing around it does."""
     if not sized:
         return _RESULT.top(node)
-    _RESULT.in_kron += 1
-    try:
+    with _RESULT.sizing():
         return _RESULT.top(node)
-    finally:
-        _RESULT.in_kron -= 1
