@@ -9,6 +9,7 @@ from .nodes import Add, Delta, Inverse, Mul, Node, Num, Power, Sym, Transpose, U
 from .render.text import render_result_text
 from .shapes import Typed
 from .simplify import mul, size, transpose
+from .stretches import ranked_stretches
 
 
 def inline(t: Typed, keep: frozenset = frozenset()) -> tuple[Node, dict[str, Node]]:
@@ -192,8 +193,14 @@ def name_repeats(out: Node, lets: list[tuple[str, Node]], taken: set[str]) -> tu
                 names.add(m.name)
             for d in m.shape or ():
                 names.update(p for p in str(d).split("*"))
+    lengths: dict[Node, int] = {}      # tokens of a value: most bindings stay as they were
+
     def length(out, lets) -> int:
-        return sum(tokens(render_result_text(v)) + 3 for _, v in lets) + tokens(render_result_text(out))
+        def of(v):
+            if v not in lengths:
+                lengths[v] = tokens(render_result_text(v))
+            return lengths[v]
+        return sum(of(v) + 3 for _, v in lets) + of(out)
 
     rejected: set = set()
     now = 0
@@ -273,10 +280,6 @@ def repeated_chains(roots: list[Node]) -> Counter:
         return tuple(ids.setdefault(f, len(ids)) for f in c)
 
     coded = [numbered(c) for c in chains]
-    # every stretch's count, overlaps included: a bound on the count without overlaps
-    present = Counter(cc[i:i + k] for cc in coded for k in range(2, len(cc) + 1) for i in range(len(cc) - k + 1))
-    out: Counter = Counter()
-    seen: set = set()
     by_id = {v: f for f, v in ids.items()}
     flipped: dict[int, int] = {}
 
@@ -289,23 +292,13 @@ def repeated_chains(roots: list[Node]) -> Counter:
     # cheap first, on the numbers: a stretch met once whose factor-wise transpose is not met is
     # no repeat; of the rest, only the CHAIN_CANDIDATES most promising (uses bounded by the
     # overlapping count, times length) are built as trees: a product of 32 factors has hundreds
-    # of repeated stretches, and building each through the simplifier took seconds
-    candidates = []
-    for c, cc in zip(chains, coded):
-        flipped_cc = tuple(flip(v) for v in reversed(cc))   # the guess for cc[i:i+k] is its slice
-        n = len(c)
-        for k in range(2, n + 1):
-            for i in range(n - k + 1):
-                code = cc[i:i + k]
-                if code in seen:
-                    continue
-                seen.add(code)
-                guess = flipped_cc[n - i - k:n - i]
-                bound = present[code] + (present[guess] if guess != code else 0)
-                if bound >= 2:
-                    candidates.append((-(bound - 1) * k, len(candidates), c[i:i + k], code))
-    candidates.sort()
-    for _, _, sub, code in candidates[:CHAIN_CANDIDATES]:
+    # of repeated stretches, and building each through the simplifier took seconds. They are
+    # ranked without enumerating them (stretches.ranked_stretches): 32 terms of 63 factors
+    # have some 60,000 stretches
+    flips = [tuple(flip(v) for v in reversed(cc)) for cc in coded]
+    out: Counter = Counter()
+    for j, i, k in ranked_stretches(coded, flips, CHAIN_CANDIDATES):
+        sub, code = chains[j][i:i + k], coded[j][i:i + k]
         if any(isinstance(x, (Delta, Unit)) for f in sub for x in walk(f)):
             continue
         m = mul(*sub)
