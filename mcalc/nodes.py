@@ -12,8 +12,10 @@ from .errors import Span
 
 class Node:
     """The base of every node: `shape` and `span` are keyword-only (positional children come
-    first), `span` never affects equality or hashing, and the hash is computed once."""
-    __slots__ = ("shape", "span", "_h")
+    first), `span` never affects equality or hashing, and the hash is computed once. Two
+    nodes found equal are linked (`_r`, see `same`), so that comparing them again, or a tree
+    built around either, costs no second walk down."""
+    __slots__ = ("shape", "span", "_h", "_r")
     _fields: tuple[str, ...] = ()                   # own fields in order (not shape or span)
     _children: tuple[tuple[str, bool], ...] = ()    # (field, holds a tuple of nodes) per child field
 
@@ -21,6 +23,7 @@ class Node:
         _set(self, "shape", shape)
         _set(self, "span", span)
         _set(self, "_h", None)
+        _set(self, "_r", None)
 
     def __setattr__(self, name, value):
         raise AttributeError(f"{type(self).__name__} is immutable; build a new node (nodes.replace)")
@@ -38,9 +41,15 @@ class Node:
     def __eq__(self, other: object) -> bool:
         if self is other:
             return True
-        if type(self) is not type(other) or hash(self) != hash(other) or self.shape != other.shape:
+        if type(self) is not type(other) or hash(self) != hash(other):
             return False
-        return all(getattr(self, f) == getattr(other, f) for f in self._fields)
+        a, b = same(self), same(other)
+        if a is b:
+            return True
+        if a.shape == b.shape and all(getattr(a, f) == getattr(b, f) for f in a._fields):
+            _set(b, "_r", a)
+            return True
+        return False
 
     def __repr__(self) -> str:
         args = ", ".join(f"{f}={getattr(self, f)!r}" for f in self._fields + ("shape",))
@@ -58,6 +67,21 @@ class Node:
 
 
 _set = object.__setattr__
+
+
+def same(n: Node) -> Node:
+    """The node that n was last found equal to, through the links equality leaves (`_r`):
+    equal nodes share one, so a second comparison of two equal trees is a pointer test
+    (SymPy and egglog get this by hash-consing every node; linking on comparison gives it
+    without a global table). Each step also shortens the path for the next look-up."""
+    r = n._r
+    while r is not None:
+        up = r._r
+        if up is None:
+            return r
+        _set(n, "_r", up)
+        n, r = up, up._r
+    return n
 
 
 def _rebuild(cls, values, shape, span):
@@ -113,6 +137,7 @@ def _generate(cls) -> None:
         _set(self, "shape", shape)
         _set(self, "span", span)
         _set(self, "_h", None)
+        _set(self, "_r", None)
 
     def __hash__(self):
         h = self._h
@@ -126,7 +151,13 @@ def _generate(cls) -> None:
             return True
         if other.__class__ is not self.__class__ or hash(self) != hash(other):
             return False
-        return self.shape == other.shape and values(self) == values(other)
+        a, b = same(self), same(other)
+        if a is b:
+            return True
+        if a.shape == b.shape and values(a) == values(b):
+            _set(b, "_r", a)
+            return True
+        return False
 
     spec = cls._children
     if not spec:

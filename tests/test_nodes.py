@@ -40,6 +40,47 @@ def test_equality_and_hash_ignore_span_but_not_shape_or_fields():
     assert len({Mul((A, x)), Mul((A, x)), Mul((x, A))}) == 2
 
 
+def nested(depth: int) -> list[Node]:
+    """x, -x, (-x)^T, -((-x)^T), …: every level of a deep tree, built afresh."""
+    levels = [Sym("x", shape=("n", 1))]
+    for i in range(depth):
+        levels.append(Neg(levels[-1]) if i % 2 == 0 else Transpose(levels[-1]))
+    return levels
+
+
+def test_equal_trees_are_compared_once(monkeypatch):
+    """Comparing two separately built equal trees walks them once; after it, each level of
+    one is found equal to the same level of the other without a second walk (the simplifier's
+    memo asks this about a rebuilt deep tree at every level: tanh(W64 tanh(W63 …)) cost a
+    walk per level, quadratic in all)."""
+    import mcalc.nodes as nodes
+    a, b = nested(300), nested(300)
+    looks = 0
+    real = nodes.same
+
+    def counted(n):
+        nonlocal looks
+        looks += 1
+        return real(n)
+    monkeypatch.setattr(nodes, "same", counted)
+    for u, v in zip(reversed(a), reversed(b)):       # the whole trees first
+        assert u == v
+    assert looks <= 4 * len(a)                        # a walk per level would be 300²/2 pairs
+    assert all(nodes.same(u) is nodes.same(v) for u, v in zip(a, b))
+
+
+def test_nodes_found_unequal_are_not_linked():
+    import mcalc.nodes as nodes
+    a, b = nested(40), nested(40)
+    c = nested(40)[:-1] + [Transpose(nested(40)[-2], shape=("1", "n"))]   # the top differs in shape
+    assert a[-1] == b[-1] and a[-1] != c[-1] and b[-1] != c[-1]
+    assert nodes.same(a[-1]) is nodes.same(b[-1]) is not nodes.same(c[-1])
+    assert a[-2] == c[-2]                             # below the top they are equal, and now linked
+    d = nested(40)
+    d[1] = Neg(Sym("y", shape=("n", 1)))
+    assert Neg(d[1]) != Neg(a[1]) and Neg(a[1]) == Neg(b[1])
+
+
 def test_replace_keeps_what_is_not_changed():
     m = Mul((A, x), shape=("n", 1), span=Span(0, 3))
     r = replace(m, args=(x,))
