@@ -121,5 +121,23 @@ def test_timing_counts_each_rule_and_changes_nothing():
     assert {p: {c: list(rules) for c, rules in t.items()} for p, t in rewrite.RULES.items()} == tables
 
 
+def test_tidys_expanded_try_stops_when_it_outgrows_the_form():
+    """tidy tries small results fully expanded and keeps the shorter; the try is given up once
+    a part of it is EXPAND_GROWTH times the form's size. A product of sums of Hadamard factors
+    grows exponentially when expanded; a difference that cancels still expands and wins."""
+    from mcalc import simplify as S
+    t = api.typed("(a1 + b1) .* (a2 + b2) .* (a3 + b3) .* (a4 + b4) .* (a5 + b5)")
+    a = factor(simplify(t.body))
+    with pytest.raises(S.ExpansionTooLarge):
+        S.expand(a, limit=S.EXPAND_GROWTH * S.size(a))
+    assert S.size(S.expand(a)) > 10 * S.size(a)             # unbounded: 32 products of 5
+    assert S.tidy(t.body) == present(a)
+    # where the expansion cancels it stays within the limit and wins: σ∘(1-y) - y∘(1-σ) = σ - y
+    t = api.typed("sigmoid(z) .* (ones - y) - y .* (ones - sigmoid(z))")
+    a = factor(simplify(t.body))
+    assert S.size(S.expand(a, limit=S.EXPAND_GROWTH * S.size(a))) < S.size(a)
+    assert render_result_text(S.tidy(t.body)) == "sigmoid(z) - y"
+
+
 def test_sinh_over_cosh_derivative_is_tanh():
     assert api.diff("sum(sinh(x) ./ cosh(x))", "x").text == "ones - tanh(x).^2"
