@@ -26,9 +26,11 @@ def ranked_stretches(coded: list[tuple[int, ...]], flipped: list[tuple[int, ...]
 
     A stretch's bound is how often it occurs (overlaps included) plus how often its guess
     occurs, unless the two are the same; stretches of bound ≥ 2 rank by (bound - 1) × length,
-    longest-uses first, ties by first appearance (sequence, then length, then start). This is
-    the order of enumerating every stretch of every sequence (tests/test_bindings.py holds
-    that enumeration and compares)."""
+    largest first, ties by first appearance (sequence, then length, then start). This is the
+    order of enumerating every stretch of every sequence (tests/test_bindings.py holds that
+    enumeration and compares), given that the guess of a guess is the stretch itself (a
+    factor transposed twice is the factor); the count of a guess is read as the count of the
+    stretch in the flipped copies."""
     text: list[int] = []
     first: list[int] = []          # per position: sequence × 2^31 + start, or NOWHERE
     for j, (cc, fc) in enumerate(zip(coded, flipped)):

@@ -802,12 +802,16 @@ def step_sensitive(r, trials: int, steps=(1e-7, 1e-8, 1e-5, 1e-4, 1e-3, 1e-2)) -
 
 def written_form(n):
     """The tree as the text renderer writes it: (M^-1)^k is printed M^-k (k > 0, M square and
-    not a transpose), one formula read back as Power(M, -k)."""
-    from mcalc.nodes import Inverse, Power, Transpose, map_children, replace
+    not a transpose), one formula read back as Power(M, -k); a sum that begins with a sum is
+    printed without brackets, (s - t) + u as s - t + u, read back as one sum (a sum later in
+    a sum keeps them: s + (t + u))."""
+    from mcalc.nodes import Add, Inverse, Power, Transpose, map_children, replace
     n = map_children(n, written_form)
     if isinstance(n, Power) and isinstance(n.arg, Inverse) and not isinstance(n.arg.arg, Transpose) \
             and tuple(n.shape) != S and n.exp > 0:
         return replace(n, arg=n.arg.arg, exp=-n.exp)
+    if isinstance(n, Add) and isinstance(n.args[0], Add):
+        return replace(n, args=n.args[0].args + n.args[1:])
     return n
 
 

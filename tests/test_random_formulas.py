@@ -52,6 +52,7 @@ FOUND_ROUND_TRIP = [
     case("a: R^n; x: R^n; norm(x ||a||^2)", "a"),                           # bars inside bars
     case("s: R; t: R; u: R; s + (t + u)", "s"),
     case("X: R^(n×n); Q: R^(n×n); w: R^n; ||-(X w) + (w - Q w)||", "w"),
+    case("Sigma: R^(3,3) symmetric; u: R^(3); t: R; z2 = Σ; H = u; {4 - 4} + t", "t"),   # soak seed 11: printed 4 - 4 + t
 ]
 
 
