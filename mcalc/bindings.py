@@ -195,11 +195,12 @@ def name_repeats(out: Node, lets: list[tuple[str, Node]], taken: set[str]) -> tu
                 names.update(p for p in str(d).split("*"))
     lengths: dict[Node, int] = {}      # tokens of a value: most bindings stay as they were
 
+    def of(v: Node) -> int:
+        if v not in lengths:
+            lengths[v] = tokens(render_result_text(v))
+        return lengths[v]
+
     def length(out, lets) -> int:
-        def of(v):
-            if v not in lengths:
-                lengths[v] = tokens(render_result_text(v))
-            return lengths[v]
         return sum(of(v) + 3 for _, v in lets) + of(out)
 
     rejected: set = set()

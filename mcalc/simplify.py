@@ -1868,10 +1868,7 @@ def factor_hadamard(s: Add) -> Node | None:
     for b, e in common.items():
         f = epow(b, e)
         out = f if out is None else hadamard(out, f)
-    rest = factor_sum_or_same(add(*inner))
-    if isinstance(rest, Ones) and out.shape == s.shape:
-        return out                     # σ ∘ (ones - y) + σ ∘ y = σ ∘ ones = σ
-    return Hadamard(out, rest, shape=s.shape)
+    return hadamard(out, factor_sum_or_same(add(*inner)))
 
 
 def factor_sum_or_same(n: Node) -> Node:
